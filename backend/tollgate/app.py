@@ -1,0 +1,115 @@
+"""The Flask application factory: settings → extensions → services → blueprints. No work at import time."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import Settings, load_settings
+from .extensions import db
+from .gateway.catalog import ModelCatalog
+from .gateway.errors import GatewayError
+from .gateway.key_resolver import KeyResolver
+from .gateway.upstream import UpstreamPools
+from .metering.log_writer import LogWriter
+from .metering.spool import Spool
+from .metering.sql_sink import SqlLogSink
+from .services import EXTENSION_KEY, Services
+from .vault import CredentialVault, TokenHasher
+from .vault import scrub as scrub_logs
+from .vault.crypto import load_or_create_master_keys
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    settings = settings or load_settings(**overrides)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    db.init_app(app)
+    with app.app_context():
+        _configure_sqlite(db.engine)
+        app.extensions[EXTENSION_KEY] = _build_services(settings, db.engine)
+
+    from .gateway.views import bp as gateway_bp
+
+    app.register_blueprint(gateway_bp)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
+    if settings.mock_upstream:
+        from .mock_upstream import mount
+
+        mount(app)
+    scrub_logs.install()
+    return app
+
+
+def _build_services(settings: Settings, engine: Engine) -> Services:
+    master = load_or_create_master_keys(settings.secret_key, settings.data_dir / "master.key")
+    hasher = TokenHasher(master.derive("token-hmac"))
+    vault = CredentialVault(master)
+    pools = UpstreamPools(
+        settings.upstream_connect_timeout_s, settings.upstream_read_timeout_s, settings.upstream_pool_size
+    )
+    writer = LogWriter(
+        SqlLogSink(engine),
+        Spool(settings.spool_dir),
+        batch_size=settings.log_batch_size,
+        flush_interval_s=settings.log_flush_interval_s,
+    )
+    return Services(
+        settings=settings,
+        hasher=hasher,
+        vault=vault,
+        keys=KeyResolver(hasher, vault, settings.key_cache_ttl_s),
+        upstreams=pools,
+        log_writer=writer,
+        catalog=ModelCatalog(pools),
+    )
+
+
+def _engine_options(settings: Settings) -> dict[str, Any]:
+    if settings.sqlalchemy_url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL lets the gateway's workers read while the log writer writes; foreign keys are off by default."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def _unexpected_error(exc: Exception) -> Response | Exception:
+    """Anything unforeseen: logged here with its traceback, answered without one."""
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(exc, HTTPException):
+        return exc
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if request.path.startswith("/v1"):
+        return GatewayError(500, "The gateway hit an internal error; it has been logged.", "internal_error").response()
+    return Response(
+        '{"type":"about:blank","title":"Internal Server Error","status":500}',
+        status=500,
+        mimetype="application/problem+json",
+    )

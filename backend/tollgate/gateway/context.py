@@ -1,0 +1,49 @@
+"""What an authenticated sub-key resolves to. Plain data, cached per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+
+def model_matches(model: str, patterns: tuple[str, ...] | None) -> bool:
+    """None allows everything; otherwise an exact id or a glob such as `gpt-4o*`."""
+    if patterns is None:
+        return True
+    return any(model == p or fnmatchcase(model, p) for p in patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class LaneTarget:
+    """A lane ready to call: the decrypted credential lives only in process memory."""
+
+    id: str
+    name: str
+    provider: str
+    base_url: str
+    api_key: str | None
+    payment: str
+    models: tuple[str, ...] | None
+
+    def __repr__(self) -> str:  # never print the credential
+        return f"LaneTarget(id={self.id!r}, provider={self.provider!r}, base_url={self.base_url!r})"
+
+    def serves(self, model: str) -> bool:
+        return model_matches(model, self.models)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyContext:
+    key_id: str
+    workspace_id: str
+    client_id: str
+    client_slug: str
+    project_id: str | None
+    allowed_models: tuple[str, ...] | None
+    lanes: tuple[LaneTarget, ...]
+    projects: dict[str, str]
+    """Projects of the client that a request may name in X-Project-ID: id and slug → id."""
+    expires_at_ts: float | None = None
+
+    def may_use(self, model: str) -> bool:
+        return model_matches(model, self.allowed_models)

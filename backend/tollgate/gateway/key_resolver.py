@@ -1,0 +1,142 @@
+"""Sub-key → `KeyContext`, with a per-process TTL cache and explicit invalidation.
+
+The checksum is verified before anything else, so garbage never costs a lookup. A cache hit costs one HMAC
+and a dict read; a miss loads the key, its client's projects and routing policy, and decrypts the lanes'
+credentials once. Revocation through the admin API or the CLI invalidates the entry in this process at once;
+other processes see it within `key_cache_ttl_s` (or at once through Redis pub/sub when configured).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..models import Client, Lane, Project, RouteEntry, SubKey
+from ..models.base import utcnow
+from ..vault import CredentialVault, TokenHasher
+from ..vault.crypto import VaultError, lane_owner
+from ..vault.tokens import SUB_KEY_PREFIX, is_well_formed
+from . import errors
+from .context import KeyContext, LaneTarget
+
+
+
+class KeyResolver:
+    def __init__(self, hasher: TokenHasher, vault: CredentialVault, ttl_s: float) -> None:
+        self._hasher = hasher
+        self._vault = vault
+        self._ttl = ttl_s
+        self._cache: dict[str, tuple[float, KeyContext | None]] = {}
+        self._lock = threading.Lock()
+
+    def resolve(
+        self, authorization: str | None, session: Callable[[], Session]
+    ) -> KeyContext | errors.GatewayError:
+        """`session` is a factory: a cache hit never opens one."""
+        token = _bearer(authorization)
+        if token is None:
+            return errors.missing_key()
+        if not is_well_formed(token, SUB_KEY_PREFIX):
+            return errors.invalid_key()
+        digest = self._hasher.hash(token)
+        now = time.monotonic()
+        hit = self._cache.get(digest)
+        if hit is not None and hit[0] > now:
+            context = hit[1]
+        else:
+            context = self._load(digest, session())
+            with self._lock:
+                self._cache[digest] = (now + self._ttl, context)
+        if context is None:
+            return errors.invalid_key()
+        if context.expires_at_ts is not None and context.expires_at_ts <= time.time():
+            return errors.revoked_key()
+        return context
+
+    def invalidate(self) -> None:
+        """Drop every cached key: after a revoke, a lane change or a routing change."""
+        with self._lock:
+            self._cache.clear()
+
+    def _load(self, digest: str, session: Session) -> KeyContext | None:
+        key = session.scalars(select(SubKey).where(SubKey.key_hash == digest)).first()
+        if key is None:
+            return None
+        if key.revoked_at is not None and key.revoked_at <= utcnow():
+            return KeyContext(key.id, key.workspace_id, key.client_id, "", None, (), (), {}, expires_at_ts=0)
+        client = session.get(Client, key.client_id)
+        if client is None or client.archived_at is not None:
+            return None
+        projects = session.scalars(
+            select(Project).where(Project.client_id == client.id, Project.archived_at.is_(None))
+        ).all()
+        project_ids = {p.id: p.id for p in projects} | {p.slug: p.id for p in projects}
+        expiry = key.expires_at
+        if key.revoked_at is not None:
+            expiry = min(expiry, key.revoked_at) if expiry else key.revoked_at
+        return KeyContext(
+            key_id=key.id,
+            workspace_id=key.workspace_id,
+            client_id=client.id,
+            client_slug=client.slug,
+            project_id=key.project_id,
+            allowed_models=tuple(key.allowed_models) if key.allowed_models is not None else None,
+            lanes=self._lanes(session, key.workspace_id, client.id),
+            projects=project_ids,
+            expires_at_ts=expiry.timestamp() if expiry else None,
+        )
+
+    def _lanes(self, session: Session, workspace_id: str, client_id: str) -> tuple[LaneTarget, ...]:
+        """The client's own routing policy, or the workspace default when the client has none."""
+        rows = session.execute(
+            select(RouteEntry.client_id, Lane)
+            .join(Lane, Lane.id == RouteEntry.lane_id)
+            .where(
+                RouteEntry.workspace_id == workspace_id,
+                or_(RouteEntry.client_id == client_id, RouteEntry.client_id.is_(None)),
+                Lane.disabled_at.is_(None),
+            )
+            .order_by(RouteEntry.position)
+        ).all()
+        own = [lane for owner, lane in rows if owner == client_id]
+        chosen = own or [lane for owner, lane in rows if owner is None]
+        targets = []
+        for lane in chosen:
+            if lane.owner_client_id not in (None, client_id):
+                continue  # another client's BYOK lane can never serve this client
+            targets.append(self._target(lane))
+        return tuple(t for t in targets if t is not None)
+
+    def _target(self, lane: Lane) -> LaneTarget | None:
+        api_key = None
+        if lane.credential_ciphertext is not None:
+            try:
+                api_key = self._vault.decrypt(
+                    lane.credential_ciphertext, lane_owner(lane.workspace_id, lane.id, lane.owner_client_id)
+                )
+            except VaultError:
+                return None
+        return LaneTarget(
+            id=lane.id,
+            name=lane.name,
+            provider=lane.provider,
+            base_url=lane.base_url.rstrip("/"),
+            api_key=api_key,
+            payment=lane.payment,
+            models=tuple(lane.models) if lane.models is not None else None,
+        )
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+

@@ -1,0 +1,52 @@
+"""What every provider adapter offers the gateway. One folder per wire format, the same small files each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ...metering.usage import TokenUsage
+from ..context import LaneTarget
+
+
+@dataclass(slots=True)
+class StreamState:
+    """What a stream transform learns while events pass: the served model and the usage."""
+
+    strip_usage_chunk: bool = False
+    model: str | None = None
+    usage: TokenUsage | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Operation(Protocol):
+    """One operation (chat, responses, embeddings) of one provider."""
+
+    path: str
+    streams: bool
+
+    def prepare(self, body: dict[str, Any], raw: bytes, stream: bool) -> tuple[bytes, StreamState]:
+        """The upstream body (the caller's bytes unchanged unless a change is needed) and the stream state."""
+        ...
+
+    def usage(self, response: dict[str, Any]) -> tuple[str | None, TokenUsage | None]:
+        """Served model and usage from a non-streaming response."""
+        ...
+
+    def needs_look(self, data: bytes) -> bool:
+        """Cheap byte test: could these events carry usage or the model? Most stream chunks can't."""
+        ...
+
+    def on_event(self, event: bytes, state: StreamState) -> bytes | None:
+        """Pure stream transform: forward, rewrite or drop one event, recording usage in `state`."""
+        ...
+
+
+class Provider(Protocol):
+    name: str
+
+    def operation(self, name: str) -> Operation | None: ...
+
+    def url(self, lane: LaneTarget, path: str) -> str: ...
+
+    def headers(self, lane: LaneTarget) -> dict[str, str]: ...

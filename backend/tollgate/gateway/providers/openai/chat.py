@@ -1,0 +1,49 @@
+"""POST /chat/completions. Streams ask upstream for usage; the usage chunk is dropped if the caller didn't ask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ....metering.usage import TokenUsage, from_openai
+from ...sse import data_payload
+from ..base import StreamState
+
+
+class Chat:
+    path = "/chat/completions"
+    streams = True
+
+    def prepare(self, body: dict[str, Any], raw: bytes, stream: bool) -> tuple[bytes, StreamState]:
+        if not stream:
+            return raw, StreamState()
+        options = body.get("stream_options")
+        if isinstance(options, dict) and options.get("include_usage") is True:
+            return raw, StreamState()
+        rewritten = dict(body)
+        rewritten["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
+        return orjson.dumps(rewritten), StreamState(strip_usage_chunk=True)
+
+    def usage(self, response: dict[str, Any]) -> tuple[str | None, TokenUsage | None]:
+        return response.get("model"), from_openai(response.get("usage"))
+
+    def needs_look(self, data: bytes) -> bool:
+        return b'"usage":{' in data or b'"usage": {' in data
+
+    def on_event(self, event: bytes, state: StreamState) -> bytes | None:
+        payload = data_payload(event)
+        if not payload or payload == b"[DONE]":
+            return event
+        try:
+            chunk = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return event
+        usage = from_openai(chunk.get("usage")) if isinstance(chunk, dict) else None
+        if usage is None:
+            return event
+        state.usage = usage
+        state.model = chunk.get("model") or state.model
+        if state.strip_usage_chunk and not chunk.get("choices"):
+            return None
+        return event

@@ -1,0 +1,253 @@
+"""The hot path for POST /v1/<operation>, one step per function:
+
+authenticate → parse → attribute → admit → route → prepare → call (falling through lanes) → respond or
+stream → log. Every request that gets past authentication leaves exactly one log record, whatever exit it
+takes (error, upstream failure, client disconnect mid-stream), and the request thread never waits for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+from flask import Response, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..extensions import db
+from ..metering.record import RequestRecord
+from ..services import Services, services
+from ..vault.scrub import scrub
+from . import errors
+from .attribution import attribute
+from .context import KeyContext, LaneTarget
+from .errors import GatewayError
+from .providers import get_provider
+from .providers.base import Operation, StreamState
+from .sse import relay
+from .upstream import UpstreamPools, UpstreamResponse, UpstreamTimeout, UpstreamUnreachable
+
+_FALL_THROUGH = frozenset({401, 403, 408, 409, 429})
+_PASS_HEADERS = ("openai-processing-ms", "openai-version")
+
+
+def new_request_id() -> str:
+    return "req_" + os.urandom(12).hex()
+
+
+def handle(operation: str) -> Response:
+    svc = services()
+    started = time.perf_counter()
+    request_id = new_request_id()
+    ctx = svc.keys.resolve(request.headers.get("Authorization"), lambda: db.session)
+    if isinstance(ctx, GatewayError):
+        return ctx.response(request_id)
+    record = RequestRecord(
+        request_id=request_id,
+        created_at=dt.datetime.now(dt.UTC),
+        workspace_id=ctx.workspace_id,
+        client_id=ctx.client_id,
+        project_id=ctx.project_id,
+        key_id=ctx.key_id,
+        endpoint=operation,
+    )
+    outcome = _proxy(svc, ctx, operation, record, started)
+    if isinstance(outcome, GatewayError):
+        record.status_code = outcome.status
+        record.error_code = outcome.code
+        _finish(svc, record, started)
+        return outcome.response(request_id)
+    return outcome
+
+
+def _proxy(
+    svc: Services, ctx: KeyContext, operation: str, record: RequestRecord, started: float
+) -> Response | GatewayError:
+    body_or_error = _parse_body(svc.settings.max_body_bytes)
+    if isinstance(body_or_error, GatewayError):
+        return body_or_error
+    raw, body = body_or_error
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return errors.bad_request("You must provide a model parameter.", "model", "missing_model")
+    stream = body.get("stream") is True
+    record.model_requested = model
+    record.stream = stream
+
+    who = attribute(ctx, request.headers, body)
+    if isinstance(who, GatewayError):
+        return who
+    record.project_id, record.end_user, record.metadata = who.project_id, who.end_user, who.metadata
+
+    if not ctx.may_use(model):
+        return errors.model_not_allowed(model)
+    lanes = [lane for lane in ctx.lanes if lane.serves(model)]
+    if not lanes:
+        return errors.no_lane() if not ctx.lanes else errors.model_not_routable(model)
+
+    called = _call_lanes(svc.upstreams, lanes, operation, body, raw, stream)
+    if isinstance(called, GatewayError):
+        return called
+    lane, op, state, upstream = called
+    record.lane_id, record.provider, record.lane_payment = lane.id, lane.provider, lane.payment
+    record.ttfb_ms = _ms_since(started)
+    if stream and upstream.status == 200:
+        return _stream_response(svc, lane, op, state, upstream, record, started)
+    return _plain_response(svc, lane, op, upstream, record, started)
+
+
+def _parse_body(limit: int) -> tuple[bytes, dict[str, Any]] | GatewayError:
+    try:
+        raw = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        return errors.body_too_large(limit)
+    if not raw:
+        return errors.bad_request("The request body is empty; send a JSON object.", None, "empty_body")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return errors.bad_json(str(exc).split(":")[0])
+    if not isinstance(body, dict):
+        return errors.bad_json("The body must be a JSON object.")
+    return raw, body
+
+
+def _call_lanes(
+    pools: UpstreamPools, lanes: list[LaneTarget], operation: str, body: dict[str, Any], raw: bytes, stream: bool
+) -> tuple[LaneTarget, Operation, StreamState, UpstreamResponse] | GatewayError:
+    """Try each lane in policy order; fall through on 429, 5xx, auth failures, timeouts and dead connections."""
+    failure: GatewayError = errors.no_lane()
+    for lane in lanes:
+        provider = get_provider(lane.provider)
+        op = provider.operation(operation) if provider else None
+        if provider is None or op is None:
+            failure = errors.upstream_failed(f"Lane '{lane.name}' cannot serve this endpoint.")
+            continue
+        upstream_body, state = op.prepare(body, raw, stream)
+        try:
+            upstream = pools.send(
+                lane, "POST", provider.url(lane, op.path), upstream_body, provider.headers(lane), stream
+            )
+        except UpstreamTimeout:
+            failure = errors.upstream_timeout(pools.read_timeout_s)
+            continue
+        except UpstreamUnreachable:
+            failure = errors.upstream_failed("The upstream provider could not be reached.")
+            continue
+        if upstream.status < 500 and upstream.status not in _FALL_THROUGH:
+            return lane, op, state, upstream
+        failure = _upstream_failure(upstream)
+    return failure
+
+
+def _upstream_failure(upstream: UpstreamResponse) -> GatewayError:
+    try:
+        upstream.read_all()  # drain so the connection goes back to the pool
+    except (UpstreamTimeout, UpstreamUnreachable):
+        pass
+    if upstream.status == 429:
+        retry_after = upstream.headers.get("retry-after")
+        return GatewayError(
+            429,
+            "The upstream provider is rate limiting this lane; retry later.",
+            "upstream_rate_limited",
+            headers=(("Retry-After", retry_after),) if retry_after else (),
+        )
+    if upstream.status in (401, 403):
+        return errors.upstream_failed("The upstream provider rejected this lane's credential.")
+    return errors.upstream_failed(f"The upstream provider failed with HTTP {upstream.status}.")
+
+
+def _headers(lane: LaneTarget, upstream: UpstreamResponse, record: RequestRecord) -> dict[str, str]:
+    out = {"x-request-id": record.request_id, "x-tollgate-lane": lane.id}
+    for name in _PASS_HEADERS:
+        value = upstream.headers.get(name)
+        if value:
+            out[name] = value
+    return out
+
+
+def _plain_response(
+    svc: Services, lane: LaneTarget, op: Operation, upstream: UpstreamResponse, record: RequestRecord, started: float
+) -> Response | GatewayError:
+    try:
+        data = upstream.read_all()
+    except UpstreamTimeout:
+        return errors.upstream_timeout(svc.upstreams.read_timeout_s)
+    except UpstreamUnreachable:
+        return errors.upstream_failed("The upstream connection broke while reading the response.")
+    record.status_code = upstream.status
+    if upstream.status < 300:
+        try:
+            parsed = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, dict):
+            record.model_served, record.usage = op.usage(parsed)
+    else:
+        data = scrub(data.decode("utf-8", "replace")).encode()
+        record.error_code = _error_code(data)
+    _finish(svc, record, started)
+    content_type = upstream.headers.get("content-type", "application/json")
+    return Response(data, status=upstream.status, content_type=content_type, headers=_headers(lane, upstream, record))
+
+
+def _stream_response(
+    svc: Services,
+    lane: LaneTarget,
+    op: Operation,
+    state: StreamState,
+    upstream: UpstreamResponse,
+    record: RequestRecord,
+    started: float,
+) -> Response:
+    record.status_code = 200
+
+    def events() -> Iterator[bytes]:
+        first = True
+        finished = False
+        try:
+            for out in relay(upstream.iter_chunks(), op.needs_look, lambda event: op.on_event(event, state)):
+                if first:
+                    record.ttfb_ms, first = _ms_since(started), False
+                yield out
+            finished = True
+        except GeneratorExit:
+            record.error_code = "client_disconnected"
+            raise
+        except Exception as exc:  # the upstream broke mid-stream: tell the client in-band, as OpenAI does
+            record.error_code = "upstream_stream_error"
+            failure = errors.upstream_failed(f"The upstream stream broke ({type(exc).__name__}).")
+            yield b"data: " + failure.body() + b"\n\n"
+        finally:
+            if finished:
+                upstream.raw.release_conn()
+            else:
+                upstream.close()
+            record.model_served, record.usage = state.model, state.usage
+            _finish(svc, record, started)
+
+    headers = _headers(lane, upstream, record) | {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    content_type = upstream.headers.get("content-type", "text/event-stream")
+    return Response(events(), status=200, content_type=content_type, headers=headers)
+
+
+def _error_code(data: bytes) -> str | None:
+    try:
+        err = orjson.loads(data).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    code = err.get("code") or err.get("type") if isinstance(err, dict) else None
+    return str(code)[:64] if code else None
+
+
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def _finish(svc: Services, record: RequestRecord, started: float) -> None:
+    record.latency_ms = _ms_since(started)
+    svc.log_writer.submit(record)

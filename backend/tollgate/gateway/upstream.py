@@ -1,0 +1,118 @@
+"""Pooled keep-alive HTTP to upstreams, with urllib3 directly (measurably cheaper per request than requests).
+
+One connection pool per lane and base URL, created on first use and shared by every request of the process.
+Retries and redirects are off: falling through to the next lane is the gateway's decision, not urllib3's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import urllib3
+from urllib3.connectionpool import HTTPConnectionPool, connection_from_url
+from urllib3.exceptions import HTTPError, ProtocolError, TimeoutError
+
+from .context import LaneTarget
+
+
+class UpstreamTimeout(Exception):
+    pass
+
+
+class UpstreamUnreachable(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class UpstreamResponse:
+    status: int
+    headers: urllib3.HTTPHeaderDict
+    raw: urllib3.BaseHTTPResponse
+
+    def read_all(self) -> bytes:
+        try:
+            return self.raw.data
+        except TimeoutError as exc:
+            raise UpstreamTimeout() from exc
+        except (ProtocolError, HTTPError, OSError) as exc:
+            raise UpstreamUnreachable(type(exc).__name__) from exc
+        finally:
+            self.raw.release_conn()
+
+    def iter_chunks(self) -> Iterator[bytes]:
+        """Chunks as they arrive: each HTTP chunk of a chunked body, else whatever the socket has."""
+        raw = self.raw
+        if raw.chunked and raw.supports_chunked_reads():
+            yield from raw.read_chunked(decode_content=True)
+            return
+        while True:
+            data = raw.read1(65536)
+            if not data:
+                return
+            yield data
+
+    def close(self) -> None:
+        """Drop the connection: mid-stream it cannot be reused, and closing stops upstream generation."""
+        self.raw.close()
+        self.raw.release_conn()
+
+
+class UpstreamPools:
+    def __init__(self, connect_timeout_s: float, read_timeout_s: float, maxsize: int) -> None:
+        self.connect_timeout_s = connect_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self._maxsize = maxsize
+        self._pools: dict[tuple[str, str], HTTPConnectionPool] = {}
+        self._lock = threading.Lock()
+
+    def _pool(self, lane: LaneTarget, url: str) -> HTTPConnectionPool:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        key = (lane.id, origin)
+        pool = self._pools.get(key)
+        if pool is None:
+            with self._lock:
+                pool = self._pools.get(key)
+                if pool is None:
+                    pool = connection_from_url(
+                        origin,
+                        maxsize=self._maxsize,
+                        block=False,
+                        timeout=urllib3.Timeout(connect=self.connect_timeout_s, read=self.read_timeout_s),
+                        retries=False,
+                    )
+                    self._pools[key] = pool
+        return pool
+
+    def send(
+        self, lane: LaneTarget, method: str, url: str, body: bytes | None, headers: dict[str, str], stream: bool
+    ) -> UpstreamResponse:
+        pool = self._pool(lane, url)
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        try:
+            raw = pool.urlopen(
+                method,
+                path,
+                body=body,
+                headers=headers,
+                retries=False,
+                redirect=False,
+                preload_content=False,
+                decode_content=True,
+                assert_same_host=False,
+            )
+        except TimeoutError as exc:
+            raise UpstreamTimeout() from exc
+        except (ProtocolError, HTTPError, OSError) as exc:
+            raise UpstreamUnreachable(type(exc).__name__) from exc
+        return UpstreamResponse(raw.status, raw.headers, raw)
+
+    def clear(self) -> None:
+        with self._lock:
+            for pool in self._pools.values():
+                pool.close()
+            self._pools.clear()

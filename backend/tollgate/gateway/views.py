@@ -1,0 +1,70 @@
+"""Routes of the OpenAI-compatible surface. Thin: each names its operation and hands over."""
+
+from __future__ import annotations
+
+import orjson
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+from ..services import services
+from . import errors
+from .errors import GatewayError
+from .proxy import handle, new_request_id
+
+bp = Blueprint("gateway", __name__, url_prefix="/v1")
+
+
+@bp.post("/chat/completions")
+def chat_completions() -> Response:
+    return handle("chat")
+
+
+@bp.post("/responses")
+def responses() -> Response:
+    return handle("responses")
+
+
+@bp.post("/embeddings")
+def embeddings() -> Response:
+    return handle("embeddings")
+
+
+@bp.get("/models")
+def list_models() -> Response:
+    svc = services()
+    ctx = svc.keys.resolve(request.headers.get("Authorization"), lambda: db.session)
+    if isinstance(ctx, GatewayError):
+        return ctx.response(new_request_id())
+    data = svc.catalog.models_for(ctx)
+    return Response(orjson.dumps({"object": "list", "data": data}), mimetype="application/json")
+
+
+@bp.get("/models/<path:model_id>")
+def get_model(model_id: str) -> Response:
+    svc = services()
+    ctx = svc.keys.resolve(request.headers.get("Authorization"), lambda: db.session)
+    if isinstance(ctx, GatewayError):
+        return ctx.response(new_request_id())
+    for entry in svc.catalog.models_for(ctx):
+        if entry["id"] == model_id:
+            return Response(orjson.dumps(entry), mimetype="application/json")
+    return GatewayError(
+        404, f"The model '{model_id}' does not exist or you do not have access to it.", "model_not_found", "model"
+    ).response()
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(exc: HTTPException) -> Response | HTTPException:
+    """/v1 answers every HTTP error in OpenAI's shape; other prefixes keep their own handlers."""
+    if not request.path.startswith("/v1/") and request.path != "/v1":
+        return exc
+    status = exc.code or 500
+    if status == 413:
+        return errors.body_too_large(services().settings.max_body_bytes).response()
+    message = {
+        404: f"Unknown request URL: {request.method} {request.path}.",
+        405: f"Method {request.method} is not allowed for {request.path}.",
+    }.get(status, exc.description or "Request failed.")
+    code = {404: "unknown_url", 405: "method_not_allowed"}.get(status, "invalid_request")
+    return GatewayError(status, message, code).response()

@@ -1,0 +1,194 @@
+"""The background writer for request logs: the request thread enqueues and never waits.
+
+Records are priced and inserted in batches by one thread per process. When the database refuses a batch
+the rows go to the disk spool and are retried; `close()` drains the queue on shutdown, so a clean stop
+loses nothing. Inserts ignore a `request_id` already present, which makes a spool replay after a partial
+failure safe.
+
+Under gunicorn's gevent worker the writer runs in a real OS thread (gevent's thread pool): SQLite and
+psycopg calls block, and in a greenlet they would stall every request of the worker while they run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from _queue import SimpleQueue  # the C queue: safe between a real thread and gevent greenlets
+from collections.abc import Callable, Mapping
+from queue import Empty
+from typing import Any, Protocol
+
+from .prices import OverridePrice
+from .pricing_rows import to_row
+from .record import RequestRecord
+from .spool import Spool
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+class LogSink(Protocol):
+    def write(self, rows: list[dict[str, Any]]) -> None: ...
+
+    def overrides(self, workspace_id: str) -> Mapping[str, OverridePrice]: ...
+
+
+def _start_real_thread(target: Callable[[], None], name: str) -> None:
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("threading"):
+            import gevent
+
+            gevent.get_hub().threadpool.spawn(target)
+            return
+    except ImportError:
+        pass
+    threading.Thread(target=target, name=name, daemon=True).start()
+
+
+class LogWriter:
+    def __init__(
+        self,
+        sink: LogSink,
+        spool: Spool,
+        batch_size: int = 200,
+        flush_interval_s: float = 0.5,
+        spool_retry_s: float = 5.0,
+    ) -> None:
+        self._sink = sink
+        self._spool = spool
+        self._batch_size = batch_size
+        self._interval = flush_interval_s
+        self._spool_retry_s = spool_retry_s
+        self._queue: SimpleQueue[Any] = SimpleQueue()
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._stopped = threading.Event()
+        self._pending = 0
+        self._pending_lock = threading.Lock()
+        self._override_cache: dict[str, tuple[float, Mapping[str, OverridePrice]]] = {}
+
+    # -- request-thread side -------------------------------------------------------------------------------
+    def submit(self, record: RequestRecord) -> None:
+        """Enqueue; never blocks, never raises into the request."""
+        if self._pid != os.getpid():
+            self._start()
+        with self._pending_lock:
+            self._pending += 1
+            self._idle.clear()
+        self._queue.put(record)
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until everything submitted so far is written or spooled. For tests and shutdown."""
+        if self._pid != os.getpid():
+            return self._pending == 0
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._pending_lock:
+                if self._pending == 0:
+                    return True
+            time.sleep(0.01)
+        return False
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        if self._pid == os.getpid() and not self._stopped.is_set():
+            self._queue.put(_STOP)
+            self._stopped.wait(timeout_s)
+
+    # -- writer-thread side --------------------------------------------------------------------------------
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            # After a fork the parent's queue and counters are meaningless here; start clean.
+            self._queue = SimpleQueue()
+            self._pending = 0
+            self._stopped = threading.Event()
+            _start_real_thread(self._run, "tollgate-log-writer")
+
+    def _run(self) -> None:
+        last_spool_try = 0.0
+        stopping = False
+        while not stopping:
+            batch, stopping = self._collect()
+            if batch:
+                self._write(batch)
+            now = time.monotonic()
+            if now - last_spool_try >= self._spool_retry_s or stopping:
+                last_spool_try = now
+                self.replay_spool()
+        self._stopped.set()
+
+    def _collect(self) -> tuple[list[RequestRecord], bool]:
+        batch: list[RequestRecord] = []
+        deadline = time.monotonic() + self._interval
+        while len(batch) < self._batch_size:
+            timeout = deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=max(timeout, 0.001)) if not batch else self._queue.get_nowait()
+            except Empty:
+                if batch or timeout <= 0:
+                    break
+                continue
+            if item is _STOP:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    def _write(self, batch: list[RequestRecord]) -> None:
+        rows: list[dict[str, Any]] = []
+        for record in batch:
+            try:
+                rows.append(to_row(record, self._overrides(record.workspace_id)))
+            except Exception:
+                log.exception("pricing failed for request %s; logged unpriced", record.request_id)
+                rows.append(to_row(record, {}) | {"priced": False})
+        try:
+            self._sink.write(rows)
+        except Exception as exc:
+            log.warning("request log write failed (%s); %d rows spooled to disk", type(exc).__name__, len(rows))
+            try:
+                self._spool.put([_jsonable(r) for r in rows])
+            except OSError:
+                log.exception("could not spool %d request log rows", len(rows))
+        finally:
+            with self._pending_lock:
+                self._pending -= len(batch)
+
+    def replay_spool(self) -> int:
+        """Write spooled batches back; returns how many rows made it."""
+        written = 0
+        for path, rows in self._spool.pending():
+            try:
+                self._sink.write([_from_jsonable(r) for r in rows])
+            except Exception:
+                return written
+            path.unlink(missing_ok=True)
+            written += len(rows)
+        return written
+
+    def _overrides(self, workspace_id: str) -> Mapping[str, OverridePrice]:
+        cached = self._override_cache.get(workspace_id)
+        if cached and time.monotonic() - cached[0] < 30:
+            return cached[1]
+        try:
+            value = self._sink.overrides(workspace_id)
+        except Exception:
+            value = cached[1] if cached else {}
+        self._override_cache[workspace_id] = (time.monotonic(), value)
+        return value
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return row | {"created_at": row["created_at"].isoformat()}
+
+
+def _from_jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return row | {"created_at": dt.datetime.fromisoformat(row["created_at"])}

@@ -1,0 +1,52 @@
+"""Turn a `RequestRecord` into a `request_logs` row: price it and split value from actual cost. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import prices
+from .record import RequestRecord
+
+
+def actual_cost_micros(value_micros: int, lane_payment: str) -> int:
+    """Metered lanes cost list price; a flat plan costs nothing at the margin; BYOK is billed to the client."""
+    return value_micros if lane_payment == "metered" else 0
+
+
+def to_row(record: RequestRecord, overrides: Mapping[str, prices.OverridePrice]) -> dict[str, Any]:
+    usage = record.usage
+    model = record.model_served or record.model_requested or ""
+    value: int | None = 0
+    if usage is not None and usage.total_tokens > 0:
+        override = overrides.get(model) or overrides.get(record.model_requested or "")
+        value = prices.value_micros(usage, model, record.provider or "openai", override)
+        if value is None and record.model_requested and record.model_requested != model:
+            value = prices.value_micros(usage, record.model_requested, record.provider or "openai")
+    return {
+        "request_id": record.request_id,
+        "created_at": record.created_at,
+        "workspace_id": record.workspace_id,
+        "client_id": record.client_id,
+        "project_id": record.project_id,
+        "key_id": record.key_id,
+        "end_user": record.end_user,
+        "metadata_": record.metadata,
+        "lane_id": record.lane_id,
+        "provider": record.provider,
+        "endpoint": record.endpoint,
+        "model_requested": record.model_requested,
+        "model_served": record.model_served,
+        "stream": record.stream,
+        "input_tokens": usage.input_tokens if usage else 0,
+        "cached_input_tokens": usage.cached_input_tokens if usage else 0,
+        "output_tokens": usage.output_tokens if usage else 0,
+        "reasoning_tokens": usage.reasoning_tokens if usage else 0,
+        "value_micros": value or 0,
+        "cost_micros": actual_cost_micros(value or 0, record.lane_payment),
+        "priced": value is not None,
+        "status_code": record.status_code,
+        "error_code": record.error_code,
+        "latency_ms": record.latency_ms,
+        "ttfb_ms": record.ttfb_ms,
+    }

@@ -1,0 +1,47 @@
+"""What the gateway hands to the log writer: facts about one request, not yet priced."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .usage import TokenUsage
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    request_id: str
+    created_at: dt.datetime
+    workspace_id: str
+    client_id: str
+    key_id: str
+    endpoint: str
+    project_id: str | None = None
+    end_user: str | None = None
+    metadata: dict[str, str] | None = None
+    lane_id: str | None = None
+    provider: str | None = None
+    lane_payment: str = "metered"
+    model_requested: str | None = None
+    model_served: str | None = None
+    stream: bool = False
+    usage: TokenUsage | None = None
+    status_code: int = 0
+    error_code: str | None = None
+    latency_ms: int = 0
+    ttfb_ms: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RequestRecord:
+        data = dict(data)
+        data["created_at"] = dt.datetime.fromisoformat(data["created_at"])
+        if data.get("usage") is not None:
+            data["usage"] = TokenUsage(**data["usage"])
+        return cls(**data)

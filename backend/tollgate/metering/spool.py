@@ -1,0 +1,46 @@
+"""Disk spool for log rows the database would not take: JSON lines, one file per failed batch.
+
+A file is written whole and renamed into place, so a crash mid-write never leaves half a batch that would
+later be read as complete; it is deleted only after its rows are committed.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+
+class Spool:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def put(self, rows: list[dict[str, Any]]) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"{os.getpid()}-{uuid.uuid4().hex}.jsonl"
+        tmp = self.directory / (name + ".tmp")
+        with open(tmp, "wb") as fh:
+            for row in rows:
+                fh.write(orjson.dumps(row) + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        final = self.directory / name
+        os.replace(tmp, final)
+        return final
+
+    def pending(self) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
+        if not self.directory.exists():
+            return
+        for path in sorted(self.directory.glob("*.jsonl")):
+            try:
+                rows = [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+            except (OSError, orjson.JSONDecodeError):
+                continue
+            yield path, rows
+
+    def count(self) -> int:
+        return len(list(self.directory.glob("*.jsonl"))) if self.directory.exists() else 0

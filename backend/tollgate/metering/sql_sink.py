@@ -1,0 +1,42 @@
+"""The SQL side of the log writer: batch insert that skips rows already present, and override lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..models import PriceOverride, RequestLog
+from .prices import OverridePrice
+
+
+class SqlLogSink:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        table = RequestLog.__table__
+        if engine.dialect.name == "postgresql":
+            self._insert = postgresql.insert(table).on_conflict_do_nothing(index_elements=["request_id"])
+        elif engine.dialect.name == "sqlite":
+            self._insert = sqlite.insert(table).on_conflict_do_nothing(index_elements=["request_id"])
+        else:  # pragma: no cover - other databases are not supported targets
+            raise RuntimeError(f"unsupported database {engine.dialect.name}")
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(self._insert, rows)
+
+    def overrides(self, workspace_id: str) -> Mapping[str, OverridePrice]:
+        with self._engine.connect() as conn:
+            result = conn.execute(select(PriceOverride).where(PriceOverride.workspace_id == workspace_id))
+            return {
+                row.model: OverridePrice(
+                    input_mtok_micros=row.input_mtok_micros,
+                    output_mtok_micros=row.output_mtok_micros,
+                    cached_input_mtok_micros=row.cached_input_mtok_micros,
+                )
+                for row in result
+            }

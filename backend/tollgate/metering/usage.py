@@ -1,0 +1,53 @@
+"""Token usage as providers report it, normalised. Pure: no I/O, no Flask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUsage:
+    """Counts as billed. `input_tokens` includes the cached ones; `output_tokens` includes reasoning."""
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def from_openai(usage: Any) -> TokenUsage | None:
+    """Read an OpenAI `usage` object of any endpoint: Chat Completions, Responses or Embeddings.
+
+    Chat uses prompt/completion_tokens with *_tokens_details; Responses uses input/output_tokens with
+    input_tokens_details/output_tokens_details; Embeddings only has prompt_tokens.
+    """
+    if not isinstance(usage, dict):
+        return None
+    if "prompt_tokens" in usage:
+        prompt_details = usage.get("prompt_tokens_details") or {}
+        completion_details = usage.get("completion_tokens_details") or {}
+        return TokenUsage(
+            input_tokens=_int(usage.get("prompt_tokens")),
+            cached_input_tokens=_int(prompt_details.get("cached_tokens")),
+            output_tokens=_int(usage.get("completion_tokens")),
+            reasoning_tokens=_int(completion_details.get("reasoning_tokens")),
+        )
+    if "input_tokens" in usage:
+        input_details = usage.get("input_tokens_details") or {}
+        output_details = usage.get("output_tokens_details") or {}
+        return TokenUsage(
+            input_tokens=_int(usage.get("input_tokens")),
+            cached_input_tokens=_int(input_details.get("cached_tokens")),
+            output_tokens=_int(usage.get("output_tokens")),
+            reasoning_tokens=_int(output_details.get("reasoning_tokens")),
+        )
+    return None

@@ -1,0 +1,236 @@
+"""The mock upstream as a plain WSGI app (no framework: it must be cheap enough to benchmark against).
+
+Behaviour is steered through `MockState`: in-process by tests, or over HTTP with `POST /__mock/state`
+(JSON with the same fields) when the mock runs in another process. Every request is recorded in
+`state.requests` so tests can see exactly what the gateway sent upstream.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import orjson
+
+from . import payloads
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+
+
+@dataclass
+class MockState:
+    api_key: str | None = None
+    """Required bearer key; None accepts any."""
+    fail_status: int | None = None
+    """Answer every request with this HTTP status (an OpenAI error body)."""
+    fail_count: int | None = None
+    """With fail_status: only this many requests fail, then normal service resumes."""
+    retry_after: str | None = None
+    delay_s: float = 0.0
+    """Sleep before answering (for timeouts)."""
+    stream_delay_s: float = 0.0
+    """Sleep between stream events (for disconnect tests)."""
+    usage: dict[str, int] | None = None
+    """Fixed counts: prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens."""
+    served_model: str | None = None
+    """Model name to report as served (e.g. a dated snapshot); default echoes the request."""
+    models: list[str] = field(default_factory=lambda: ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small", "o3-mini"])
+    record_requests: bool = True
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def update(self, changes: dict[str, Any]) -> None:
+        names = {f.name for f in fields(self)} - {"lock", "requests"}
+        for key, value in changes.items():
+            if key in names:
+                setattr(self, key, value)
+        if changes.get("clear_requests"):
+            self.requests.clear()
+
+
+class MockUpstream:
+    def __init__(self, state: MockState | None = None) -> None:
+        self.state = state or MockState()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/v1/"):
+            path = path[3:]
+        body_bytes = _read_body(environ)
+        if path == "/__mock/state" and method == "POST":
+            self.state.update(orjson.loads(body_bytes or b"{}"))
+            return _json(start_response, 200, {"ok": True})
+        if self.state.api_key and environ.get("HTTP_AUTHORIZATION") != f"Bearer {self.state.api_key}":
+            return _error(start_response, 401, "Incorrect API key provided.", "invalid_api_key")
+        body: dict[str, Any] = {}
+        if body_bytes:
+            try:
+                body = orjson.loads(body_bytes)
+            except orjson.JSONDecodeError:
+                return _error(start_response, 400, "We could not parse the JSON body of your request.", None)
+        if self.state.record_requests:
+            with self.state.lock:
+                self.state.requests.append({"method": method, "path": path, "body": body,
+                                            "authorization": environ.get("HTTP_AUTHORIZATION")})
+        failure = self._failure(start_response)
+        if failure is not None:
+            return failure
+        if self.state.delay_s:
+            time.sleep(self.state.delay_s)
+        route = {
+            ("GET", "/models"): self._models,
+            ("POST", "/chat/completions"): self._chat,
+            ("POST", "/responses"): self._responses,
+            ("POST", "/embeddings"): self._embeddings,
+        }.get((method, path))
+        if route is None:
+            if method == "GET" and path.startswith("/models/"):
+                return self._model(start_response, path[len("/models/"):])
+            return _error(start_response, 404, f"Unknown request URL: {method} {path}", "unknown_url")
+        return route(start_response, body)
+
+    def _failure(self, start_response: StartResponse) -> Iterable[bytes] | None:
+        state = self.state
+        with state.lock:
+            if state.fail_status is None:
+                return None
+            if state.fail_count is not None:
+                if state.fail_count <= 0:
+                    state.fail_status = state.fail_count = None
+                    return None
+                state.fail_count -= 1
+            status = state.fail_status
+        headers = [("Retry-After", state.retry_after)] if state.retry_after else []
+        return _error(start_response, status, f"Mock upstream failure {status}", "mock_failure", headers)
+
+    def _counts(self, prompt: str, text: str) -> tuple[int, int, int, int]:
+        fixed = self.state.usage or {}
+        return (
+            fixed.get("prompt_tokens", payloads.count_tokens(prompt)),
+            fixed.get("completion_tokens", payloads.count_tokens(text)),
+            fixed.get("cached_tokens", 0),
+            fixed.get("reasoning_tokens", 0),
+        )
+
+    def _models(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
+        data = [{"id": m, "object": "model", "created": 1715367049, "owned_by": "system"} for m in self.state.models]
+        return _json(start_response, 200, {"object": "list", "data": data})
+
+    def _model(self, start_response: StartResponse, model_id: str) -> Iterable[bytes]:
+        if model_id not in self.state.models:
+            return _error(start_response, 404, f"The model '{model_id}' does not exist", "model_not_found")
+        return _json(start_response, 200, {"id": model_id, "object": "model", "created": 1715367049,
+                                           "owned_by": "system"})
+
+    def _chat(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
+        model = self.state.served_model or str(body.get("model", ""))
+        prompt = payloads.prompt_text(body.get("messages"))
+        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+        tool_calls = _tool_calls(body)
+        text = payloads.reply_text(prompt, max_tokens if isinstance(max_tokens, int) else None)
+        prompt_tokens, completion_tokens, cached, reasoning = self._counts(prompt, text)
+        usage = payloads.chat_usage(prompt_tokens, completion_tokens, cached, reasoning)
+        completion_id = "chatcmpl-" + secrets.token_hex(12)
+        if body.get("stream") is True:
+            options = body.get("stream_options") or {}
+            include_usage = isinstance(options, dict) and options.get("include_usage") is True
+            chunks = payloads.chat_chunks(completion_id, model, text, tool_calls, usage, include_usage)
+            return self._sse(start_response, chunks, done_marker=True)
+        message = payloads.assistant_message(None if tool_calls else text, tool_calls)
+        finish = "tool_calls" if tool_calls else "stop"
+        return _json(start_response, 200, payloads.chat_completion(completion_id, model, message, finish, usage))
+
+    def _responses(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
+        model = self.state.served_model or str(body.get("model", ""))
+        prompt = " ".join(filter(None, [body.get("instructions") or "", payloads.responses_input_text(body.get("input"))]))
+        max_tokens = body.get("max_output_tokens")
+        text = payloads.reply_text(prompt, max_tokens if isinstance(max_tokens, int) else None)
+        input_tokens, output_tokens, cached, reasoning = self._counts(prompt, text)
+        usage = payloads.responses_usage(input_tokens, output_tokens, cached, reasoning)
+        response_id = "resp_" + secrets.token_hex(12)
+        if body.get("stream") is True:
+            events = payloads.response_events(response_id, model, body, text, usage)
+            return self._sse(start_response, events, done_marker=False, named=True)
+        return _json(start_response, 200, payloads.response_object(response_id, model, body, text, usage, "completed"))
+
+    def _embeddings(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
+        raw_input = body.get("input")
+        inputs = raw_input if isinstance(raw_input, list) else [raw_input]
+        texts = [i if isinstance(i, str) else " ".join(map(str, i)) if isinstance(i, list) else str(i) for i in inputs]
+        dims = body.get("dimensions") if isinstance(body.get("dimensions"), int) else 8
+        as_base64 = body.get("encoding_format") == "base64"
+        data = []
+        for index, text in enumerate(texts):
+            vector = payloads.embedding_vector(text, dims)
+            data.append({"object": "embedding", "index": index,
+                         "embedding": payloads.encode_base64(vector) if as_base64 else vector})
+        fixed = self.state.usage or {}
+        prompt_tokens = fixed.get("prompt_tokens", sum(payloads.count_tokens(t) for t in texts))
+        return _json(start_response, 200, {
+            "object": "list", "data": data, "model": self.state.served_model or body.get("model"),
+            "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens},
+        })
+
+    def _sse(self, start_response: StartResponse, items: Iterator[dict[str, Any]], done_marker: bool,
+             named: bool = False) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-cache")])
+        delay = self.state.stream_delay_s
+
+        def generate() -> Iterator[bytes]:
+            for item in items:
+                prefix = b"event: " + item["type"].encode() + b"\n" if named else b""
+                yield prefix + b"data: " + orjson.dumps(item) + b"\n\n"
+                if delay:
+                    time.sleep(delay)
+            if done_marker:
+                yield b"data: [DONE]\n\n"
+
+        return generate()
+
+
+def _tool_calls(body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Call the first tool when tools are offered and the last message is not a tool result."""
+    tools = body.get("tools")
+    messages = body.get("messages") or []
+    if not tools or body.get("tool_choice") == "none":
+        return None
+    if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "tool":
+        return None
+    function = tools[0].get("function", {}) if isinstance(tools[0], dict) else {}
+    return [{"id": "call_" + secrets.token_hex(8), "type": "function",
+             "function": {"name": function.get("name", "tool"), "arguments": "{}"}}]
+
+
+def _read_body(environ: Environ) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    stream = environ["wsgi.input"]
+    return stream.read(length) if length > 0 else b""
+
+
+def _json(start_response: StartResponse, status: int, payload: Any,
+          headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+    data = orjson.dumps(payload)
+    start_response(f"{status} {_REASONS.get(status, 'Status')}",
+                   [("Content-Type", "application/json"), ("Content-Length", str(len(data)))] + (headers or []))
+    return [data]
+
+
+def _error(start_response: StartResponse, status: int, message: str, code: str | None,
+           headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+    kind = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
+            429: "requests"}.get(status, "server_error")
+    return _json(start_response, status, {"error": {"message": message, "type": kind, "param": None, "code": code}},
+                 headers)
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}

@@ -1,0 +1,37 @@
+"""Client (the agency's customer, a tenant) and Project (one workflow of a client)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import UTCDateTime, created_at_column, id_column, workspace_fk
+
+
+class Client(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "clients"
+    __table_args__ = (UniqueConstraint("workspace_id", "slug"),)
+
+    id: Mapped[str] = id_column()
+    workspace_id: Mapped[str] = workspace_fk()
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80))
+    external_ref: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = created_at_column()
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Project(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("client_id", "slug"),)
+
+    id: Mapped[str] = id_column()
+    workspace_id: Mapped[str] = workspace_fk()
+    client_id: Mapped[str] = mapped_column(String(32), ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = created_at_column()
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,46 @@
+"""Lane: a provider connection plus how it is paid; RouteEntry: a client's ordered list of lanes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import UTCDateTime, created_at_column, id_column, workspace_fk
+
+
+class Lane(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "lanes"
+
+    id: Mapped[str] = id_column()
+    workspace_id: Mapped[str] = workspace_fk()
+    owner_client_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("clients.id", ondelete="CASCADE"), index=True
+    )
+    """None: the agency's lane; a client id: that client's BYOK lane, usable only for that client."""
+    name: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(32))  # wire format: "openai"
+    base_url: Mapped[str] = mapped_column(String(2000))
+    payment: Mapped[str] = mapped_column(String(16), default="metered")  # metered | flat | byok
+    credential_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    credential_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    credential_last4: Mapped[str | None] = mapped_column(String(4))
+    models: Mapped[list[str] | None] = mapped_column(JSON)
+    """Models this lane serves (exact ids or `prefix*`); None: whatever the upstream accepts."""
+    created_at: Mapped[dt.datetime] = created_at_column()
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class RouteEntry(db.Model):  # type: ignore[name-defined,misc]
+    """One step of a routing policy. `client_id` None is the workspace default policy."""
+
+    __tablename__ = "route_entries"
+    __table_args__ = (UniqueConstraint("workspace_id", "client_id", "position"),)
+
+    id: Mapped[str] = id_column()
+    workspace_id: Mapped[str] = workspace_fk()
+    client_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("clients.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    lane_id: Mapped[str] = mapped_column(String(32), ForeignKey("lanes.id", ondelete="CASCADE"))

@@ -1,0 +1,24 @@
+"""A workspace's own price for a model: custom models or negotiated rates. Micro-dollars per million tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import created_at_column, id_column, workspace_fk
+
+
+class PriceOverride(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "price_overrides"
+    __table_args__ = (UniqueConstraint("workspace_id", "model"),)
+
+    id: Mapped[str] = id_column()
+    workspace_id: Mapped[str] = workspace_fk()
+    model: Mapped[str] = mapped_column(String(200))
+    input_mtok_micros: Mapped[int] = mapped_column(BigInteger)
+    cached_input_mtok_micros: Mapped[int | None] = mapped_column(BigInteger)
+    output_mtok_micros: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = created_at_column()

@@ -1,0 +1,202 @@
+"""Creating and changing the things a workspace owns, with their audit events. Used by the CLI, the demo
+seed and the admin API alike, so a key issued from any of them is issued the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .ids import new_id
+from .models import AdminToken, AuditEvent, Client, Lane, Project, RouteEntry, SubKey, Workspace
+from .models.base import utcnow
+from .vault import CredentialVault, TokenHasher
+from .vault.crypto import fingerprint, lane_owner
+from .vault.tokens import ADMIN_TOKEN_PREFIX, SUB_KEY_PREFIX, generate, last4
+
+ROLES = ("owner", "admin", "viewer", "client")
+PAYMENTS = ("metered", "flat", "byok")
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A freshly created secret: `secret` is shown once and never stored."""
+
+    id: str
+    secret: str
+
+
+def audit(
+    session: Session,
+    workspace_id: str,
+    actor: str,
+    action: str,
+    target_type: str,
+    target_id: str | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> None:
+    session.add(
+        AuditEvent(
+            workspace_id=workspace_id,
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            before=before,
+            after=after,
+            ip=ip,
+        )
+    )
+
+
+def create_workspace(session: Session, name: str, slug: str, actor: str = "cli", **brand: Any) -> Workspace:
+    workspace = Workspace(id=new_id("ws"), name=name, slug=slug, **brand)
+    session.add(workspace)
+    session.flush()
+    audit(session, workspace.id, actor, "workspace.create", "workspace", workspace.id, after={"name": name})
+    return workspace
+
+
+def create_client(session: Session, workspace_id: str, name: str, slug: str, actor: str = "cli") -> Client:
+    client = Client(id=new_id("cli"), workspace_id=workspace_id, name=name, slug=slug)
+    session.add(client)
+    session.flush()
+    audit(session, workspace_id, actor, "client.create", "client", client.id, after={"name": name, "slug": slug})
+    return client
+
+
+def create_project(session: Session, client: Client, name: str, slug: str, actor: str = "cli") -> Project:
+    project = Project(id=new_id("prj"), workspace_id=client.workspace_id, client_id=client.id, name=name, slug=slug)
+    session.add(project)
+    session.flush()
+    audit(session, client.workspace_id, actor, "project.create", "project", project.id, after={"name": name})
+    return project
+
+
+def issue_sub_key(
+    session: Session,
+    hasher: TokenHasher,
+    client: Client,
+    name: str,
+    project: Project | None = None,
+    allowed_models: list[str] | None = None,
+    expires_at: dt.datetime | None = None,
+    actor: str = "cli",
+) -> Issued:
+    secret = generate(SUB_KEY_PREFIX)
+    key = SubKey(
+        id=new_id("key"),
+        workspace_id=client.workspace_id,
+        client_id=client.id,
+        project_id=project.id if project else None,
+        name=name,
+        key_hash=hasher.hash(secret),
+        last4=last4(secret),
+        allowed_models=allowed_models,
+        expires_at=expires_at,
+    )
+    session.add(key)
+    session.flush()
+    audit(session, client.workspace_id, actor, "sub_key.create", "sub_key", key.id,
+          after={"name": name, "client_id": client.id, "project_id": key.project_id, "last4": key.last4})
+    return Issued(key.id, secret)
+
+
+def revoke_sub_key(session: Session, key: SubKey, actor: str = "cli", at: dt.datetime | None = None) -> None:
+    key.revoked_at = at or utcnow()
+    audit(session, key.workspace_id, actor, "sub_key.revoke", "sub_key", key.id,
+          after={"revoked_at": key.revoked_at.isoformat()})
+
+
+def issue_admin_token(
+    session: Session,
+    hasher: TokenHasher,
+    workspace_id: str,
+    name: str,
+    role: str,
+    client_id: str | None = None,
+    actor: str = "cli",
+) -> Issued:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if (role == "client") != (client_id is not None):
+        raise ValueError("a client token needs a client, and only a client token may have one")
+    secret = generate(ADMIN_TOKEN_PREFIX)
+    token = AdminToken(
+        id=new_id("tok"),
+        workspace_id=workspace_id,
+        name=name,
+        role=role,
+        client_id=client_id,
+        token_hash=hasher.hash(secret),
+        last4=last4(secret),
+    )
+    session.add(token)
+    session.flush()
+    audit(session, workspace_id, actor, "admin_token.create", "admin_token", token.id,
+          after={"name": name, "role": role, "client_id": client_id, "last4": token.last4})
+    return Issued(token.id, secret)
+
+
+def create_lane(
+    session: Session,
+    vault: CredentialVault,
+    workspace_id: str,
+    name: str,
+    base_url: str,
+    api_key: str | None,
+    provider: str = "openai",
+    payment: str = "metered",
+    owner_client_id: str | None = None,
+    models: list[str] | None = None,
+    actor: str = "cli",
+) -> Lane:
+    if payment not in PAYMENTS:
+        raise ValueError(f"payment must be one of {', '.join(PAYMENTS)}")
+    lane = Lane(
+        id=new_id("lane"),
+        workspace_id=workspace_id,
+        owner_client_id=owner_client_id,
+        name=name,
+        provider=provider,
+        base_url=base_url.rstrip("/"),
+        payment=payment,
+        models=models,
+    )
+    set_lane_credential(lane, vault, api_key)
+    session.add(lane)
+    session.flush()
+    audit(session, workspace_id, actor, "lane.create", "lane", lane.id,
+          after={"name": name, "base_url": lane.base_url, "payment": payment,
+                 "credential_fingerprint": lane.credential_fingerprint})
+    return lane
+
+
+def set_lane_credential(lane: Lane, vault: CredentialVault, api_key: str | None) -> None:
+    """Encrypt on save; afterwards only the fingerprint and the last 4 characters are ever shown."""
+    if not api_key:
+        lane.credential_ciphertext = lane.credential_fingerprint = lane.credential_last4 = None
+        return
+    lane.credential_ciphertext = vault.encrypt(api_key, lane_owner(lane.workspace_id, lane.id, lane.owner_client_id))
+    lane.credential_fingerprint = fingerprint(api_key)
+    lane.credential_last4 = last4(api_key)
+
+
+def append_route(session: Session, workspace_id: str, lane: Lane, client_id: str | None = None) -> RouteEntry:
+    """Add `lane` at the end of a client's routing policy (or the workspace default when client_id is None)."""
+    last = session.scalar(
+        select(func.max(RouteEntry.position)).where(
+            RouteEntry.workspace_id == workspace_id,
+            RouteEntry.client_id.is_(None) if client_id is None else RouteEntry.client_id == client_id,
+        )
+    )
+    entry = RouteEntry(id=new_id("rte"), workspace_id=workspace_id, client_id=client_id,
+                       position=(last or 0) + 1, lane_id=lane.id)
+    session.add(entry)
+    return entry

@@ -1,0 +1,32 @@
+"""The per-process service objects the request handlers use, created once by `create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from .config import Settings
+from .gateway.catalog import ModelCatalog
+from .gateway.key_resolver import KeyResolver
+from .gateway.upstream import UpstreamPools
+from .metering.log_writer import LogWriter
+from .vault import CredentialVault, TokenHasher
+
+EXTENSION_KEY = "tollgate"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    hasher: TokenHasher
+    vault: CredentialVault
+    keys: KeyResolver
+    upstreams: UpstreamPools
+    log_writer: LogWriter
+    catalog: ModelCatalog
+
+
+def services(app: Flask | None = None) -> Services:
+    target = app or current_app
+    return target.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
