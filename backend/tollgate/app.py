@@ -99,7 +99,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
-def _unexpected_error(exc: Exception) -> Response | Exception:
+def _unexpected_error(exc: Exception) -> Any:
     """Anything unforeseen: logged here with its traceback, answered without one."""
     from werkzeug.exceptions import HTTPException
 

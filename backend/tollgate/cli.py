@@ -19,13 +19,13 @@ from .services import services
 
 
 def _settings(ctx: click.Context) -> Settings:
-    return ctx.obj["settings"]  # type: ignore[no-any-return]
+    return ctx.obj["settings"]
 
 
 def _app(ctx: click.Context) -> Flask:
     if "app" not in ctx.obj:
         ctx.obj["app"] = create_app(_settings(ctx))
-    return ctx.obj["app"]  # type: ignore[no-any-return]
+    return ctx.obj["app"]
 
 
 @click.group()
@@ -75,7 +75,7 @@ def demo_command(ctx: click.Context) -> None:
     click.echo("Try it:")
     click.echo(f"  curl {base}/v1/chat/completions -H 'Authorization: Bearer {creds.sub_keys[first_slug]}' \\")
     click.echo("       -H 'Content-Type: application/json' \\")
-    click.echo("       -d '{\"model\": \"gpt-4o-mini\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}'")
+    click.echo('       -d \'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}\'')
     click.echo("")
 
 
@@ -135,9 +135,7 @@ def create_token(ctx: click.Context, workspace_slug: str | None, role: str, clie
 
 
 def _client(workspace: Workspace, slug: str) -> Client:
-    client = db.session.scalars(
-        select(Client).where(Client.workspace_id == workspace.id, Client.slug == slug)
-    ).first()
+    client = db.session.scalars(select(Client).where(Client.workspace_id == workspace.id, Client.slug == slug)).first()
     if client is None:
         raise click.UsageError(f"no client '{slug}' in workspace {workspace.slug}")
     return client
@@ -151,7 +149,11 @@ def _client(workspace: Workspace, slug: str) -> Client:
 @click.option("--model", "models", multiple=True, help="Allowed model (repeatable; globs like gpt-4o*).")
 @click.pass_context
 def create_key(
-    ctx: click.Context, workspace_slug: str | None, client_slug: str, project_slug: str | None, name: str,
+    ctx: click.Context,
+    workspace_slug: str | None,
+    client_slug: str,
+    project_slug: str | None,
+    name: str,
     models: tuple[str, ...],
 ) -> None:
     """Issue a client sub-key (tg_...). It is printed once and never stored."""
@@ -166,7 +168,12 @@ def create_key(
             if project is None:
                 raise click.UsageError(f"no project '{project_slug}' for client {client_slug}")
         issued = provisioning.issue_sub_key(
-            db.session, services(app).hasher, client, name, project=project, allowed_models=list(models) or None
+            db.session,
+            services(app).hasher,
+            client,
+            name,
+            project=project,
+            allowed_models=list(models) or None,
         )
         db.session.commit()
     click.echo(issued.secret)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from . import provisioning
+from .extensions import DbSession
 from .mock_upstream import DEMO_API_KEY, MOUNT_PATH
 from .models import Client, Lane, Workspace
 from .services import Services
@@ -51,7 +51,7 @@ def credentials_path(svc: Services) -> Path:
     return svc.settings.data_dir / "demo-credentials.json"
 
 
-def seed(session: Session, svc: Services, openai_api_key: str | None) -> DemoCredentials:
+def seed(session: DbSession, svc: Services, openai_api_key: str | None) -> DemoCredentials:
     """Create the demo workspace if missing; point its agency lane at OpenAI or the built-in mock."""
     path = credentials_path(svc)
     workspace = session.scalars(select(Workspace).where(Workspace.slug == DEMO_SLUG)).first()
@@ -67,7 +67,7 @@ def seed(session: Session, svc: Services, openai_api_key: str | None) -> DemoCre
     return saved
 
 
-def _create(session: Session, svc: Services) -> DemoCredentials:
+def _create(session: DbSession, svc: Services) -> DemoCredentials:
     workspace = provisioning.create_workspace(
         session, "YourAgency", DEMO_SLUG, actor="demo", report_footer="Prepared by YourAgency"
     )
@@ -85,23 +85,28 @@ def _create(session: Session, svc: Services) -> DemoCredentials:
     return DemoCredentials(workspace.id, token.secret, keys)
 
 
-def _point_lane(session: Session, svc: Services, workspace_id: str, openai_api_key: str | None) -> None:
-    lane = session.scalars(
-        select(Lane).where(Lane.workspace_id == workspace_id, Lane.name == "Agency OpenAI")
-    ).first()
+def _point_lane(session: DbSession, svc: Services, workspace_id: str, openai_api_key: str | None) -> None:
+    lane = session.scalars(select(Lane).where(Lane.workspace_id == workspace_id, Lane.name == "Agency OpenAI")).first()
     if lane is None:
         return
     base_url, api_key = (OPENAI_BASE_URL, openai_api_key) if openai_api_key else (_mock_url(svc), DEMO_API_KEY)
     if lane.base_url != base_url or lane.credential_last4 != api_key[-4:]:
         lane.base_url = base_url
         provisioning.set_lane_credential(lane, svc.vault, api_key)
-        provisioning.audit(session, workspace_id, "demo", "lane.update", "lane", lane.id,
-                           after={"base_url": base_url, "credential_fingerprint": lane.credential_fingerprint})
+        provisioning.audit(
+            session,
+            workspace_id,
+            "demo",
+            "lane.update",
+            "lane",
+            lane.id,
+            after={"base_url": base_url, "credential_fingerprint": lane.credential_fingerprint},
+        )
 
 
 def _mock_url(svc: Services) -> str:
     return f"{svc.settings.base_url}{MOUNT_PATH}/v1"
 
 
-def client_names(session: Session, workspace_id: str) -> dict[str, str]:
+def client_names(session: DbSession, workspace_id: str) -> dict[str, str]:
     return {c.slug: c.name for c in session.scalars(select(Client).where(Client.workspace_id == workspace_id))}

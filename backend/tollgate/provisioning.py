@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from .extensions import DbSession
 from .ids import new_id
 from .models import AdminToken, AuditEvent, Client, Lane, Project, RouteEntry, SubKey, Workspace
 from .models.base import utcnow
@@ -31,7 +31,7 @@ class Issued:
 
 
 def audit(
-    session: Session,
+    session: DbSession,
     workspace_id: str,
     actor: str,
     action: str,
@@ -55,7 +55,7 @@ def audit(
     )
 
 
-def create_workspace(session: Session, name: str, slug: str, actor: str = "cli", **brand: Any) -> Workspace:
+def create_workspace(session: DbSession, name: str, slug: str, actor: str = "cli", **brand: Any) -> Workspace:
     workspace = Workspace(id=new_id("ws"), name=name, slug=slug, **brand)
     session.add(workspace)
     session.flush()
@@ -63,7 +63,7 @@ def create_workspace(session: Session, name: str, slug: str, actor: str = "cli",
     return workspace
 
 
-def create_client(session: Session, workspace_id: str, name: str, slug: str, actor: str = "cli") -> Client:
+def create_client(session: DbSession, workspace_id: str, name: str, slug: str, actor: str = "cli") -> Client:
     client = Client(id=new_id("cli"), workspace_id=workspace_id, name=name, slug=slug)
     session.add(client)
     session.flush()
@@ -71,7 +71,7 @@ def create_client(session: Session, workspace_id: str, name: str, slug: str, act
     return client
 
 
-def create_project(session: Session, client: Client, name: str, slug: str, actor: str = "cli") -> Project:
+def create_project(session: DbSession, client: Client, name: str, slug: str, actor: str = "cli") -> Project:
     project = Project(id=new_id("prj"), workspace_id=client.workspace_id, client_id=client.id, name=name, slug=slug)
     session.add(project)
     session.flush()
@@ -80,7 +80,7 @@ def create_project(session: Session, client: Client, name: str, slug: str, actor
 
 
 def issue_sub_key(
-    session: Session,
+    session: DbSession,
     hasher: TokenHasher,
     client: Client,
     name: str,
@@ -103,19 +103,33 @@ def issue_sub_key(
     )
     session.add(key)
     session.flush()
-    audit(session, client.workspace_id, actor, "sub_key.create", "sub_key", key.id,
-          after={"name": name, "client_id": client.id, "project_id": key.project_id, "last4": key.last4})
+    audit(
+        session,
+        client.workspace_id,
+        actor,
+        "sub_key.create",
+        "sub_key",
+        key.id,
+        after={"name": name, "client_id": client.id, "project_id": key.project_id, "last4": key.last4},
+    )
     return Issued(key.id, secret)
 
 
-def revoke_sub_key(session: Session, key: SubKey, actor: str = "cli", at: dt.datetime | None = None) -> None:
+def revoke_sub_key(session: DbSession, key: SubKey, actor: str = "cli", at: dt.datetime | None = None) -> None:
     key.revoked_at = at or utcnow()
-    audit(session, key.workspace_id, actor, "sub_key.revoke", "sub_key", key.id,
-          after={"revoked_at": key.revoked_at.isoformat()})
+    audit(
+        session,
+        key.workspace_id,
+        actor,
+        "sub_key.revoke",
+        "sub_key",
+        key.id,
+        after={"revoked_at": key.revoked_at.isoformat()},
+    )
 
 
 def issue_admin_token(
-    session: Session,
+    session: DbSession,
     hasher: TokenHasher,
     workspace_id: str,
     name: str,
@@ -139,13 +153,20 @@ def issue_admin_token(
     )
     session.add(token)
     session.flush()
-    audit(session, workspace_id, actor, "admin_token.create", "admin_token", token.id,
-          after={"name": name, "role": role, "client_id": client_id, "last4": token.last4})
+    audit(
+        session,
+        workspace_id,
+        actor,
+        "admin_token.create",
+        "admin_token",
+        token.id,
+        after={"name": name, "role": role, "client_id": client_id, "last4": token.last4},
+    )
     return Issued(token.id, secret)
 
 
 def create_lane(
-    session: Session,
+    session: DbSession,
     vault: CredentialVault,
     workspace_id: str,
     name: str,
@@ -172,9 +193,20 @@ def create_lane(
     set_lane_credential(lane, vault, api_key)
     session.add(lane)
     session.flush()
-    audit(session, workspace_id, actor, "lane.create", "lane", lane.id,
-          after={"name": name, "base_url": lane.base_url, "payment": payment,
-                 "credential_fingerprint": lane.credential_fingerprint})
+    audit(
+        session,
+        workspace_id,
+        actor,
+        "lane.create",
+        "lane",
+        lane.id,
+        after={
+            "name": name,
+            "base_url": lane.base_url,
+            "payment": payment,
+            "credential_fingerprint": lane.credential_fingerprint,
+        },
+    )
     return lane
 
 
@@ -188,7 +220,7 @@ def set_lane_credential(lane: Lane, vault: CredentialVault, api_key: str | None)
     lane.credential_last4 = last4(api_key)
 
 
-def append_route(session: Session, workspace_id: str, lane: Lane, client_id: str | None = None) -> RouteEntry:
+def append_route(session: DbSession, workspace_id: str, lane: Lane, client_id: str | None = None) -> RouteEntry:
     """Add `lane` at the end of a client's routing policy (or the workspace default when client_id is None)."""
     last = session.scalar(
         select(func.max(RouteEntry.position)).where(
@@ -196,7 +228,12 @@ def append_route(session: Session, workspace_id: str, lane: Lane, client_id: str
             RouteEntry.client_id.is_(None) if client_id is None else RouteEntry.client_id == client_id,
         )
     )
-    entry = RouteEntry(id=new_id("rte"), workspace_id=workspace_id, client_id=client_id,
-                       position=(last or 0) + 1, lane_id=lane.id)
+    entry = RouteEntry(
+        id=new_id("rte"),
+        workspace_id=workspace_id,
+        client_id=client_id,
+        position=(last or 0) + 1,
+        lane_id=lane.id,
+    )
     session.add(entry)
     return entry

@@ -9,7 +9,7 @@ from gunicorn.app.base import BaseApplication
 from .config import Settings
 
 
-class GatewayServer(BaseApplication):  # type: ignore[misc]
+class GatewayServer(BaseApplication):
     def __init__(self, settings: Settings, extra: dict[str, Any] | None = None) -> None:
         self.settings = settings
         self.extra = extra or {}

@@ -29,4 +29,4 @@ class Services:
 
 def services(app: Flask | None = None) -> Services:
     target = app or current_app
-    return target.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    return target.extensions[EXTENSION_KEY]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from . import errors
 from .context import KeyContext
@@ -21,6 +21,10 @@ _MAX_KEY_LEN = 64
 _MAX_VALUE_LEN = 512
 
 
+class HeaderLookup(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Attribution:
     client_id: str
@@ -29,9 +33,7 @@ class Attribution:
     metadata: dict[str, str] | None
 
 
-def attribute(
-    ctx: KeyContext, headers: Mapping[str, str], body: Mapping[str, Any]
-) -> Attribution | errors.GatewayError:
+def attribute(ctx: KeyContext, headers: HeaderLookup, body: Mapping[str, Any]) -> Attribution | errors.GatewayError:
     metadata = _metadata(body.get("metadata"))
     client_ref = headers.get("X-Client-ID") or (metadata or {}).get(METADATA_CLIENT)
     if client_ref and client_ref not in (ctx.client_id, ctx.client_slug):

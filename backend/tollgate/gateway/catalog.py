@@ -37,8 +37,10 @@ class ModelCatalog:
                     seen[model_id] = entry
         if ctx.allowed_models is not None:  # models the key names explicitly, served by a lane without a list
             for model_id in ctx.allowed_models:
-                if model_id not in seen and not _is_glob(model_id) and any(
-                    lane.models is None and self._listed_nowhere(lane) for lane in ctx.lanes
+                if (
+                    model_id not in seen
+                    and not _is_glob(model_id)
+                    and any(lane.models is None and self._listed_nowhere(lane) for lane in ctx.lanes)
                 ):
                     seen[model_id] = _entry(model_id, "tollgate")
         return sorted(seen.values(), key=lambda m: m["id"])

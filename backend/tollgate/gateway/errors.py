@@ -83,7 +83,10 @@ def model_not_allowed(model: str) -> GatewayError:
 
 def model_not_routable(model: str) -> GatewayError:
     return GatewayError(
-        404, f"The model '{model}' does not exist or no lane of this client serves it.", "model_not_found", "model"
+        404,
+        f"The model '{model}' does not exist or no lane of this client serves it.",
+        "model_not_found",
+        "model",
     )
 
 
@@ -105,5 +108,7 @@ def body_too_large(limit: int) -> GatewayError:
 
 def no_lane() -> GatewayError:
     return GatewayError(
-        503, "No upstream lane is configured for this client. Ask the agency to add one.", "no_lane_configured"
+        503,
+        "No upstream lane is configured for this client. Ask the agency to add one.",
+        "no_lane_configured",
     )

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import Client, Lane, Project, RouteEntry, SubKey
 from ..models.base import utcnow
 from ..vault import CredentialVault, TokenHasher
@@ -22,7 +22,6 @@ from ..vault.crypto import VaultError, lane_owner
 from ..vault.tokens import SUB_KEY_PREFIX, is_well_formed
 from . import errors
 from .context import KeyContext, LaneTarget
-
 
 
 class KeyResolver:
@@ -33,9 +32,7 @@ class KeyResolver:
         self._cache: dict[str, tuple[float, KeyContext | None]] = {}
         self._lock = threading.Lock()
 
-    def resolve(
-        self, authorization: str | None, session: Callable[[], Session]
-    ) -> KeyContext | errors.GatewayError:
+    def resolve(self, authorization: str | None, session: Callable[[], DbSession]) -> KeyContext | errors.GatewayError:
         """`session` is a factory: a cache hit never opens one."""
         token = _bearer(authorization)
         if token is None:
@@ -62,7 +59,7 @@ class KeyResolver:
         with self._lock:
             self._cache.clear()
 
-    def _load(self, digest: str, session: Session) -> KeyContext | None:
+    def _load(self, digest: str, session: DbSession) -> KeyContext | None:
         key = session.scalars(select(SubKey).where(SubKey.key_hash == digest)).first()
         if key is None:
             return None
@@ -90,7 +87,7 @@ class KeyResolver:
             expires_at_ts=expiry.timestamp() if expiry else None,
         )
 
-    def _lanes(self, session: Session, workspace_id: str, client_id: str) -> tuple[LaneTarget, ...]:
+    def _lanes(self, session: DbSession, workspace_id: str, client_id: str) -> tuple[LaneTarget, ...]:
         """The client's own routing policy, or the workspace default when the client has none."""
         rows = session.execute(
             select(RouteEntry.client_id, Lane)
@@ -138,5 +135,3 @@ def _bearer(header: str | None) -> str | None:
     if scheme.lower() != "bearer" or not value.strip():
         return None
     return value.strip()
-
-

@@ -116,7 +116,12 @@ def _parse_body(limit: int) -> tuple[bytes, dict[str, Any]] | GatewayError:
 
 
 def _call_lanes(
-    pools: UpstreamPools, lanes: list[LaneTarget], operation: str, body: dict[str, Any], raw: bytes, stream: bool
+    pools: UpstreamPools,
+    lanes: list[LaneTarget],
+    operation: str,
+    body: dict[str, Any],
+    raw: bytes,
+    stream: bool,
 ) -> tuple[LaneTarget, Operation, StreamState, UpstreamResponse] | GatewayError:
     """Try each lane in policy order; fall through on 429, 5xx, auth failures, timeouts and dead connections."""
     failure: GatewayError = errors.no_lane()
@@ -171,7 +176,12 @@ def _headers(lane: LaneTarget, upstream: UpstreamResponse, record: RequestRecord
 
 
 def _plain_response(
-    svc: Services, lane: LaneTarget, op: Operation, upstream: UpstreamResponse, record: RequestRecord, started: float
+    svc: Services,
+    lane: LaneTarget,
+    op: Operation,
+    upstream: UpstreamResponse,
+    record: RequestRecord,
+    started: float,
 ) -> Response | GatewayError:
     try:
         data = upstream.read_all()

@@ -45,7 +45,7 @@ class UpstreamResponse:
     def iter_chunks(self) -> Iterator[bytes]:
         """Chunks as they arrive: each HTTP chunk of a chunked body, else whatever the socket has."""
         raw = self.raw
-        if raw.chunked and raw.supports_chunked_reads():
+        if raw.chunked and isinstance(raw, urllib3.HTTPResponse) and raw.supports_chunked_reads():
             yield from raw.read_chunked(decode_content=True)
             return
         while True:
@@ -88,7 +88,13 @@ class UpstreamPools:
         return pool
 
     def send(
-        self, lane: LaneTarget, method: str, url: str, body: bytes | None, headers: dict[str, str], stream: bool
+        self,
+        lane: LaneTarget,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        stream: bool,
     ) -> UpstreamResponse:
         pool = self._pool(lane, url)
         parts = urlsplit(url)

@@ -50,7 +50,10 @@ def get_model(model_id: str) -> Response:
         if entry["id"] == model_id:
             return Response(orjson.dumps(entry), mimetype="application/json")
     return GatewayError(
-        404, f"The model '{model_id}' does not exist or you do not have access to it.", "model_not_found", "model"
+        404,
+        f"The model '{model_id}' does not exist or you do not have access to it.",
+        "model_not_found",
+        "model",
     ).response()
 
 

@@ -15,11 +15,11 @@ from .prices import OverridePrice
 class SqlLogSink:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        table = RequestLog.__table__
+        self._insert: Any
         if engine.dialect.name == "postgresql":
-            self._insert = postgresql.insert(table).on_conflict_do_nothing(index_elements=["request_id"])
+            self._insert = postgresql.insert(RequestLog).on_conflict_do_nothing(index_elements=["request_id"])
         elif engine.dialect.name == "sqlite":
-            self._insert = sqlite.insert(table).on_conflict_do_nothing(index_elements=["request_id"])
+            self._insert = sqlite.insert(RequestLog).on_conflict_do_nothing(index_elements=["request_id"])
         else:  # pragma: no cover - other databases are not supported targets
             raise RuntimeError(f"unsupported database {engine.dialect.name}")
 

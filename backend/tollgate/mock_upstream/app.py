@@ -76,8 +76,14 @@ class MockUpstream:
                 return _error(start_response, 400, "We could not parse the JSON body of your request.", None)
         if self.state.record_requests:
             with self.state.lock:
-                self.state.requests.append({"method": method, "path": path, "body": body,
-                                            "authorization": environ.get("HTTP_AUTHORIZATION")})
+                self.state.requests.append(
+                    {
+                        "method": method,
+                        "path": path,
+                        "body": body,
+                        "authorization": environ.get("HTTP_AUTHORIZATION"),
+                    }
+                )
         failure = self._failure(start_response)
         if failure is not None:
             return failure
@@ -91,7 +97,7 @@ class MockUpstream:
         }.get((method, path))
         if route is None:
             if method == "GET" and path.startswith("/models/"):
-                return self._model(start_response, path[len("/models/"):])
+                return self._model(start_response, path[len("/models/") :])
             return _error(start_response, 404, f"Unknown request URL: {method} {path}", "unknown_url")
         return route(start_response, body)
 
@@ -125,8 +131,11 @@ class MockUpstream:
     def _model(self, start_response: StartResponse, model_id: str) -> Iterable[bytes]:
         if model_id not in self.state.models:
             return _error(start_response, 404, f"The model '{model_id}' does not exist", "model_not_found")
-        return _json(start_response, 200, {"id": model_id, "object": "model", "created": 1715367049,
-                                           "owned_by": "system"})
+        return _json(
+            start_response,
+            200,
+            {"id": model_id, "object": "model", "created": 1715367049, "owned_by": "system"},
+        )
 
     def _chat(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
         model = self.state.served_model or str(body.get("model", ""))
@@ -148,7 +157,9 @@ class MockUpstream:
 
     def _responses(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
         model = self.state.served_model or str(body.get("model", ""))
-        prompt = " ".join(filter(None, [body.get("instructions") or "", payloads.responses_input_text(body.get("input"))]))
+        prompt = " ".join(
+            filter(None, [body.get("instructions") or "", payloads.responses_input_text(body.get("input"))])
+        )
         max_tokens = body.get("max_output_tokens")
         text = payloads.reply_text(prompt, max_tokens if isinstance(max_tokens, int) else None)
         input_tokens, output_tokens, cached, reasoning = self._counts(prompt, text)
@@ -163,22 +174,39 @@ class MockUpstream:
         raw_input = body.get("input")
         inputs = raw_input if isinstance(raw_input, list) else [raw_input]
         texts = [i if isinstance(i, str) else " ".join(map(str, i)) if isinstance(i, list) else str(i) for i in inputs]
-        dims = body.get("dimensions") if isinstance(body.get("dimensions"), int) else 8
+        dimensions = body.get("dimensions")
+        dims = dimensions if isinstance(dimensions, int) and dimensions > 0 else 8
         as_base64 = body.get("encoding_format") == "base64"
         data = []
         for index, text in enumerate(texts):
             vector = payloads.embedding_vector(text, dims)
-            data.append({"object": "embedding", "index": index,
-                         "embedding": payloads.encode_base64(vector) if as_base64 else vector})
+            data.append(
+                {
+                    "object": "embedding",
+                    "index": index,
+                    "embedding": payloads.encode_base64(vector) if as_base64 else vector,
+                }
+            )
         fixed = self.state.usage or {}
         prompt_tokens = fixed.get("prompt_tokens", sum(payloads.count_tokens(t) for t in texts))
-        return _json(start_response, 200, {
-            "object": "list", "data": data, "model": self.state.served_model or body.get("model"),
-            "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens},
-        })
+        return _json(
+            start_response,
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": self.state.served_model or body.get("model"),
+                "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens},
+            },
+        )
 
-    def _sse(self, start_response: StartResponse, items: Iterator[dict[str, Any]], done_marker: bool,
-             named: bool = False) -> Iterable[bytes]:
+    def _sse(
+        self,
+        start_response: StartResponse,
+        items: Iterator[dict[str, Any]],
+        done_marker: bool,
+        named: bool = False,
+    ) -> Iterable[bytes]:
         start_response("200 OK", [("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-cache")])
         delay = self.state.stream_delay_s
 
@@ -203,8 +231,13 @@ def _tool_calls(body: dict[str, Any]) -> list[dict[str, Any]] | None:
     if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "tool":
         return None
     function = tools[0].get("function", {}) if isinstance(tools[0], dict) else {}
-    return [{"id": "call_" + secrets.token_hex(8), "type": "function",
-             "function": {"name": function.get("name", "tool"), "arguments": "{}"}}]
+    return [
+        {
+            "id": "call_" + secrets.token_hex(8),
+            "type": "function",
+            "function": {"name": function.get("name", "tool"), "arguments": "{}"},
+        }
+    ]
 
 
 def _read_body(environ: Environ) -> bytes:
@@ -216,21 +249,46 @@ def _read_body(environ: Environ) -> bytes:
     return stream.read(length) if length > 0 else b""
 
 
-def _json(start_response: StartResponse, status: int, payload: Any,
-          headers: list[tuple[str, str]] | None = None) -> list[bytes]:
+def _json(
+    start_response: StartResponse, status: int, payload: Any, headers: list[tuple[str, str]] | None = None
+) -> list[bytes]:
     data = orjson.dumps(payload)
-    start_response(f"{status} {_REASONS.get(status, 'Status')}",
-                   [("Content-Type", "application/json"), ("Content-Length", str(len(data)))] + (headers or []))
+    start_response(
+        f"{status} {_REASONS.get(status, 'Status')}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))] + (headers or []),
+    )
     return [data]
 
 
-def _error(start_response: StartResponse, status: int, message: str, code: str | None,
-           headers: list[tuple[str, str]] | None = None) -> list[bytes]:
-    kind = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
-            429: "requests"}.get(status, "server_error")
-    return _json(start_response, status, {"error": {"message": message, "type": kind, "param": None, "code": code}},
-                 headers)
+def _error(
+    start_response: StartResponse,
+    status: int,
+    message: str,
+    code: str | None,
+    headers: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
+    kind = {
+        400: "invalid_request_error",
+        401: "invalid_request_error",
+        404: "invalid_request_error",
+        429: "requests",
+    }.get(status, "server_error")
+    return _json(
+        start_response,
+        status,
+        {"error": {"message": message, "type": kind, "param": None, "code": code}},
+        headers,
+    )
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}

@@ -184,44 +184,79 @@ def response_object(
     }
 
 
-def response_events(response_id: str, model: str, body: dict[str, Any], text: str, usage: dict[str, Any]
-                    ) -> Iterator[dict[str, Any]]:
+def response_events(
+    response_id: str, model: str, body: dict[str, Any], text: str, usage: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
     item_id = "msg_" + response_id[5:]
     sequence = iter(range(1_000_000))
     in_progress = response_object(response_id, model, body, "", None, "in_progress")
     yield {"type": "response.created", "sequence_number": next(sequence), "response": in_progress}
     yield {"type": "response.in_progress", "sequence_number": next(sequence), "response": in_progress}
     item = {"type": "message", "id": item_id, "status": "in_progress", "role": "assistant", "content": []}
-    yield {"type": "response.output_item.added", "sequence_number": next(sequence), "output_index": 0, "item": item}
+    yield {
+        "type": "response.output_item.added",
+        "sequence_number": next(sequence),
+        "output_index": 0,
+        "item": item,
+    }
     part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
     yield {
-        "type": "response.content_part.added", "sequence_number": next(sequence),
-        "item_id": item_id, "output_index": 0, "content_index": 0, "part": part,
+        "type": "response.content_part.added",
+        "sequence_number": next(sequence),
+        "item_id": item_id,
+        "output_index": 0,
+        "content_index": 0,
+        "part": part,
     }
     words = text.split(" ")
     for i, word in enumerate(words):
         yield {
-            "type": "response.output_text.delta", "sequence_number": next(sequence), "item_id": item_id,
-            "output_index": 0, "content_index": 0, "delta": word if i == 0 else " " + word, "logprobs": [],
+            "type": "response.output_text.delta",
+            "sequence_number": next(sequence),
+            "item_id": item_id,
+            "output_index": 0,
+            "content_index": 0,
+            "delta": word if i == 0 else " " + word,
+            "logprobs": [],
         }
     yield {
-        "type": "response.output_text.done", "sequence_number": next(sequence), "item_id": item_id,
-        "output_index": 0, "content_index": 0, "text": text, "logprobs": [],
+        "type": "response.output_text.done",
+        "sequence_number": next(sequence),
+        "item_id": item_id,
+        "output_index": 0,
+        "content_index": 0,
+        "text": text,
+        "logprobs": [],
     }
     done_part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
     yield {
-        "type": "response.content_part.done", "sequence_number": next(sequence),
-        "item_id": item_id, "output_index": 0, "content_index": 0, "part": done_part,
+        "type": "response.content_part.done",
+        "sequence_number": next(sequence),
+        "item_id": item_id,
+        "output_index": 0,
+        "content_index": 0,
+        "part": done_part,
     }
-    done_item = {"type": "message", "id": item_id, "status": "completed", "role": "assistant", "content": [done_part]}
-    yield {"type": "response.output_item.done", "sequence_number": next(sequence), "output_index": 0, "item": done_item}
+    done_item = {
+        "type": "message",
+        "id": item_id,
+        "status": "completed",
+        "role": "assistant",
+        "content": [done_part],
+    }
+    yield {
+        "type": "response.output_item.done",
+        "sequence_number": next(sequence),
+        "output_index": 0,
+        "item": done_item,
+    }
     final = response_object(response_id, model, body, text, usage, "completed")
     yield {"type": "response.completed", "sequence_number": next(sequence), "response": final}
 
 
 def embedding_vector(text: str, dimensions: int) -> list[float]:
     seed = hashlib.sha256(text.encode()).digest()
-    values = []
+    values: list[float] = []
     while len(values) < dimensions:
         seed = hashlib.sha256(seed).digest()
         values.extend((b - 128) / 128 for b in seed)

@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Base
 from .base import UTCDateTime, created_at_column, id_column, workspace_fk
 
 
-class Client(db.Model):  # type: ignore[name-defined,misc]
+class Client(Base):
     __tablename__ = "clients"
     __table_args__ = (UniqueConstraint("workspace_id", "slug"),)
 
@@ -24,7 +24,7 @@ class Client(db.Model):  # type: ignore[name-defined,misc]
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
-class Project(db.Model):  # type: ignore[name-defined,misc]
+class Project(Base):
     __tablename__ = "projects"
     __table_args__ = (UniqueConstraint("client_id", "slug"),)
 

@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Base
 from .base import UTCDateTime, created_at_column, id_column, workspace_fk
 
 
-class Lane(db.Model):  # type: ignore[name-defined,misc]
+class Lane(Base):
     __tablename__ = "lanes"
 
     id: Mapped[str] = id_column()
@@ -33,7 +33,7 @@ class Lane(db.Model):  # type: ignore[name-defined,misc]
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
-class RouteEntry(db.Model):  # type: ignore[name-defined,misc]
+class RouteEntry(Base):
     """One step of a routing policy. `client_id` None is the workspace default policy."""
 
     __tablename__ = "route_entries"

@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import BigInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Base
 from .base import created_at_column, id_column, workspace_fk
 
 
-class PriceOverride(db.Model):  # type: ignore[name-defined,misc]
+class PriceOverride(Base):
     __tablename__ = "price_overrides"
     __table_args__ = (UniqueConstraint("workspace_id", "model"),)
 

@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Base
 from .base import BigIntPK, UTCDateTime
 
 
-class RequestLog(db.Model):  # type: ignore[name-defined,misc]
+class RequestLog(Base):
     __tablename__ = "request_logs"
     __table_args__ = (
         Index("ix_request_logs_ws_time", "workspace_id", "created_at"),

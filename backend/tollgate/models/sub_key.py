@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Base
 from .base import UTCDateTime, created_at_column, id_column, workspace_fk
 
 
-class SubKey(db.Model):  # type: ignore[name-defined,misc]
+class SubKey(Base):
     __tablename__ = "sub_keys"
 
     id: Mapped[str] = id_column()

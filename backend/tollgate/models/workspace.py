@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Base
 from .base import UTCDateTime, created_at_column, id_column, workspace_fk
 
 
-class Workspace(db.Model):  # type: ignore[name-defined,misc]
+class Workspace(Base):
     __tablename__ = "workspaces"
 
     id: Mapped[str] = id_column()
@@ -26,7 +26,7 @@ class Workspace(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[dt.datetime] = created_at_column()
 
 
-class AdminToken(db.Model):  # type: ignore[name-defined,misc]
+class AdminToken(Base):
     """A bearer token for the admin API. Only its HMAC is stored; `client_id` scopes it to one client."""
 
     __tablename__ = "admin_tokens"

@@ -36,9 +36,9 @@ class MasterKeys:
 
     def derive(self, purpose: str) -> bytes:
         """A sub-key for `purpose` (e.g. token HMACs), stable for the current master key."""
-        return HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=f"tollgate:{purpose}".encode()
-        ).derive(self.keys[min(self.keys)])
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"tollgate:{purpose}".encode()).derive(
+            self.keys[min(self.keys)]
+        )
 
     @classmethod
     def parse(cls, text: str) -> MasterKeys:

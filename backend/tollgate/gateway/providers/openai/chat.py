@@ -22,7 +22,10 @@ class Chat:
         if isinstance(options, dict) and options.get("include_usage") is True:
             return raw, StreamState()
         rewritten = dict(body)
-        rewritten["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
+        rewritten["stream_options"] = {
+            **(options if isinstance(options, dict) else {}),
+            "include_usage": True,
+        }
         return orjson.dumps(rewritten), StreamState(strip_usage_chunk=True)
 
     def usage(self, response: dict[str, Any]) -> tuple[str | None, TokenUsage | None]:
