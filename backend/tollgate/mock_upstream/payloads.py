@@ -67,7 +67,7 @@ def chat_usage(prompt_tokens: int, completion_tokens: int, cached: int, reasonin
 def responses_usage(input_tokens: int, output_tokens: int, cached: int, reasoning: int) -> dict[str, Any]:
     return {
         "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": cached},
+        "input_tokens_details": {"cached_tokens": cached, "cache_write_tokens": 0},
         "output_tokens": output_tokens,
         "output_tokens_details": {"reasoning_tokens": reasoning},
         "total_tokens": input_tokens + output_tokens,
@@ -155,10 +155,12 @@ def response_object(
                 "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
             }
         )
-    return {
+    now = int(time.time())
+    response: dict[str, Any] = {
         "id": response_id,
         "object": "response",
-        "created_at": int(time.time()),
+        "created_at": now,
+        "completed_at": now if status == "completed" else None,
         "status": status,
         "background": False,
         "error": None,
@@ -178,10 +180,16 @@ def response_object(
         "tools": body.get("tools", []),
         "top_p": body.get("top_p", 1.0),
         "truncation": "disabled",
-        "usage": usage,
-        "user": body.get("user"),
+        "safety_identifier": body.get("safety_identifier"),
+        "prompt_cache_key": body.get("prompt_cache_key"),
         "metadata": body.get("metadata") or {},
     }
+    # The spec types `usage` and the deprecated `user` as non-nullable: absent until known / unless sent.
+    if usage is not None:
+        response["usage"] = usage
+    if isinstance(body.get("user"), str):
+        response["user"] = body["user"]
+    return response
 
 
 def response_events(
