@@ -29,6 +29,13 @@ from .spool import Spool
 log = logging.getLogger(__name__)
 
 _STOP = object()
+_WAKE = object()
+
+
+class _Marker:
+    """Put through the queue by `flush()`; the writer flags it once everything ahead of it is written."""
+
+    reached = False
 
 
 class LogSink(Protocol):
@@ -52,6 +59,10 @@ def _start_real_thread(target: Callable[[], None], name: str) -> None:
 
 
 class LogWriter:
+    """Request threads only `put` on a queue nobody is blocked on, so a submit costs no system call and
+    wakes no thread. The writer sleeps `flush_interval_s` at a time (on a control queue, so `close()` wakes
+    it at once), then drains everything that arrived in batches of `batch_size`."""
+
     def __init__(
         self,
         sink: LogSink,
@@ -66,12 +77,10 @@ class LogWriter:
         self._interval = flush_interval_s
         self._spool_retry_s = spool_retry_s
         self._queue: SimpleQueue[Any] = SimpleQueue()
+        self._control: SimpleQueue[Any] = SimpleQueue()
         self._pid: int | None = None
         self._lock = threading.Lock()
-        self._idle = threading.Event()
         self._stopped = threading.Event()
-        self._pending = 0
-        self._pending_lock = threading.Lock()
         self._override_cache: dict[str, tuple[float, Mapping[str, OverridePrice]]] = {}
 
     # -- request-thread side -------------------------------------------------------------------------------
@@ -79,27 +88,27 @@ class LogWriter:
         """Enqueue; never blocks, never raises into the request."""
         if self._pid != os.getpid():
             self._start()
-        with self._pending_lock:
-            self._pending += 1
-            self._idle.clear()
         self._queue.put(record)
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until everything submitted so far is written or spooled. For tests and shutdown."""
         if self._pid != os.getpid():
-            return self._pending == 0
+            return True
+        marker = _Marker()
+        self._queue.put(marker)  # FIFO: once the writer reaches it, everything before it is handled
+        self._control.put(_WAKE)
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with self._pending_lock:
-                if self._pending == 0:
-                    return True
-            time.sleep(0.01)
-        return False
+        while not marker.reached and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return marker.reached
 
     def close(self, timeout_s: float = 10.0) -> None:
+        """Write everything still queued, then stop the writer thread."""
         if self._pid == os.getpid() and not self._stopped.is_set():
-            self._queue.put(_STOP)
-            self._stopped.wait(timeout_s)
+            self._control.put(_STOP)
+            deadline = time.monotonic() + timeout_s
+            while not self._stopped.is_set() and time.monotonic() < deadline:
+                time.sleep(0.01)
 
     # -- writer-thread side --------------------------------------------------------------------------------
     def _start(self) -> None:
@@ -107,9 +116,9 @@ class LogWriter:
             if self._pid == os.getpid():
                 return
             self._pid = os.getpid()
-            # After a fork the parent's queue and counters are meaningless here; start clean.
+            # After a fork the parent's queues and counters are meaningless here; start clean.
             self._queue = SimpleQueue()
-            self._pending = 0
+            self._control = SimpleQueue()
             self._stopped = threading.Event()
             _start_real_thread(self._run, "tollgate-log-writer")
 
@@ -117,32 +126,38 @@ class LogWriter:
         last_spool_try = 0.0
         stopping = False
         while not stopping:
-            batch, stopping = self._collect()
-            if batch:
-                self._write(batch)
+            try:
+                stopping = self._control.get(timeout=self._interval) is _STOP
+            except Empty:
+                pass
+            self._drain()
             now = time.monotonic()
             if now - last_spool_try >= self._spool_retry_s or stopping:
                 last_spool_try = now
                 self.replay_spool()
         self._stopped.set()
 
-    def _collect(self) -> tuple[list[RequestRecord], bool]:
+    def _drain(self) -> None:
         batch: list[RequestRecord] = []
-        deadline = time.monotonic() + self._interval
-        while len(batch) < self._batch_size:
-            timeout = deadline - time.monotonic()
+        while True:
             try:
-                item = self._queue.get(timeout=max(timeout, 0.001)) if not batch else self._queue.get_nowait()
+                item = self._queue.get_nowait()
             except Empty:
-                if batch or timeout <= 0:
-                    break
+                break
+            if isinstance(item, _Marker):
+                self._write(batch)
+                batch = []
+                item.reached = True
                 continue
-            if item is _STOP:
-                return batch, True
             batch.append(item)
-        return batch, False
+            if len(batch) >= self._batch_size:
+                self._write(batch)
+                batch = []
+        self._write(batch)
 
     def _write(self, batch: list[RequestRecord]) -> None:
+        if not batch:
+            return
         rows: list[dict[str, Any]] = []
         for record in batch:
             try:
@@ -158,9 +173,6 @@ class LogWriter:
                 self._spool.put([_jsonable(r) for r in rows])
             except OSError:
                 log.exception("could not spool %d request log rows", len(rows))
-        finally:
-            with self._pending_lock:
-                self._pending -= len(batch)
 
     def replay_spool(self) -> int:
         """Write spooled batches back; returns how many rows made it."""
