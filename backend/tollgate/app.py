@@ -44,6 +44,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from .gateway.views import bp as gateway_bp
 
     app.register_blueprint(gateway_bp)
+    from .admin import init_app as init_admin
+
+    init_admin(app)
     app.register_error_handler(Exception, _unexpected_error)
     app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
     if settings.mock_upstream:

@@ -195,6 +195,14 @@ def revoke_key(ctx: click.Context, key_id: str) -> None:
     click.echo(f"revoked {key_id}")
 
 
+@main.command("openapi")
+def openapi_command() -> None:
+    """Print the admin API's OpenAPI 3.1 document (YAML): `tollgate openapi > openapi.yaml`."""
+    from .admin import build_spec_yaml
+
+    click.echo(build_spec_yaml(), nl=False)
+
+
 @main.group("db")
 def db_group() -> None:
     """Schema migrations."""

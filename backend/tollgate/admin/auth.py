@@ -1,0 +1,113 @@
+"""Who is calling, and may they call this endpoint.
+
+Every admin view declares its access rule with `@requires(...)`; the blueprint's `before_request` hook
+authenticates the bearer token and enforces that rule before the view runs. A view without a rule is refused
+(fail closed), so forgetting the decorator can never open an endpoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final, Literal, TypeVar
+
+from flask import current_app, g, request
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import AdminToken
+from ..models.base import utcnow
+from ..services import services
+from ..vault.tokens import ADMIN_TOKEN_PREFIX, is_well_formed
+from .problems import Problem
+
+Level = Literal["read", "write", "owner"]
+F = TypeVar("F", bound=Callable[..., Any])
+
+ACCESS_ATTR: Final = "tollgate_access"
+_ROLES_FOR: Final[dict[str, frozenset[str]]] = {
+    "read": frozenset({"viewer", "admin", "owner"}),
+    "write": frozenset({"admin", "owner"}),
+    "owner": frozenset({"owner"}),
+}
+_LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    level: Level
+    client: bool
+    """True when a client-scoped token may call it (the view then limits itself to that client)."""
+
+    def allows(self, role: str) -> bool:
+        if role == "client":
+            return self.client and self.level != "owner"
+        return role in _ROLES_FOR[self.level]
+
+
+@dataclass(frozen=True)
+class Actor:
+    token_id: str
+    workspace_id: str
+    role: str
+    client_id: str | None
+    ip: str | None
+
+    @property
+    def label(self) -> str:
+        return f"token:{self.token_id}"
+
+
+def requires(level: Level, *, client: bool = False) -> Callable[[F], F]:
+    """Declare who may call a view: `read` (viewer+), `write` (admin+), `owner`; `client=True` admits client tokens."""
+
+    def mark(view: F) -> F:
+        setattr(view, ACCESS_ATTR, AccessRule(level, client))
+        return view
+
+    return mark
+
+
+def actor() -> Actor:
+    found: Actor = g.tollgate_actor
+    return found
+
+
+def authorize() -> None:
+    """`before_request` of every admin blueprint: authenticate, then check the view's access rule."""
+    if request.method == "OPTIONS":
+        return None
+    found = authenticate(request.headers.get("Authorization"))
+    g.tollgate_actor = found
+    view = current_app.view_functions.get(request.endpoint or "")
+    rule: AccessRule | None = getattr(view, ACCESS_ATTR, None)
+    if rule is None or not rule.allows(found.role):
+        raise Problem(403, f"A token with role '{found.role}' may not do this.")
+    return None
+
+
+def authenticate(header: str | None) -> Actor:
+    scheme, _, token = (header or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthorized("Send an admin token as 'Authorization: Bearer tga_...'.")
+    if not is_well_formed(token, ADMIN_TOKEN_PREFIX):
+        raise _unauthorized("The admin token is malformed.")
+    digest = services().hasher.hash(token)
+    row = db.session.scalars(select(AdminToken).where(AdminToken.token_hash == digest)).first()
+    now = utcnow()
+    if row is None or _ended(row.revoked_at, now) or _ended(row.expires_at, now):
+        raise _unauthorized("The admin token is unknown, revoked or expired.")
+    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
+        db.session.execute(update(AdminToken).where(AdminToken.id == row.id).values(last_used_at=now))
+        db.session.commit()
+    return Actor(row.id, row.workspace_id, row.role, row.client_id, request.remote_addr)
+
+
+def _ended(moment: dt.datetime | None, now: dt.datetime) -> bool:
+    return moment is not None and moment <= now
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="tollgate-admin"'})

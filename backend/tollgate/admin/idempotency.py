@@ -1,0 +1,100 @@
+"""`Idempotency-Key` on POST: a retry with the same key and body gets the first response again.
+
+Before the view runs, the key is claimed with a placeholder row (status 0) in its own transaction, so two
+concurrent requests with one key cannot both act: the second is told 409. After the view, the response is
+stored (or, for a 5xx, the claim is dropped so the client can retry). Same key with a different body: 422.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Final
+
+from flask import Response, g, request
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import IdempotencyKey
+from .auth import actor
+from .problems import Problem
+
+HEADER: Final = "Idempotency-Key"
+MAX_KEY_LENGTH: Final = 255
+
+
+def claim() -> Response | None:
+    """`before_request`: replay a stored response, refuse a reuse, or claim the key for this request."""
+    key = request.headers.get(HEADER)
+    if request.method != "POST" or key is None:
+        return None
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise Problem(400, f"{HEADER} must be 1–{MAX_KEY_LENGTH} characters.", {HEADER: ["Invalid length."]})
+    workspace_id = actor().workspace_id
+    digest = _request_hash()
+    with db.engine.begin() as conn:
+        stored = conn.execute(
+            select(
+                IdempotencyKey.request_hash,
+                IdempotencyKey.status_code,
+                IdempotencyKey.body,
+                IdempotencyKey.content_type,
+                IdempotencyKey.location,
+            ).where(IdempotencyKey.workspace_id == workspace_id, IdempotencyKey.key == key)
+        ).first()
+        if stored is None:
+            try:
+                conn.execute(
+                    insert(IdempotencyKey).values(
+                        workspace_id=workspace_id, key=key, request_hash=digest, status_code=0
+                    )
+                )
+            except IntegrityError:
+                raise Problem(409, "A request with this Idempotency-Key is in progress.") from None
+            g.tollgate_idempotency = (workspace_id, key)
+            return None
+    if stored.request_hash != digest:
+        raise Problem(422, f"This {HEADER} was already used with a different request.", {HEADER: ["Reused."]})
+    if stored.status_code == 0:
+        raise Problem(409, "A request with this Idempotency-Key is in progress.")
+    return _replay(stored.status_code, stored.body or b"", stored.content_type, stored.location)
+
+
+def store(response: Response) -> Response:
+    """`after_request`: keep the response for replays (or release the claim after a server error)."""
+    claimed = g.pop("tollgate_idempotency", None)
+    if claimed is None:
+        return response
+    workspace_id, key = claimed
+    db.session.rollback()  # whatever the view left uncommitted is not part of its answer
+    where = (IdempotencyKey.workspace_id == workspace_id, IdempotencyKey.key == key)
+    with db.engine.begin() as conn:
+        if response.status_code >= 500:
+            conn.execute(delete(IdempotencyKey).where(*where))
+        else:
+            conn.execute(
+                update(IdempotencyKey)
+                .where(*where)
+                .values(
+                    status_code=response.status_code,
+                    content_type=response.content_type,
+                    location=response.headers.get("Location"),
+                    body=response.get_data(),
+                )
+            )
+    return response
+
+
+def _request_hash() -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{request.method} {request.path}?{request.query_string.decode()}\n".encode())
+    digest.update(request.get_data(cache=True))
+    return digest.hexdigest()
+
+
+def _replay(status: int, body: bytes, content_type: str | None, location: str | None) -> Response:
+    response = Response(body, status=status, content_type=content_type)
+    if location:
+        response.headers["Location"] = location
+    response.headers["Idempotent-Replayed"] = "true"
+    return response

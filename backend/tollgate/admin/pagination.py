@@ -1,0 +1,103 @@
+"""Cursor pagination for every list: keyset over (sort column, id), so pages stay stable while rows are added.
+
+A list's query arguments extend `ListArgs` and name their sortable fields; `paginate` applies sort, cursor and
+limit, and returns one page plus the opaque cursor of the next one.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import marshmallow as ma
+import orjson
+from sqlalchemy import Select, and_, or_
+
+from ..extensions import db
+from .problems import abort
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+class ListArgs(ma.Schema):
+    """Query arguments every list accepts."""
+
+    limit = ma.fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=ma.validate.Range(1, MAX_LIMIT),
+        metadata={"description": f"Page size, 1–{MAX_LIMIT}."},
+    )
+    cursor = ma.fields.String(
+        validate=ma.validate.Length(max=500),
+        metadata={"description": "Opaque cursor from a previous page's `next_cursor`."},
+    )
+
+
+def sort_field(choices: Sequence[str], default: str) -> ma.fields.String:
+    """A `sort` argument: a field name, `-` in front for descending."""
+    options = [*choices, *(f"-{c}" for c in choices)]
+    return ma.fields.String(
+        load_default=default,
+        validate=ma.validate.OneOf(options),
+        metadata={"description": "Sort field; prefix with '-' for descending."},
+    )
+
+
+def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """The envelope of one page of `item`: `{data: [...], next_cursor}`."""
+    return ma.Schema.from_dict(
+        {
+            "data": ma.fields.List(ma.fields.Nested(item), required=True),
+            "next_cursor": ma.fields.String(
+                required=True, allow_none=True, metadata={"description": "Pass as `cursor` for the next page."}
+            ),
+        },
+        name=name,
+    )
+
+
+def paginate(query: Select[Any], model: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """One page of `query` (a `select(model)`), sorted by `args['sort']`, after `args['cursor']`."""
+    sort = str(args.get("sort") or "-created_at")
+    descending = sort.startswith("-")
+    column = getattr(model, sort.lstrip("-"))
+    query = query.order_by(column.desc() if descending else column.asc(), model.id.desc() if descending else model.id)
+    if args.get("cursor"):
+        value, last_id = _decode(args["cursor"], sort)
+        after = (
+            or_(column < value, and_(column == value, model.id < last_id))
+            if descending
+            else or_(column > value, and_(column == value, model.id > last_id))
+        )
+        query = query.where(after)
+    limit = int(args.get("limit") or DEFAULT_LIMIT)
+    rows = list(db.session.scalars(query.limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode(sort, getattr(last, sort.lstrip("-")), last.id)
+    return {"data": rows, "next_cursor": next_cursor}
+
+
+def _encode(sort: str, value: Any, last_id: Any) -> str:
+    if isinstance(value, dt.datetime):
+        value = {"dt": value.isoformat()}
+    raw = orjson.dumps([sort, value, last_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort: str) -> tuple[Any, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, value, last_id = orjson.loads(raw)
+        if isinstance(value, dict):
+            value = dt.datetime.fromisoformat(value["dt"])
+    except (ValueError, TypeError, KeyError, orjson.JSONDecodeError):
+        abort(400, "The cursor is not valid.", {"cursor": ["Not a cursor this API issued."]})
+    if cursor_sort != sort:
+        abort(400, "The cursor belongs to a different sort order.", {"cursor": ["Sort order changed."]})
+    return value, last_id

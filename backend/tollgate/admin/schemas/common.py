@@ -1,0 +1,49 @@
+"""Field shapes shared by several resources."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import marshmallow as ma
+
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
+
+
+def name_field(**kw: Any) -> ma.fields.String:
+    return ma.fields.String(validate=ma.validate.Length(1, 200), **kw)
+
+
+def slug_field(**kw: Any) -> ma.fields.String:
+    return ma.fields.String(
+        validate=ma.validate.Regexp(SLUG_PATTERN, error="Use lower-case letters, digits and inner hyphens."),
+        metadata={"description": "URL-safe identifier, unique within its parent.", "pattern": SLUG_PATTERN},
+        **kw,
+    )
+
+
+def id_field(**kw: Any) -> ma.fields.String:
+    return ma.fields.String(validate=ma.validate.Length(1, 32), **kw)
+
+
+def aware_datetime(**kw: Any) -> ma.fields.AwareDateTime:
+    """ISO 8601 with an offset; naive input is read as UTC."""
+    return ma.fields.AwareDateTime(default_timezone=dt.UTC, **kw)
+
+
+def usd(micros: int) -> str:
+    """Integer micro-dollars as an exact decimal string: 1234567 → "1.234567"."""
+    return f"{(Decimal(micros) / Decimal(1_000_000)).quantize(Decimal('0.000001')):f}"
+
+
+def usd_field(**kw: Any) -> ma.fields.String:
+    return ma.fields.String(
+        metadata={"description": "US dollars as an exact decimal string (never a float).", "examples": ["1.250000"]},
+        **kw,
+    )
+
+
+class TimestampsMixin(ma.Schema):
+    id = ma.fields.String(dump_only=True, required=True)
+    created_at = ma.fields.DateTime(dump_only=True, required=True)

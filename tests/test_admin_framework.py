@@ -1,0 +1,111 @@
+"""The admin API's shared machinery: authentication, problem details, pagination, idempotency, scoping."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from tests.admin_support import PROBLEM, AdminClient, Foreign, as_role, foreign, owner
+from tests.conftest import Seeded
+from tollgate.services import Services
+
+__all__ = ["foreign", "owner"]
+
+
+def test_missing_and_bad_tokens_get_401_problem(app: Flask, seeded: Seeded) -> None:
+    anonymous = AdminClient(app.test_client(), None)
+    for token in (None, "tga_nope", "tga_" + "A" * 38):
+        response = AdminClient(app.test_client(), token).get("clients")
+        assert response.status_code == 401
+        assert response.mimetype == PROBLEM
+        body = response.get_json()
+        assert body["status"] == 401 and body["title"] and body["detail"] and body["instance"] == "/api/v1/clients"
+        assert "WWW-Authenticate" in response.headers
+    assert anonymous.get("/api/v1/nope").status_code == 404
+
+
+def test_unknown_route_and_method_are_problems(owner: AdminClient) -> None:
+    response = owner.get("/api/v1/no-such-thing")
+    assert response.status_code == 404 and response.mimetype == PROBLEM
+    response = owner.put("clients")
+    assert response.status_code == 405 and response.mimetype == PROBLEM
+
+
+def test_validation_errors_are_field_level(owner: AdminClient) -> None:
+    response = owner.post("clients", json={"name": "", "slug": "Not A Slug", "bogus": 1})
+    assert response.status_code == 422 and response.mimetype == PROBLEM
+    errors = response.get_json()["errors"]
+    assert set(errors) == {"name", "slug", "bogus"}
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_malformed_json_is_400_problem(owner: AdminClient) -> None:
+    response = owner.post("clients", data="{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and response.mimetype == PROBLEM
+
+
+def test_duplicate_slug_is_409(owner: AdminClient) -> None:
+    response = owner.post("clients", json={"name": "Acme again", "slug": "acme"})
+    assert response.status_code == 409 and response.mimetype == PROBLEM
+
+
+def test_cursor_pagination_walks_every_row_once(owner: AdminClient) -> None:
+    for i in range(7):
+        assert owner.post("clients", json={"name": f"C{i}", "slug": f"c-{i}"}).status_code == 201
+    seen: list[str] = []
+    cursor = None
+    while True:
+        query = {"limit": 3, "sort": "name"} | ({"cursor": cursor} if cursor else {})
+        page = owner.get("clients", query_string=query).get_json()
+        seen += [c["name"] for c in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 9
+    bad = owner.get("clients", query_string={"cursor": "garbage!"})
+    assert bad.status_code == 400 and bad.mimetype == PROBLEM
+
+
+def test_idempotency_key_replays_and_rejects_reuse(owner: AdminClient) -> None:
+    headers = {"Idempotency-Key": "abc-123"}
+    first = owner.post("clients", json={"name": "Once", "slug": "once"}, headers=headers)
+    again = owner.post("clients", json={"name": "Once", "slug": "once"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    other = owner.post("clients", json={"name": "Twice", "slug": "twice"}, headers=headers)
+    assert other.status_code == 422 and other.mimetype == PROBLEM
+    listing = owner.get("clients", query_string={"q": "Once"}).get_json()["data"]
+    assert len(listing) == 1
+
+
+def test_foreign_ids_are_404_not_403(owner: AdminClient, foreign: Foreign) -> None:
+    response = owner.get(f"clients/{foreign.client_id}")
+    assert response.status_code == 404 and response.mimetype == PROBLEM
+    assert owner.patch(f"clients/{foreign.client_id}", json={"name": "x"}).status_code == 404
+    assert foreign.client_id not in owner.get("clients").get_data(as_text=True)
+
+
+def test_viewer_cannot_write_and_client_sees_only_itself(app: Flask, svc: Services, seeded: Seeded) -> None:
+    viewer = as_role(app, svc, seeded, "viewer")
+    assert viewer.get("clients").status_code == 200
+    response = viewer.post("clients", json={"name": "V", "slug": "v"})
+    assert response.status_code == 403 and response.mimetype == PROBLEM
+    client = as_role(app, svc, seeded, "client")
+    ids = [c["id"] for c in client.get("clients").get_json()["data"]]
+    assert ids == [seeded.client_id]
+    assert client.get(f"clients/{seeded.other_client_id}").status_code == 404
+
+
+def test_changes_are_audited_without_secrets(app: Flask, owner: AdminClient) -> None:
+    created = owner.post("clients", json={"name": "Audited", "slug": "audited"}).get_json()
+    owner.patch(f"clients/{created['id']}", json={"name": "Audited 2"})
+    from sqlalchemy import select
+
+    from tollgate.extensions import db
+    from tollgate.models import AuditEvent
+
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.target_id == created["id"])).all()
+    assert [e.action for e in events] == ["client.create", "client.update"]
+    assert events[1].before == {"name": "Audited"} and events[1].after == {"name": "Audited 2"}
+    assert events[1].actor.startswith("token:") and events[1].ip
