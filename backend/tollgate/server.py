@@ -28,6 +28,8 @@ class GatewayServer(BaseApplication):
             "errorlog": "-",
             "loglevel": "info",
             "worker_exit": _worker_exit,
+            # gunicorn's control socket defaults to one path per user: two servers (tests, bench) would collide.
+            "control_socket_disable": True,
             **self.extra,
         }
         for key, value in options.items():
