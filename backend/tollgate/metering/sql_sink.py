@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import PriceOverride, RequestLog
@@ -15,6 +15,11 @@ from .prices import OverridePrice
 class SqlLogSink:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # Rows are keyed by ORM attribute (`metadata_`); a Core insert matches column keys (`metadata`) and
+        # silently drops a key it does not know, so the few that differ are translated.
+        self._column_keys = {
+            a.key: a.columns[0].key for a in inspect(RequestLog).column_attrs if a.key != a.columns[0].key
+        }
         self._insert: Any
         if engine.dialect.name == "postgresql":
             self._insert = postgresql.insert(RequestLog).on_conflict_do_nothing(index_elements=["request_id"])
@@ -26,6 +31,8 @@ class SqlLogSink:
     def write(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
+        keys = self._column_keys
+        rows = [{keys.get(key, key): value for key, value in row.items()} for row in rows]
         with self._engine.begin() as conn:
             conn.execute(self._insert, rows)
 
