@@ -9,6 +9,8 @@ from flask import Flask, Response, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .budgets.ledger import Ledger
+from .budgets.sql_store import SqlLedgerStore
 from .config import Settings, load_settings
 from .extensions import db
 from .gateway.catalog import ModelCatalog
@@ -78,7 +80,17 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
         upstreams=pools,
         log_writer=writer,
         catalog=ModelCatalog(pools),
+        ledger=_build_ledger(settings, engine),
     )
+
+
+def _build_ledger(settings: Settings, engine: Engine) -> Ledger:
+    """Redis when configured (budgets shared across hosts), else the SQL database the workers share."""
+    if settings.redis_url:
+        from .budgets.redis_store import RedisLedgerStore
+
+        return Ledger(RedisLedgerStore.from_url(settings.redis_url))
+    return Ledger(SqlLedgerStore(engine))
 
 
 def _engine_options(settings: Settings) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from .budgets.ledger import Ledger
 from .config import Settings
 from .gateway.catalog import ModelCatalog
 from .gateway.key_resolver import KeyResolver
@@ -25,6 +26,7 @@ class Services:
     upstreams: UpstreamPools
     log_writer: LogWriter
     catalog: ModelCatalog
+    ledger: Ledger
 
 
 def services(app: Flask | None = None) -> Services:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from ..budgets.specs import NO_LIMITS, Limits
+
 
 def model_matches(model: str, patterns: tuple[str, ...] | None) -> bool:
     """None allows everything; otherwise an exact id or a glob such as `gpt-4o*`."""
@@ -44,6 +46,8 @@ class KeyContext:
     projects: dict[str, str]
     """Projects of the client that a request may name in X-Project-ID: id and slug → id."""
     expires_at_ts: float | None = None
+    limits: Limits = NO_LIMITS
+    """Budgets, rate limits and price overrides, cached with the key (see budgets/loader.py)."""
 
     def may_use(self, model: str) -> bool:
         return model_matches(model, self.allowed_models)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from sqlalchemy import or_, select
 
+from ..budgets.loader import load_limits
 from ..extensions import DbSession
 from ..models import Client, Lane, Project, RouteEntry, SubKey
 from ..models.base import utcnow
@@ -85,6 +86,7 @@ class KeyResolver:
             lanes=self._lanes(session, key.workspace_id, client.id),
             projects=project_ids,
             expires_at_ts=expiry.timestamp() if expiry else None,
+            limits=load_limits(session, key.workspace_id, key.id, client.id, [p.id for p in projects]),
         )
 
     def _lanes(self, session: DbSession, workspace_id: str, client_id: str) -> tuple[LaneTarget, ...]:

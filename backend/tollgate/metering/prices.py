@@ -93,3 +93,51 @@ def value_micros(
 def price_table_version() -> str:
     """Which price table is in force, for logs, reports and the README ("genai-prices 0.2.3")."""
     return f"genai-prices {version('genai-prices')}"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRates:
+    """Worst-case list rates of a model, micro-dollars per million tokens, for reserving before a call."""
+
+    input_mtok_micros: int
+    output_mtok_micros: int
+
+
+def _max_rate(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    tiers = getattr(value, "tiers", None)
+    if tiers is not None:  # TieredPrices: the highest tier is the worst case
+        return max([Decimal(value.base), *(Decimal(t.price) for t in tiers)])
+    return Decimal(0)
+
+
+def _model_prices(info: Any) -> list[Any]:
+    base = info.prices if isinstance(info.prices, list) else [info.prices]
+    # ConditionalPrice wraps a ModelPrice. Variants (batch, priority service tier) are left out: the log
+    # writer prices every call at the default tier, and a reservation only has to cover what will be recorded.
+    return [getattr(p, "prices", p) for p in base]
+
+
+@functools.lru_cache(maxsize=4096)
+def worst_case_rates(model: str, provider: str | None = "openai") -> TokenRates | None:
+    """The highest per-token list rates of `model` over every tier and time-bounded price, or None
+    when the model is not listed. Input covers cache writes (dearer than plain input at some providers)."""
+    found = _find_model(model, provider)
+    if found is None:
+        return None
+    rate_in = rate_out = Decimal(0)
+    for price in _model_prices(found[1]):
+        for name, value in vars(price).items():
+            if not name.endswith("_mtok") or value is None:
+                continue
+            if "output" in name:
+                rate_out = max(rate_out, _max_rate(value))
+            else:
+                rate_in = max(rate_in, _max_rate(value))
+    return TokenRates(to_micros(rate_in), to_micros(rate_out))
+
+
+def override_rates(override: OverridePrice) -> TokenRates:
+    cached = override.cached_input_mtok_micros or 0
+    return TokenRates(max(override.input_mtok_micros, cached), override.output_mtok_micros)

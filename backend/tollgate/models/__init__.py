@@ -1,6 +1,14 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers every table."""
 
+from .alert import AlertEvent as AlertEvent
+from .alert import AlertRule as AlertRule
+from .alert import WebhookDelivery as WebhookDelivery
+from .alert import WebhookSubscription as WebhookSubscription
 from .audit import AuditEvent as AuditEvent
+from .budget import Budget as Budget
+from .budget import BudgetSpend as BudgetSpend
+from .budget import RateBucket as RateBucket
+from .budget import RateLimit as RateLimit
 from .client import Client as Client
 from .client import Project as Project
 from .idempotency import IdempotencyKey as IdempotencyKey

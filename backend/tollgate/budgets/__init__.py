@@ -1,0 +1,1 @@
+"""Budgets and rate limits: the ledger that decides whether a request may spend, and its two stores."""

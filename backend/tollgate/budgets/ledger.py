@@ -1,0 +1,191 @@
+"""The one place that decides "may this spend happen": admit (reserve the worst case against every budget and
+draw from every rate bucket, atomically) and settle (release the reservation, record the real cost).
+
+Every admit that returns a `Hold` is settled exactly once: the gateway calls `settle(record)` on the one exit
+every request takes, and `settle` looks the hold up by request id. Rejections are values (`GatewayError`).
+The ledger fails closed: when the store cannot be reached, a request that a budget or limit applies to is
+refused with 503 rather than let through unchecked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..gateway.context import KeyContext
+from ..gateway.errors import GatewayError
+from ..metering import prices
+from ..metering.record import RequestRecord
+from ..models.base import utcnow
+from . import estimate, refusals
+from .periods import Window, window
+from .ratelimit import RateLine, headers, state_after
+from .specs import BudgetSpec, Limits
+from .store import BudgetLine, LedgerStore, Refused
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+_KEEP_PERIOD_S = 40 * 86_400
+"""A finished period's spend stays in Redis this long after its end (reports read SQL logs, not Redis)."""
+
+
+@dataclass(slots=True)
+class Hold:
+    """What one admitted request holds until it is settled."""
+
+    lines: tuple[BudgetLine, ...] = ()
+    token_lines: tuple[RateLine, ...] = ()
+    reserved_micros: int = 0
+    override: prices.OverridePrice | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    unpriced: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.lines and not self.token_lines
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """What the gateway knows about a request before sending it."""
+
+    endpoint: str
+    model: str
+    body: Mapping[str, Any]
+    raw: bytes
+    providers: tuple[str, ...] = ("openai",)
+    project_id: str | None = None
+
+
+def rates_for(model: str, providers: Sequence[str], limits: Limits) -> prices.TokenRates | None:
+    """Override first; otherwise the worst list rate among the providers that may serve the call."""
+    override = limits.overrides.get(model)
+    if override is not None:
+        return prices.override_rates(override)
+    found = [r for r in (prices.worst_case_rates(model, p) for p in providers or ("openai",)) if r is not None]
+    if not found:
+        return None
+    return prices.TokenRates(max(r.input_mtok_micros for r in found), max(r.output_mtok_micros for r in found))
+
+
+def tokens_estimate(ask: Ask) -> int:
+    """Tokens a request is charged against tokens-per-minute when admitted (trued up when settled)."""
+    return -(-len(ask.raw) // 4) + (estimate.requested_output_cap(ask.body) or 0)
+
+
+class Ledger:
+    def __init__(self, store: LedgerStore, clock: Clock = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+        self._holds: dict[str, Hold] = {}
+
+    def admit(self, ctx: KeyContext, ask: Ask, request_id: str) -> Hold | GatewayError:
+        limits = ctx.limits
+        if not limits.enforces_anything:
+            return Hold()
+        budgets = limits.budgets_for(ctx.key_id, ctx.client_id, ask.project_id)
+        rates = rates_for(ask.model, ask.providers, limits)
+        if rates is None and any(b.hard for b in budgets):
+            return refusals.unpriced_model(ask.model)
+        amount = 0
+        if rates is not None:
+            output = estimate.output_tokens_upper(ask.body, ask.model, ask.endpoint)
+            amount = estimate.cost_micros(estimate.prompt_tokens_upper(ask.raw), output, rates)
+        now = self.clock()
+        windows = [window(b.period, now, limits.timezone) for b in budgets]
+        lines = tuple(_line(b, w, amount) for b, w in zip(budgets, windows, strict=True))
+        rate_lines = _rate_lines(limits, tokens_estimate(ask))
+        now_us = refusals.now_us(now)
+        try:
+            outcome = self.store.reserve(lines, rate_lines, now_us)
+        except Exception:
+            log.exception("ledger store failed; refusing request %s (fails closed)", request_id)
+            return refusals.ledger_unavailable()
+        if isinstance(outcome, Refused):
+            return _refusal(outcome, budgets, windows, rate_lines, amount, limits, now_us)
+        states = [state_after(r, tat, now_us) for r, tat in zip(rate_lines, outcome.tats_us, strict=True)]
+        hold = Hold(
+            lines=lines,
+            token_lines=tuple(r for r in rate_lines if r.kind == "tokens"),
+            reserved_micros=amount,
+            override=limits.overrides.get(ask.model),
+            headers=headers(states),
+            unpriced=rates is None,
+        )
+        if not hold.empty:
+            self._holds[request_id] = hold
+        return hold
+
+    def settle(self, record: RequestRecord) -> None:
+        """Release what `record`'s request reserved and record its real cost. Idempotent; never raises."""
+        hold = self._holds.pop(record.request_id, None)
+        if hold is None:
+            return
+        actual = settled_micros(hold, record)
+        charged = hold.token_lines[0].cost if hold.token_lines else 0
+        used_tokens = record.usage.total_tokens if record.usage is not None else (charged if _answered(record) else 0)
+        shifts = [(line.bucket, (used_tokens - line.cost) * line.interval_us) for line in hold.token_lines]
+        try:
+            self.store.settle(hold.lines, actual, shifts)
+        except Exception:
+            # The reservation stays held (the budget errs on the safe side) and the failure is visible.
+            log.exception("ledger settle failed for request %s; %d micros stay reserved", record.request_id, actual)
+
+    @property
+    def open_holds(self) -> int:
+        return len(self._holds)
+
+
+def _answered(record: RequestRecord) -> bool:
+    """The upstream accepted the call: tokens may have been billed even if usage never reached us."""
+    return record.lane_id is not None and record.status_code == 200
+
+
+def settled_micros(hold: Hold, record: RequestRecord) -> int:
+    """Real cost when usage is known; the full reservation when the upstream answered but usage was lost
+    (a stream cut off by the client or the network); nothing when no upstream call went through. Pure."""
+    usage = record.usage
+    if usage is not None and usage.total_tokens > 0:
+        model = record.model_served or record.model_requested or ""
+        override = hold.override
+        value = prices.value_micros(usage, model, record.provider or "openai", override)
+        if value is None and record.model_requested and record.model_requested != model:
+            value = prices.value_micros(usage, record.model_requested, record.provider or "openai", override)
+        return value or 0
+    return hold.reserved_micros if _answered(record) and usage is None else 0
+
+
+def _line(budget: BudgetSpec, period: Window, amount: int) -> BudgetLine:
+    expires = None if period.end is None else int(period.end.timestamp()) + _KEEP_PERIOD_S
+    return BudgetLine(budget.id, period.key, amount, budget.amount_micros if budget.hard else None, expires)
+
+
+def _rate_lines(limits: Limits, tokens: int) -> tuple[RateLine, ...]:
+    lines: list[RateLine] = []
+    for spec in limits.rates:
+        if spec.requests_per_min:
+            lines.append(RateLine(f"{spec.id}:r", "requests", spec.requests_per_min, 1))
+        if spec.tokens_per_min:
+            lines.append(RateLine(f"{spec.id}:t", "tokens", spec.tokens_per_min, max(tokens, 1)))
+    return tuple(lines)
+
+
+def _refusal(
+    refused: Refused,
+    budgets: Sequence[BudgetSpec],
+    windows: Sequence[Window],
+    rate_lines: Sequence[RateLine],
+    amount: int,
+    limits: Limits,
+    now_us: int,
+) -> GatewayError:
+    if refused.kind == "budget":
+        index = refused.index
+        return refusals.budget_exceeded(budgets[index], windows[index], refused.used_micros, amount, limits.timezone)
+    line = rate_lines[refused.index]
+    scope = next((s.scope for s in limits.rates if line.bucket.startswith(s.id + ":")), "key")
+    return refusals.rate_limited(line, "API key" if scope == "key" else "client", refused.tat_us, now_us)

@@ -1,0 +1,127 @@
+"""The Redis ledger store: one Lua script per reservation and one per settlement, so several processes or
+hosts share budgets and rate limits. Redis runs a script atomically: the checks and the writes of a request
+cannot interleave with another request's.
+
+Keys: `tg:spend:{budget}:{period}` is a hash (s = spent, r = reserved, micro-dollars); `tg:rate:{bucket}`
+holds a bucket's TAT in Unix microseconds and expires when the bucket is full again. Cluster mode is not
+supported (a request's keys would need one hash slot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .ratelimit import RateLine
+from .store import BudgetLine, Refused, Reserved, Usage
+
+_RESERVE = """
+local now = tonumber(ARGV[1])
+local nrates = tonumber(ARGV[2])
+local tats = {}
+for i = 1, nrates do
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local inc = tonumber(ARGV[1 + 2 * i])
+  local capacity = tonumber(ARGV[2 + 2 * i])
+  local base = math.max(tat, now)
+  if base + inc - now > capacity then return {1, i, string.format('%d', tat)} end
+  tats[i] = base + inc
+end
+local off = 2 + 2 * nrates
+local nbudgets = #KEYS - nrates
+for j = 1, nbudgets do
+  local amount = tonumber(ARGV[off + 3 * j - 2])
+  local cap = tonumber(ARGV[off + 3 * j - 1])
+  local v = redis.call('HMGET', KEYS[nrates + j], 's', 'r')
+  local used = tonumber(v[1] or '0') + tonumber(v[2] or '0')
+  if cap >= 0 and used + amount > cap then return {2, j, string.format('%d', used)} end
+end
+local out = {0}
+for i = 1, nrates do
+  local ttl_ms = math.floor((tats[i] - now) / 1000) + 1000
+  redis.call('SET', KEYS[i], string.format('%d', tats[i]), 'PX', ttl_ms)
+  out[i + 1] = string.format('%d', tats[i])
+end
+for j = 1, nbudgets do
+  local key = KEYS[nrates + j]
+  redis.call('HINCRBY', key, 'r', ARGV[off + 3 * j - 2])
+  redis.call('HINCRBY', key, 's', 0)
+  local expires = tonumber(ARGV[off + 3 * j])
+  if expires > 0 then redis.call('EXPIREAT', key, expires) end
+end
+return out
+"""
+
+_SETTLE = """
+local nbudgets = tonumber(ARGV[1])
+for j = 1, nbudgets do
+  redis.call('HINCRBY', KEYS[j], 'r', string.format('%d', -tonumber(ARGV[2 * j])))
+  redis.call('HINCRBY', KEYS[j], 's', ARGV[2 * j + 1])
+end
+for i = nbudgets + 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('INCRBY', KEYS[i], ARGV[1 + 2 * nbudgets + (i - nbudgets)])
+  end
+end
+return 0
+"""
+
+
+def spend_key(budget_id: str, period_key: int) -> str:
+    return f"tg:spend:{budget_id}:{period_key}"
+
+
+def rate_key(bucket: str) -> str:
+    return f"tg:rate:{bucket}"
+
+
+class RedisLedgerStore:
+    def __init__(self, client: Any) -> None:
+        """`client`: a `redis.Redis` (decode_responses off or on; both work)."""
+        self._redis = client
+        self._reserve = client.register_script(_RESERVE)
+        self._settle = client.register_script(_SETTLE)
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisLedgerStore:
+        import redis
+
+        return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30))
+
+    def reserve(self, budgets: Sequence[BudgetLine], rates: Sequence[RateLine], now_us: int) -> Reserved | Refused:
+        keys = [rate_key(r.bucket) for r in rates] + [spend_key(b.budget_id, b.period_key) for b in budgets]
+        args: list[int] = [now_us, len(rates)]
+        for rate in rates:
+            args += [rate.increment_us, rate.capacity_us if rate.cost <= rate.limit else -1]
+        for budget in budgets:
+            cap = -1 if budget.cap_micros is None else budget.cap_micros
+            args += [budget.amount_micros, cap, budget.expires_at or 0]
+        result = self._reserve(keys=keys, args=args)
+        status = int(result[0])
+        if status == 0:
+            return Reserved(tuple(int(v) for v in result[1:]))
+        if status == 1:
+            return Refused("rate", int(result[1]) - 1, tat_us=int(result[2]))
+        return Refused("budget", int(result[1]) - 1, used_micros=int(result[2]))
+
+    def settle(
+        self, budgets: Sequence[BudgetLine], actual_micros: int, token_adjust_us: Sequence[tuple[str, int]]
+    ) -> None:
+        shifts = [(bucket, delta) for bucket, delta in token_adjust_us if delta]
+        if not budgets and not shifts:
+            return
+        keys = [spend_key(b.budget_id, b.period_key) for b in budgets] + [rate_key(b) for b, _ in shifts]
+        args: list[int] = [len(budgets)]
+        for budget in budgets:
+            args += [budget.amount_micros, actual_micros]
+        args += [delta for _, delta in shifts]
+        self._settle(keys=keys, args=args)
+
+    def read(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Usage]:
+        pipe = self._redis.pipeline(transaction=False)
+        for budget_id, period in keys:
+            pipe.hmget(spend_key(budget_id, period), "s", "r")
+        out: dict[tuple[str, int], Usage] = {}
+        for key, (spent, reserved) in zip(keys, pipe.execute(), strict=True):
+            out[key] = Usage(int(spent or 0), int(reserved or 0))
+        return out

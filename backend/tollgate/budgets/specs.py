@@ -1,0 +1,61 @@
+"""What the ledger knows about a key: its budgets, rate limits and price overrides. Plain data, cached
+with the key's `KeyContext` so the hot path never queries definitions per request. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..metering.prices import OverridePrice
+from .periods import Period
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSpec:
+    id: str
+    scope: str  # key | project | client
+    scope_id: str
+    name: str
+    amount_micros: int
+    period: Period
+    hard: bool
+
+    def describe(self) -> str:
+        return f"{self.scope} budget '{self.name}' ({self.period.value}, {format_usd(self.amount_micros)})"
+
+
+@dataclass(frozen=True, slots=True)
+class RateSpec:
+    id: str
+    scope: str  # key | client
+    requests_per_min: int | None
+    tokens_per_min: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    timezone: str = "UTC"
+    budgets: tuple[BudgetSpec, ...] = ()
+    """The key's own, its client's, and those of every project of the client (chosen per request)."""
+    rates: tuple[RateSpec, ...] = ()
+    overrides: Mapping[str, OverridePrice] = field(default_factory=dict)
+
+    def budgets_for(self, key_id: str, client_id: str, project_id: str | None) -> tuple[BudgetSpec, ...]:
+        """Every budget a request by this key, for this project, must pass."""
+        wanted = {("key", key_id), ("client", client_id)}
+        if project_id is not None:
+            wanted.add(("project", project_id))
+        return tuple(b for b in self.budgets if (b.scope, b.scope_id) in wanted)
+
+    @property
+    def enforces_anything(self) -> bool:
+        return bool(self.budgets or self.rates)
+
+
+NO_LIMITS = Limits()
+
+
+def format_usd(micros: int) -> str:
+    """$12.50, or $0.0042 for amounts under a cent."""
+    dollars = micros / 1_000_000
+    return f"${dollars:,.2f}" if micros >= 10_000 or micros == 0 else f"${dollars:.4f}"

@@ -1,0 +1,59 @@
+"""The ledger's storage interface. Two stores implement it and pass the same tests: SQL (a conditional upsert
+per row in one transaction; SQLite or PostgreSQL) and Redis (one Lua script). Both are all-or-nothing: a request
+either reserves against every budget and draws from every rate bucket, or changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .ratelimit import RateLine
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetLine:
+    """Reserve `amount_micros` against one budget's period. `cap_micros` None: a soft budget, no check."""
+
+    budget_id: str
+    period_key: int
+    amount_micros: int
+    cap_micros: int | None
+    expires_at: int | None = None
+    """Unix seconds after which the store may forget the period (Redis keys); None: keep for ever."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    tats_us: tuple[int, ...]
+    """Each rate line's bucket state after the draw, in the order given."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    kind: str  # budget | rate
+    index: int
+    """Which budget line or rate line did not fit."""
+    used_micros: int = 0
+    """budget: spent + reserved in the period right now."""
+    tat_us: int = 0
+    """rate: the bucket's state right now."""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    spent_micros: int
+    reserved_micros: int
+
+
+class LedgerStore(Protocol):
+    def reserve(self, budgets: Sequence[BudgetLine], rates: Sequence[RateLine], now_us: int) -> Reserved | Refused:
+        """Atomically: if every line fits, apply them all; otherwise apply none and say which failed."""
+
+    def settle(
+        self, budgets: Sequence[BudgetLine], actual_micros: int, token_adjust_us: Sequence[tuple[str, int]]
+    ) -> None:
+        """Release each line's reservation and record `actual_micros` as spent; shift token buckets."""
+
+    def read(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Usage]:
+        """Spent and reserved per (budget id, period key); missing periods read as zero."""

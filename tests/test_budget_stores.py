@@ -1,0 +1,167 @@
+"""One suite, every ledger store: SQL on SQLite, SQL on a real PostgreSQL, and Redis (real redis-server).
+
+The stores must agree exactly: all-or-nothing reservations across budgets and rate buckets, soft budgets that
+never refuse, settlement that moves reserved to spent, and periods that never touch each other.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tollgate.budgets.ratelimit import MINUTE_US, RateLine
+from tollgate.budgets.redis_store import RedisLedgerStore
+from tollgate.budgets.sql_store import SqlLedgerStore
+from tollgate.budgets.store import BudgetLine, LedgerStore, Refused, Reserved, Usage
+from tollgate.models import BudgetSpend, RateBucket
+
+from .servers import postgres_server, redis_server
+
+NOW = 1_800_000_000 * 1_000_000
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str | None]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str | None]:
+    with redis_server() as url:
+        yield url
+
+
+def _sql_store(url: str) -> tuple[SqlLedgerStore, sa.Engine]:
+    engine = sa.create_engine(url, pool_size=40, max_overflow=0) if "postgresql" in url else sa.create_engine(url)
+    tables = [BudgetSpend.__table__, RateBucket.__table__]
+    BudgetSpend.metadata.drop_all(engine, tables=tables)  # type: ignore[arg-type]
+    BudgetSpend.metadata.create_all(engine, tables=tables)  # type: ignore[arg-type]
+    return SqlLedgerStore(engine), engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerStore]:
+    kind = request.param
+    if kind == "sqlite":
+        sql, engine = _sql_store(f"sqlite:///{tmp_path / 'ledger.db'}")
+        yield sql
+        engine.dispose()
+    elif kind == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        if url is None:
+            pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not installed; CI installs them")
+        sql, engine = _sql_store(url)
+        yield sql
+        engine.dispose()
+    else:
+        url = request.getfixturevalue("redis_url")
+        if url is None:
+            pytest.skip("redis-server not installed; CI installs it")
+        import redis
+
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        yield RedisLedgerStore(client)
+        client.close()
+
+
+def line(budget: str, amount: int, cap: int | None, period: int = 100) -> BudgetLine:
+    return BudgetLine(budget, period, amount, cap)
+
+
+def test_reserve_within_cap_then_refuse_the_rest(store: LedgerStore) -> None:
+    assert isinstance(store.reserve([line("b1", 400, 1000)], [], NOW), Reserved)
+    assert isinstance(store.reserve([line("b1", 600, 1000)], [], NOW), Reserved)
+    refused = store.reserve([line("b1", 1, 1000)], [], NOW)
+    assert refused == Refused("budget", 0, used_micros=1000)
+    assert store.read([("b1", 100)]) == {("b1", 100): Usage(0, 1000)}
+
+
+def test_all_or_nothing_across_budgets(store: LedgerStore) -> None:
+    store.reserve([line("tight", 900, 1000)], [], NOW)
+    refused = store.reserve([line("roomy", 200, 10_000), line("tight", 200, 1000)], [], NOW)
+    assert isinstance(refused, Refused) and refused.kind == "budget" and refused.index == 1
+    assert store.read([("roomy", 100)])[("roomy", 100)] == Usage(0, 0)
+
+
+def test_soft_budget_never_refuses(store: LedgerStore) -> None:
+    for _ in range(3):
+        assert isinstance(store.reserve([line("soft", 700, None)], [], NOW), Reserved)
+    assert store.read([("soft", 100)])[("soft", 100)] == Usage(0, 2100)
+
+
+def test_settle_moves_reserved_to_spent_and_frees_room(store: LedgerStore) -> None:
+    held = [line("b", 800, 1000)]
+    store.reserve(held, [], NOW)
+    store.settle(held, 300, [])
+    assert store.read([("b", 100)])[("b", 100)] == Usage(300, 0)
+    assert isinstance(store.reserve([line("b", 700, 1000)], [], NOW), Reserved)
+    assert isinstance(store.reserve([line("b", 1, 1000)], [], NOW), Refused)
+
+
+def test_periods_are_separate_rows(store: LedgerStore) -> None:
+    store.reserve([line("b", 1000, 1000, period=100)], [], NOW)
+    assert isinstance(store.reserve([line("b", 1000, 1000, period=200)], [], NOW), Reserved)
+    usage = store.read([("b", 100), ("b", 200), ("b", 300)])
+    assert usage == {("b", 100): Usage(0, 1000), ("b", 200): Usage(0, 1000), ("b", 300): Usage(0, 0)}
+
+
+def test_requests_per_minute_bucket(store: LedgerStore) -> None:
+    rpm = RateLine("k:r", "requests", 3, 1)
+    tats = [store.reserve([], [rpm], NOW) for _ in range(3)]
+    assert all(isinstance(t, Reserved) for t in tats)
+    refused = store.reserve([], [rpm], NOW)
+    assert isinstance(refused, Refused) and refused.kind == "rate"
+    assert refused.tat_us == NOW + MINUTE_US
+    assert isinstance(store.reserve([], [rpm], NOW + MINUTE_US // 3), Reserved)  # one slot refilled
+
+
+def test_rate_refusal_leaves_budgets_untouched(store: LedgerStore) -> None:
+    rpm = RateLine("k2:r", "requests", 1, 1)
+    store.reserve([], [rpm], NOW)
+    refused = store.reserve([line("b", 10, 1000)], [rpm], NOW)
+    assert isinstance(refused, Refused) and refused.kind == "rate"
+    assert store.read([("b", 100)])[("b", 100)] == Usage(0, 0)
+
+
+def test_budget_refusal_leaves_rate_buckets_untouched(store: LedgerStore) -> None:
+    rpm = RateLine("k3:r", "requests", 2, 1)
+    assert isinstance(store.reserve([line("b", 2000, 1000)], [rpm], NOW), Refused)
+    assert isinstance(store.reserve([], [rpm], NOW), Reserved)
+    assert isinstance(store.reserve([], [rpm], NOW), Reserved)
+
+
+def test_token_bucket_too_small_for_request_and_settle_shift(store: LedgerStore) -> None:
+    tpm = RateLine("k4:t", "tokens", 1000, 1001)
+    assert isinstance(store.reserve([], [tpm], NOW), Refused)
+    tpm = RateLine("k4:t", "tokens", 1000, 1000)
+    reserved = store.reserve([], [tpm], NOW)
+    assert isinstance(reserved, Reserved) and reserved.tats_us == (NOW + 1000 * tpm.interval_us,)
+    store.settle([], 0, [("k4:t", -600 * tpm.interval_us)])  # only 400 tokens were used
+    assert isinstance(store.reserve([], [RateLine("k4:t", "tokens", 1000, 600)], NOW), Reserved)
+
+
+def test_concurrent_reservations_never_overshoot(store: LedgerStore) -> None:
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        outcome = store.reserve([line("hot", 300, 10_000), line("cold", 300, None)], [], NOW)
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=worker) for _ in range(64)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    admitted = sum(isinstance(r, Reserved) for r in results)
+    assert admitted == 10_000 // 300
+    usage = store.read([("hot", 100), ("cold", 100)])
+    assert usage[("hot", 100)] == Usage(0, admitted * 300)
+    assert usage[("cold", 100)] == Usage(0, admitted * 300)
