@@ -9,6 +9,7 @@ import marshmallow as ma
 
 from .. import provisioning
 from ..extensions import db
+from ..models import AuditEvent
 from .auth import actor
 
 
@@ -38,6 +39,15 @@ def record(
         after=after,
         ip=who.ip,
     )
+
+
+def commit() -> None:
+    """Commit the change; audit events added by `provisioning` (which knows no request) get the caller's IP."""
+    ip = actor().ip
+    for pending in db.session.new:
+        if isinstance(pending, AuditEvent) and pending.ip is None:
+            pending.ip = ip
+    db.session.commit()
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from . import clients, projects
+from . import admin_tokens, audit_events, clients, lanes, price_overrides, projects, routing, sub_keys, workspace
 
 BLUEPRINTS: list[Blueprint] = [
+    workspace.bp,
     clients.bp,
     projects.bp,
+    sub_keys.bp,
+    lanes.bp,
+    routing.bp,
+    price_overrides.bp,
+    admin_tokens.bp,
+    audit_events.bp,
 ]

@@ -1,0 +1,118 @@
+"""/lanes: provider connections. The credential is write-only; base URLs pass the SSRF guard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ... import provisioning
+from ...extensions import db
+from ...gateway.providers import PROVIDERS
+from ...models import Lane
+from ...models.base import utcnow
+from ...services import services
+from ...upstream_urls import upstream_url_problem
+from ..auth import actor, requires
+from ..blueprint import admin_blueprint
+from ..changes import changed_fields, commit, record, snapshot
+from ..pagination import paginate
+from ..problems import abort
+from ..schemas.lanes import LaneListArgs, LanePageSchema, LaneSchema, LaneUpdateSchema
+from ..scope import client_or_404, get_or_404, scoped
+
+bp = admin_blueprint("lanes", __name__, "Lanes: provider connections (base URL, credential, how they are paid).")
+_public = LaneSchema()
+
+
+@bp.route("/lanes", methods=["GET"])
+@requires("read")
+@bp.arguments(LaneListArgs, location="query")
+@bp.response(200, LanePageSchema)
+def list_lanes(args: dict[str, Any]) -> dict[str, Any]:
+    """List lanes, filtered by owner client, provider or payment kind."""
+    query = scoped(Lane)
+    for name in ("owner_client_id", "provider", "payment"):
+        if args.get(name):
+            query = query.where(getattr(Lane, name) == args[name])
+    return paginate(query, Lane, args)
+
+
+@bp.route("/lanes", methods=["POST"])
+@requires("write")
+@bp.arguments(LaneSchema)
+@bp.response(201, LaneSchema)
+def create_lane(data: dict[str, Any]) -> Lane:
+    """Add a lane. `api_key` is encrypted at rest and never shown again."""
+    _check(data)
+    if data.get("owner_client_id"):
+        client_or_404(data["owner_client_id"])
+    lane = provisioning.create_lane(
+        db.session,
+        services().vault,
+        actor().workspace_id,
+        data["name"],
+        data["base_url"],
+        data.get("api_key"),
+        provider=data["provider"],
+        payment=data["payment"],
+        owner_client_id=data.get("owner_client_id"),
+        models=data.get("models"),
+        actor=actor().label,
+    )
+    commit()
+    return lane
+
+
+def _check(data: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    if "provider" in data and data["provider"] not in PROVIDERS:
+        errors["provider"] = [f"Must be one of: {', '.join(sorted(PROVIDERS))}."]
+    if "base_url" in data:
+        problem = upstream_url_problem(data["base_url"], services().settings.allow_private_upstreams)
+        if problem:
+            errors["base_url"] = [problem]
+    if errors:
+        abort(422, "The lane has invalid fields: " + ", ".join(sorted(errors)) + ".", errors)
+
+
+@bp.route("/lanes/<lane_id>", methods=["GET"])
+@requires("read")
+@bp.response(200, LaneSchema)
+def get_lane(lane_id: str) -> Lane:
+    """Get one lane (the credential shows as last 4 and fingerprint only)."""
+    return get_or_404(Lane, lane_id)
+
+
+@bp.route("/lanes/<lane_id>", methods=["PATCH"])
+@requires("write")
+@bp.arguments(LaneUpdateSchema)
+@bp.response(200, LaneSchema)
+def update_lane(data: dict[str, Any], lane_id: str) -> Lane:
+    """Change a lane; a new `api_key` replaces the credential, `disabled` takes it out of routing."""
+    lane = get_or_404(Lane, lane_id)
+    _check(data)
+    before = snapshot(_public, lane)
+    if "api_key" in data:
+        provisioning.set_lane_credential(lane, services().vault, data.pop("api_key"))
+    if "disabled" in data:
+        disabled = data.pop("disabled")
+        lane.disabled_at = (lane.disabled_at or utcnow()) if disabled else None
+    if "base_url" in data:
+        data["base_url"] = data["base_url"].rstrip("/")
+    for name, value in data.items():
+        setattr(lane, name, value)
+    record("lane.update", "lane", lane.id, *changed_fields(before, snapshot(_public, lane)))
+    commit()
+    services().keys.invalidate()
+    return lane
+
+
+@bp.route("/lanes/<lane_id>", methods=["DELETE"])
+@requires("write")
+@bp.response(204)
+def delete_lane(lane_id: str) -> None:
+    """Delete a lane; it leaves every routing policy it was in."""
+    lane = get_or_404(Lane, lane_id)
+    record("lane.delete", "lane", lane.id, before=snapshot(_public, lane))
+    db.session.delete(lane)
+    commit()
+    services().keys.invalidate()

@@ -1,0 +1,191 @@
+"""/sub-keys: issue (secret shown once), list, change, revoke, rotate with an overlap window."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Select, or_
+
+from ... import provisioning
+from ...extensions import db
+from ...models import Project, SubKey
+from ...models.base import utcnow
+from ...services import services
+from ..auth import actor, requires
+from ..blueprint import admin_blueprint
+from ..changes import changed_fields, commit, record, snapshot
+from ..pagination import paginate
+from ..problems import abort
+from ..schemas.sub_keys import (
+    RotateSchema,
+    SubKeyCreatedSchema,
+    SubKeyListArgs,
+    SubKeyPageSchema,
+    SubKeySchema,
+    SubKeyUpdateSchema,
+)
+from ..scope import client_or_404, forced_client_id, get_or_404, scoped
+
+bp = admin_blueprint("sub_keys", __name__, "Sub-keys: the tg_... keys clients use on the OpenAI-compatible /v1.")
+_public = SubKeySchema()
+
+
+def key_status(key: SubKey, now: dt.datetime | None = None) -> str:
+    now = now or utcnow()
+    if key.revoked_at is not None:
+        return "revoked" if key.revoked_at <= now else "revoking"
+    if key.expires_at is not None and key.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+def _view(key: SubKey, secret: str | None = None) -> dict[str, Any]:
+    return {c: getattr(key, c) for c in _COLUMNS} | {"status": key_status(key)} | ({"secret": secret} if secret else {})
+
+
+_COLUMNS = (
+    "id",
+    "created_at",
+    "client_id",
+    "project_id",
+    "name",
+    "allowed_models",
+    "expires_at",
+    "last4",
+    "revoked_at",
+)
+
+
+@bp.route("/sub-keys", methods=["GET"])
+@requires("read", client=True)
+@bp.arguments(SubKeyListArgs, location="query")
+@bp.response(200, SubKeyPageSchema)
+def list_sub_keys(args: dict[str, Any]) -> dict[str, Any]:
+    """List sub-keys (never their secrets), filtered by client, project, status or name."""
+    query = scoped(SubKey)
+    client_id = forced_client_id(args.get("client_id"))
+    if client_id:
+        query = query.where(SubKey.client_id == client_id)
+    if args.get("project_id"):
+        query = query.where(SubKey.project_id == args["project_id"])
+    if args.get("q"):
+        query = query.where(SubKey.name.ilike(f"%{args['q']}%"))
+    page = paginate(_with_status(query, args["status"]), SubKey, args)
+    return page | {"data": [_view(k) for k in page["data"]]}
+
+
+def _with_status(query: Select[Any], status: str) -> Select[Any]:
+    now = utcnow()
+    live = or_(SubKey.revoked_at.is_(None), SubKey.revoked_at > now)
+    unexpired = or_(SubKey.expires_at.is_(None), SubKey.expires_at > now)
+    if status == "active":
+        return query.where(live, unexpired)
+    if status == "revoked":
+        return query.where(SubKey.revoked_at <= now)
+    if status == "expired":
+        return query.where(live, SubKey.expires_at <= now)
+    return query
+
+
+@bp.route("/sub-keys", methods=["POST"])
+@requires("write", client=True)
+@bp.arguments(SubKeySchema)
+@bp.response(201, SubKeyCreatedSchema)
+def create_sub_key(data: dict[str, Any]) -> dict[str, Any]:
+    """Issue a sub-key for a client (and optionally one of its projects). The secret is in this response only."""
+    client = client_or_404(data["client_id"])
+    project = _project_of(client.id, data.get("project_id"))
+    _future_or_422(data.get("expires_at"))
+    issued = provisioning.issue_sub_key(
+        db.session,
+        services().hasher,
+        client,
+        data["name"],
+        project=project,
+        allowed_models=data.get("allowed_models"),
+        expires_at=data.get("expires_at"),
+        actor=actor().label,
+    )
+    commit()
+    return _view(get_or_404(SubKey, issued.id), issued.secret)
+
+
+def _project_of(client_id: str, project_id: str | None) -> Project | None:
+    if project_id is None:
+        return None
+    project = get_or_404(Project, project_id)
+    if project.client_id != client_id:
+        abort(422, "The project belongs to another client.", {"project_id": ["Not a project of this client."]})
+    return project
+
+
+def _future_or_422(moment: dt.datetime | None) -> None:
+    if moment is not None and moment <= utcnow():
+        abort(422, "The expiry must be in the future.", {"expires_at": ["Must be in the future."]})
+
+
+@bp.route("/sub-keys/<key_id>", methods=["GET"])
+@requires("read", client=True)
+@bp.response(200, SubKeySchema)
+def get_sub_key(key_id: str) -> dict[str, Any]:
+    """Get one sub-key (prefix and last 4 characters only)."""
+    return _view(get_or_404(SubKey, key_id))
+
+
+@bp.route("/sub-keys/<key_id>", methods=["PATCH"])
+@requires("write", client=True)
+@bp.arguments(SubKeyUpdateSchema)
+@bp.response(200, SubKeySchema)
+def update_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
+    """Rename a sub-key, change its allowed models or its expiry."""
+    key = get_or_404(SubKey, key_id)
+    _future_or_422(data.get("expires_at"))
+    before = snapshot(_public, _view(key))
+    for name, value in data.items():
+        setattr(key, name, value)
+    record("sub_key.update", "sub_key", key.id, *changed_fields(before, snapshot(_public, _view(key))))
+    commit()
+    services().keys.invalidate()
+    return _view(key)
+
+
+@bp.route("/sub-keys/<key_id>", methods=["DELETE"])
+@requires("write", client=True)
+@bp.response(204)
+def revoke_sub_key(key_id: str) -> None:
+    """Revoke a sub-key now. Revoking a revoked key changes nothing."""
+    key = get_or_404(SubKey, key_id)
+    if key.revoked_at is None or key.revoked_at > utcnow():
+        provisioning.revoke_sub_key(db.session, key, actor=actor().label)
+        commit()
+        services().keys.invalidate()
+
+
+@bp.route("/sub-keys/<key_id>/rotate", methods=["POST"])
+@requires("write", client=True)
+@bp.arguments(RotateSchema)
+@bp.response(201, SubKeyCreatedSchema)
+def rotate_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
+    """Issue a replacement key with the same settings; the old one keeps working for `overlap_seconds`."""
+    old = get_or_404(SubKey, key_id)
+    if key_status(old) in ("revoked", "expired"):
+        abort(409, "Only a live key can be rotated.")
+    client = client_or_404(old.client_id)
+    issued = provisioning.issue_sub_key(
+        db.session,
+        services().hasher,
+        client,
+        old.name,
+        project=db.session.get(Project, old.project_id) if old.project_id else None,
+        allowed_models=old.allowed_models,
+        expires_at=old.expires_at,
+        actor=actor().label,
+    )
+    ends = utcnow() + dt.timedelta(seconds=data["overlap_seconds"])
+    if old.revoked_at is None or old.revoked_at > ends:
+        provisioning.revoke_sub_key(db.session, old, actor=actor().label, at=ends)
+    record("sub_key.rotate", "sub_key", old.id, after={"replaced_by": issued.id, "revoked_at": ends.isoformat()})
+    commit()
+    services().keys.invalidate()
+    return _view(get_or_404(SubKey, issued.id), issued.secret)

@@ -1,0 +1,85 @@
+"""Lanes (provider connections and how they are paid) and routing policies (a client's ordered lanes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from ..pagination import ListArgs, page_schema, sort_field
+from .common import TimestampsMixin, id_field, name_field
+from .sub_keys import models_field
+
+PAYMENTS = ("metered", "flat", "byok")
+
+
+def _url(**kw: Any) -> ma.fields.String:
+    return ma.fields.String(
+        validate=ma.validate.Length(1, 2000),
+        metadata={"description": "The provider's API base URL, e.g. https://api.openai.com/v1.", "format": "uri"},
+        **kw,
+    )
+
+
+def _api_key(**kw: Any) -> ma.fields.String:
+    return ma.fields.String(
+        load_only=True,
+        validate=ma.validate.Length(1, 1000),
+        metadata={"description": "The provider credential. Write-only: only its last 4 and fingerprint are shown."},
+        **kw,
+    )
+
+
+class LaneSchema(TimestampsMixin):
+    name = name_field(required=True)
+    provider = ma.fields.String(load_default="openai", validate=ma.validate.Length(1, 32))
+    base_url = _url(required=True)
+    payment = ma.fields.String(load_default="metered", validate=ma.validate.OneOf(PAYMENTS))
+    owner_client_id = id_field(
+        allow_none=True, metadata={"description": "Set for a client's own (BYOK) lane; null for the agency's."}
+    )
+    models = models_field()
+    api_key = _api_key(allow_none=True)
+    credential_last4 = ma.fields.String(dump_only=True, allow_none=True, required=True)
+    credential_fingerprint = ma.fields.String(dump_only=True, allow_none=True, required=True)
+    disabled_at = ma.fields.DateTime(dump_only=True, allow_none=True, required=True)
+
+    @ma.validates_schema
+    def _byok_has_owner(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("payment") == "byok" and not data.get("owner_client_id"):
+            raise ma.ValidationError("A BYOK lane belongs to a client: set owner_client_id.", "owner_client_id")
+
+
+class LaneUpdateSchema(ma.Schema):
+    name = name_field()
+    base_url = _url()
+    payment = ma.fields.String(validate=ma.validate.OneOf(PAYMENTS))
+    models = models_field()
+    api_key = _api_key(allow_none=True)
+    disabled = ma.fields.Boolean(metadata={"description": "A disabled lane is skipped by routing."})
+
+
+class LaneListArgs(ListArgs):
+    sort = sort_field(("created_at", "name"), "-created_at")
+    owner_client_id = id_field()
+    provider = ma.fields.String(validate=ma.validate.Length(1, 32))
+    payment = ma.fields.String(validate=ma.validate.OneOf(PAYMENTS))
+
+
+class RoutingPolicySchema(ma.Schema):
+    scope = ma.fields.String(dump_only=True, required=True, metadata={"description": "`default` or the client's id."})
+    client_id = ma.fields.String(dump_only=True, allow_none=True, required=True)
+    lane_ids = ma.fields.List(
+        id_field(),
+        required=True,
+        validate=ma.validate.Length(1, 20),
+        metadata={"description": "Lanes in the order they are tried."},
+    )
+
+
+class RoutingListArgs(ListArgs):
+    pass
+
+
+LanePageSchema = page_schema(LaneSchema, "LanePage")
+RoutingPolicyPageSchema = page_schema(RoutingPolicySchema, "RoutingPolicyPage")

@@ -1,0 +1,97 @@
+"""The workspace (the agency and its brand), price overrides and admin tokens."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+import marshmallow as ma
+
+from ..pagination import ListArgs, page_schema, sort_field
+from .common import TimestampsMixin, aware_datetime, id_field, name_field
+
+COLOR = ma.validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="A colour like #1f2937.")
+ROLES = ("owner", "admin", "viewer", "client")
+
+
+def _timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ma.ValidationError("Not an IANA time zone (e.g. Europe/Berlin).") from exc
+
+
+class WorkspaceSchema(TimestampsMixin):
+    name = name_field()
+    slug = ma.fields.String(dump_only=True, required=True)
+    logo_url = ma.fields.URL(
+        allow_none=True, schemes={"https", "http"}, validate=ma.validate.Length(max=2000), metadata={"format": "uri"}
+    )
+    primary_color = ma.fields.String(validate=COLOR)
+    accent_color = ma.fields.String(validate=COLOR)
+    report_footer = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
+    timezone = ma.fields.String(validate=[ma.validate.Length(1, 64), _timezone])
+    currency = ma.fields.String(
+        validate=ma.validate.Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code like USD."),
+        metadata={"description": "ISO 4217 code used to display money in reports."},
+    )
+
+
+def _micros(**kw: Any) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        validate=ma.validate.Range(0, 10**12),
+        metadata={"description": "Micro-dollars per million tokens (1000000 = $1.00 per 1M tokens)."},
+        **kw,
+    )
+
+
+class PriceOverrideSchema(TimestampsMixin):
+    model = ma.fields.String(required=True, validate=ma.validate.Length(1, 200))
+    input_mtok_micros = _micros(required=True)
+    cached_input_mtok_micros = _micros(allow_none=True)
+    output_mtok_micros = _micros(required=True)
+
+
+class PriceOverrideUpdateSchema(ma.Schema):
+    input_mtok_micros = _micros()
+    cached_input_mtok_micros = _micros(allow_none=True)
+    output_mtok_micros = _micros()
+
+
+class PriceOverrideListArgs(ListArgs):
+    sort = sort_field(("created_at", "model"), "model")
+    q = ma.fields.String(validate=ma.validate.Length(max=200), metadata={"description": "Model contains."})
+
+
+class AdminTokenSchema(TimestampsMixin):
+    name = name_field(required=True)
+    role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
+    client_id = id_field(allow_none=True, metadata={"description": "Required for role `client`, else null."})
+    expires_at = aware_datetime(allow_none=True)
+    prefix = ma.fields.Constant("tga_", dump_only=True, required=True)
+    last4 = ma.fields.String(dump_only=True, required=True)
+    revoked_at = ma.fields.DateTime(dump_only=True, allow_none=True, required=True)
+    last_used_at = ma.fields.DateTime(dump_only=True, allow_none=True, required=True)
+
+    @ma.validates_schema
+    def _client_role(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("role") == "client") != bool(data.get("client_id")):
+            raise ma.ValidationError("Role `client` needs a client_id, and only that role may have one.", "client_id")
+
+
+class AdminTokenCreatedSchema(AdminTokenSchema):
+    secret = ma.fields.String(dump_only=True, required=True, metadata={"description": "Shown only in this response."})
+
+
+class AdminTokenUpdateSchema(ma.Schema):
+    name = name_field()
+
+
+class AdminTokenListArgs(ListArgs):
+    sort = sort_field(("created_at", "name"), "-created_at")
+    role = ma.fields.String(validate=ma.validate.OneOf(ROLES))
+    include_revoked = ma.fields.Boolean(load_default=False)
+
+
+PriceOverridePageSchema = page_schema(PriceOverrideSchema, "PriceOverridePage")
+AdminTokenPageSchema = page_schema(AdminTokenSchema, "AdminTokenPage")
