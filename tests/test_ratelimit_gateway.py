@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from tollgate.budgets import manage
 from tollgate.extensions import db
