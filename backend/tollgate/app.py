@@ -46,6 +46,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from .gateway.views import bp as gateway_bp
 
     app.register_blueprint(gateway_bp)
+    from .budgets.views import bp as caps_bp
+
+    app.register_blueprint(caps_bp)
     from .admin import init_app as init_admin
 
     init_admin(app)

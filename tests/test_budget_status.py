@@ -1,0 +1,70 @@
+"""Cap status: pure projection and state, and the gateway's GET /v1/tollgate/cap-status for the calling key."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask
+
+from tollgate.budgets.periods import Period, window
+from tollgate.budgets.specs import BudgetSpec
+from tollgate.budgets.status import cap_status, project, state_of
+from tollgate.budgets.store import Usage
+from tollgate.services import Services
+
+from .conftest import Seeded
+from .test_budget_gateway import add_budget, chat_body, logs, post
+
+MONTHLY = BudgetSpec("bud_1", "client", "cli_1", "Monthly", 100_000_000, Period.MONTHLY, True)
+
+
+def test_projection_carries_the_burn_rate_to_period_end() -> None:
+    now = dt.datetime(2026, 11, 11, tzinfo=dt.UTC)  # a third of November gone
+    period = window(Period.MONTHLY, now, "UTC")
+    assert project(10_000_000, period, now) == 30_000_000
+    assert project(5, window(Period.LIFETIME, now), now) is None
+
+
+def test_states() -> None:
+    assert state_of(100, 100, None) == "exceeded"
+    assert state_of(100, 80, None) == "warning"
+    assert state_of(100, 10, 150) == "warning"  # on course to overshoot
+    assert state_of(100, 10, 50) == "ok"
+
+
+def test_status_reads_like_a_person_would_say_it() -> None:
+    now = dt.datetime(2026, 11, 16, tzinfo=dt.UTC)
+    status = cap_status(MONTHLY, Usage(38_000_000, 1_000_000), now, "Europe/Berlin")
+    data = status.to_json()
+    assert data["summary"] == "38% of monthly budget ($38.00 of $100.00)"
+    assert (data["remaining_micros"], data["reserved_micros"]) == (61_000_000, 1_000_000)
+    assert data["period_start"] == "2026-10-31T23:00:00+00:00"
+    assert data["period_end"] == "2026-11-30T23:00:00+00:00"
+    assert data["state"] == "ok"  # 38% at mid-month projects to about 76%
+    assert cap_status(MONTHLY, Usage(60_000_000, 0), now, "Europe/Berlin").state == "warning"  # heading past 100%
+
+
+def test_gateway_cap_status_for_the_calling_key(app: Flask, svc: Services, seeded: Seeded) -> None:
+    client_budget = add_budget(app, seeded, 1_000_000, name="Acme monthly")
+    add_budget(app, seeded, 500_000, scope="key", period="daily", name="Key daily")
+    client = app.test_client()
+    assert post(client, seeded.key, chat_body()).status_code == 200
+    [row] = logs(app, svc)
+    resp = client.get("/v1/tollgate/cap-status", headers={"Authorization": f"Bearer {seeded.key}"})
+    assert resp.status_code == 200
+    data = resp.get_json()
+    assert data["object"] == "tollgate.cap_status" and data["key_id"] == seeded.key_id
+    by_name = {b["name"]: b for b in data["budgets"]}
+    assert set(by_name) == {"Acme monthly", "Key daily"}
+    monthly = by_name["Acme monthly"]
+    assert monthly["budget_id"] == client_budget
+    assert monthly["spent_micros"] == row.value_micros and monthly["reserved_micros"] == 0
+    assert monthly["limit_micros"] == 1_000_000 and monthly["period"] == "monthly"
+    assert data["state"] in ("ok", "warning")
+    other = client.get("/v1/tollgate/cap-status", headers={"Authorization": f"Bearer {seeded.other_key}"})
+    assert other.get_json()["budgets"] == []  # another client's key sees none of these
+
+
+def test_gateway_cap_status_needs_a_key(app: Flask, seeded: Seeded) -> None:
+    resp = app.test_client().get("/v1/tollgate/cap-status")
+    assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "missing_api_key"
