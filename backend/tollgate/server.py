@@ -19,7 +19,7 @@ class GatewayServer(BaseApplication):
         options = {
             "bind": f"{self.settings.host}:{self.settings.port}",
             "workers": self.settings.workers,
-            "worker_class": "gevent",
+            "worker_class": "tollgate.worker.GatewayWorker",  # gevent, with a stop that skips idle keep-alives
             "worker_connections": 2000,
             "keepalive": 75,
             "timeout": 0,  # streams may run long; gevent workers heartbeat on their own
@@ -47,6 +47,7 @@ def _worker_exit(server: Any, worker: Any) -> None:
     extensions = getattr(app, "extensions", None)
     if extensions and "tollgate" in extensions:
         extensions["tollgate"].log_writer.close()
+        extensions["tollgate"].usage_writer.close()
 
 
 def serve(settings: Settings, **extra: Any) -> None:
