@@ -1,0 +1,124 @@
+"""No secret leaks: not into logs (at DEBUG), not into any /v1 response, not into any column of any table,
+nor anywhere in the SQLite files' bytes. Provider credentials are stored only as AES-GCM ciphertext."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+import requests
+from flask import Flask
+from sqlalchemy import select
+
+from tollgate import provisioning
+from tollgate.extensions import db
+from tollgate.models import Lane
+from tollgate.services import Services
+
+from .conftest import MOCK_PROVIDER_KEY, Mock, Seeded
+
+
+def secrets_in(text: str, secrets: list[str]) -> list[str]:
+    """Which of `secrets` occur in `text`, whole or by their distinctive random part."""
+    return [s for s in secrets if s in text or (len(s) > 16 and s[-16:] in text)]
+
+
+def assert_no_secrets_in_db(path: Path, secrets: list[str]) -> None:
+    """Every value of every table, as text and as bytes, and the raw database files (WAL included)."""
+    assert path.exists()
+    needles = [s.encode() for s in secrets] + [s[-16:].encode() for s in secrets if len(s) > 16]
+    conn = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        assert "request_logs" in tables and "lanes" in tables
+        for table in tables:
+            for row in conn.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - names from sqlite_master
+                for value in row:
+                    data = value if isinstance(value, bytes) else str(value).encode()
+                    found = [n for n in needles if n in data]
+                    assert not found, f"secret found in table {table}: {row!r}"
+    finally:
+        conn.close()
+    for file in path.parent.glob(path.name + "*"):
+        blob = file.read_bytes()
+        assert not [n for n in needles if n in blob], f"secret bytes found in {file.name}"
+
+
+def test_no_secret_in_logs_responses_or_database(
+    app: Flask,
+    svc: Services,
+    gateway: str,
+    seeded: Seeded,
+    mock_upstream: Mock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    key = seeded.key
+    typo = key[:-1] + ("A" if key[-1] != "A" else "B")
+    chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "user": "u1"}
+    texts: list[str] = []
+
+    def post(auth: str, body: object = chat, path: str = "/chat/completions") -> None:
+        resp = requests.post(gateway + path, json=body, headers={"Authorization": f"Bearer {auth}"}, timeout=10)
+        texts.append(resp.text + "\n" + "\n".join(f"{k}: {v}" for k, v in resp.headers.items()))
+
+    post(key)
+    post(key, chat | {"stream": True})
+    post(key, {"model": "text-embedding-3-small", "input": "x"}, "/embeddings")
+    post(typo)
+    post(seeded.admin_token)
+    post(MOCK_PROVIDER_KEY)
+    post(key, {"model": "gpt-4o-mini", "messages": "not a list", "x": key})  # the key in the body, echoed?
+    mock_upstream.state.fail_status = 500
+    post(key)
+    mock_upstream.state.fail_status = 401  # the lane's credential is refused upstream
+    post(key)
+    mock_upstream.state.fail_status = None
+    with app.app_context():
+        lane = db.session.get(Lane, seeded.lane_id)
+        assert lane is not None
+        lane.base_url = "http://127.0.0.1:9"  # nothing listens: connection refused
+        db.session.commit()
+    svc.keys.invalidate()
+    post(key)
+    requests.get(gateway + "/models", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert svc.log_writer.flush()
+
+    secrets = [key, seeded.other_key, typo, seeded.admin_token, MOCK_PROVIDER_KEY]
+    assert secrets_in("\n".join(texts), secrets) == []  # not even the key that made the request
+    log_text = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert caplog.records, "expected some log output to inspect"
+    assert secrets_in(log_text, secrets) == []
+    assert_no_secrets_in_db(Path(svc.settings.sqlalchemy_url.removeprefix("sqlite:///")), secrets)
+
+
+def test_lane_credential_is_ciphertext_only(app: Flask, svc: Services, seeded: Seeded) -> None:
+    with app.app_context():
+        lane = db.session.scalars(select(Lane).where(Lane.id == seeded.lane_id)).one()
+        blob = lane.credential_ciphertext
+        assert blob is not None and MOCK_PROVIDER_KEY.encode() not in blob
+        assert lane.credential_last4 == MOCK_PROVIDER_KEY[-4:]
+        assert lane.credential_fingerprint and MOCK_PROVIDER_KEY not in lane.credential_fingerprint
+        # Moving the ciphertext to another client's lane leaves that lane without a usable credential.
+        byok = provisioning.create_lane(
+            db.session,
+            svc.vault,
+            seeded.workspace_id,
+            "Globex BYOK",
+            "http://127.0.0.1:9/v1",
+            "sk-globex-own-key-abcdefghijkl",
+            payment="byok",
+            owner_client_id=seeded.other_client_id,
+        )
+        provisioning.append_route(db.session, seeded.workspace_id, byok, client_id=seeded.other_client_id)
+        byok.credential_ciphertext = blob
+        byok_id = byok.id
+        db.session.commit()
+    svc.keys.invalidate()
+    with app.app_context():
+        resolved = svc.keys.resolve(f"Bearer {seeded.other_key}", lambda: db.session)
+    assert not isinstance(resolved, Exception)
+    assert all(t.api_key != MOCK_PROVIDER_KEY for t in resolved.lanes)
+    assert byok_id not in [t.id for t in resolved.lanes]

@@ -1,0 +1,140 @@
+"""The real server (`tollgate serve`: gunicorn, gevent workers) in a subprocess: a clean stop right after a
+burst of requests loses no log row, and no secret reaches its log output or its database."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from tollgate.mock_upstream import DEMO_API_KEY
+from tollgate.vault.tokens import SUB_KEY_PREFIX, generate
+
+from .test_gateway_secrets import assert_no_secrets_in_db, secrets_in
+
+TOLLGATE = str(Path(sys.executable).parent / "tollgate")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[bytes]
+    base_url: str
+    data_dir: Path
+    sub_keys: dict[str, str]
+    admin_token: str
+    stderr_path: Path
+
+    def stop(self) -> int:
+        """SIGTERM to the gunicorn master, as systemd or docker would send; returns the exit code."""
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    port = _free_port()
+    data_dir = tmp_path / "data"
+    env = os.environ | {
+        "TOLLGATE_DATA_DIR": str(data_dir),
+        "TOLLGATE_PORT": str(port),
+        "TOLLGATE_WORKERS": "2",
+        "TOLLGATE_MOCK_UPSTREAM": "1",
+        "TOLLGATE_ALLOW_PRIVATE_UPSTREAMS": "1",
+        "TOLLGATE_LOG_FLUSH_INTERVAL_S": "30",
+    }
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("TOLLGATE_SECRET_KEY", None)
+    demo = subprocess.run([TOLLGATE, "demo"], env=env, capture_output=True, timeout=60)
+    assert demo.returncode == 0, demo.stderr.decode()
+    creds = json.loads((data_dir / "demo-credentials.json").read_text())
+    stderr_path = tmp_path / "server.stderr"
+    with stderr_path.open("wb") as err:
+        proc = subprocess.Popen([TOLLGATE, "serve"], env=env, stdout=err, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if requests.get(base_url + "/healthz", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        assert proc.poll() is None, stderr_path.read_text()
+        assert time.monotonic() < deadline, "server did not come up"
+        time.sleep(0.1)
+    server = Server(proc, base_url, data_dir, creds["sub_keys"], creds["admin_token"], stderr_path)
+    yield server
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(10)
+
+
+def _count_rows(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "tollgate.db") as conn:
+        return int(conn.execute("SELECT count(*) FROM request_logs").fetchone()[0])
+
+
+def test_sigterm_right_after_requests_loses_no_log_row(server: Server) -> None:
+    key = server.sub_keys["acme"]
+    n = 40
+
+    def call(i: int) -> int:
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"request {i}"}], "stream": i % 2 == 0}
+        resp = requests.post(
+            server.base_url + "/v1/chat/completions",
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=10,
+        )
+        return resp.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(call, range(n)))
+    assert statuses == [200] * n
+    assert _count_rows(server.data_dir) == 0  # the 30 s flush interval has not passed: all rows still queued
+    assert server.stop() == 0
+    assert _count_rows(server.data_dir) == n
+    assert not list((server.data_dir / "spool").glob("*.jsonl"))
+
+
+def test_no_secret_in_server_output_or_database(server: Server) -> None:
+    key = server.sub_keys["acme"]
+    typo = key[:-1] + ("A" if key[-1] != "A" else "B")
+    url = server.base_url + "/v1/chat/completions"
+    chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    bodies: list[str] = []
+    for auth in (key, typo, generate(SUB_KEY_PREFIX), server.admin_token, DEMO_API_KEY):
+        resp = requests.post(url, json=chat, headers={"Authorization": f"Bearer {auth}"}, timeout=10)
+        bodies.append(resp.text)
+    bodies.append(requests.post(url, data=b"{oops", headers={"Authorization": f"Bearer {key}"}, timeout=10).text)
+    bodies.append(
+        requests.get(server.base_url + "/v1/models", headers={"Authorization": f"Bearer {key}"}, timeout=10).text
+    )
+
+    assert server.stop() == 0
+    output = server.stderr()
+    assert "Booting worker" in output  # we are reading the real log
+    secrets = [*server.sub_keys.values(), typo, server.admin_token]
+    assert secrets_in(output, secrets) == []
+    assert secrets_in("\n".join(bodies), [*secrets, DEMO_API_KEY]) == []
+    assert_no_secrets_in_db(server.data_dir / "tollgate.db", [*secrets, DEMO_API_KEY])
