@@ -78,6 +78,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     flask_app.config["TESTING"] = True
     yield flask_app
     services(flask_app).log_writer.close()
+    services(flask_app).usage_writer.close()
     with flask_app.app_context():
         db.engine.dispose()
 

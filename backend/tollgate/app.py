@@ -20,6 +20,7 @@ from .gateway.upstream import UpstreamPools
 from .metering.log_writer import LogWriter
 from .metering.spool import Spool
 from .metering.sql_sink import SqlLogSink
+from .metering.usage_events import usage_event_writer
 from .services import EXTENSION_KEY, Services
 from .vault import CredentialVault, TokenHasher
 from .vault import scrub as scrub_logs
@@ -84,6 +85,9 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
         log_writer=writer,
         catalog=ModelCatalog(pools),
         ledger=_build_ledger(settings, engine),
+        usage_writer=usage_event_writer(
+            engine, settings.spool_dir, settings.log_batch_size, settings.log_flush_interval_s
+        ),
     )
 
 

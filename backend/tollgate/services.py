@@ -27,6 +27,8 @@ class Services:
     log_writer: LogWriter
     catalog: ModelCatalog
     ledger: Ledger
+    usage_writer: LogWriter
+    """Writes usage events ingested through the admin API (same machinery as `log_writer`, own sink)."""
 
 
 def services(app: Flask | None = None) -> Services:

@@ -101,3 +101,29 @@ def _decode(cursor: str, sort: str) -> tuple[Any, Any]:
     if cursor_sort != sort:
         abort(400, "The cursor belongs to a different sort order.", {"cursor": ["Sort order changed."]})
     return value, last_id
+
+
+def offset_page(query: Select[Any], args: dict[str, Any]) -> tuple[list[Any], str | None]:
+    """One page of an aggregate query (no stable row id to key on): the cursor is an opaque offset."""
+    offset = _decode_offset(args.get("cursor"))
+    limit = int(args.get("limit") or DEFAULT_LIMIT)
+    rows = list(db.session.execute(query.offset(offset).limit(limit + 1)).mappings())
+    more = len(rows) > limit
+    return rows[:limit], _encode("offset", offset + limit, 0) if more else None
+
+
+def _decode_offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    value, _ = _decode(cursor, "offset")
+    if not isinstance(value, int) or value < 0:
+        abort(400, "The cursor is not valid.", {"cursor": ["Not a cursor this API issued."]})
+    return value
+
+
+def encode_cursor(kind: str, value: Any, last_id: Any) -> str:
+    return _encode(kind, value, last_id)
+
+
+def decode_cursor(cursor: str, kind: str) -> tuple[Any, Any]:
+    return _decode(cursor, kind)

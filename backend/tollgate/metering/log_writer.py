@@ -23,7 +23,6 @@ from typing import Any, Protocol
 
 from .prices import OverridePrice
 from .pricing_rows import to_row
-from .record import RequestRecord
 from .spool import Spool
 
 log = logging.getLogger(__name__)
@@ -36,6 +35,16 @@ class _Marker:
     """Put through the queue by `flush()`; the writer flags it once everything ahead of it is written."""
 
     reached = False
+
+
+class LoggedRecord(Protocol):
+    """What the writer needs of a record: a request log's `RequestRecord`, or an ingested usage event."""
+
+    @property
+    def request_id(self) -> str: ...
+
+    @property
+    def workspace_id(self) -> str: ...
 
 
 class LogSink(Protocol):
@@ -70,8 +79,12 @@ class LogWriter:
         batch_size: int = 200,
         flush_interval_s: float = 0.5,
         spool_retry_s: float = 5.0,
+        row_builder: Callable[[Any, Mapping[str, OverridePrice]], dict[str, Any]] = to_row,
     ) -> None:
+        """`row_builder` prices one record into a row; the default makes `request_logs` rows (another writer
+        instance, with its own sink and spool, writes ingested usage events)."""
         self._sink = sink
+        self._row_builder = row_builder
         self._spool = spool
         self._batch_size = batch_size
         self._interval = flush_interval_s
@@ -84,7 +97,7 @@ class LogWriter:
         self._override_cache: dict[str, tuple[float, Mapping[str, OverridePrice]]] = {}
 
     # -- request-thread side -------------------------------------------------------------------------------
-    def submit(self, record: RequestRecord) -> None:
+    def submit(self, record: LoggedRecord) -> None:
         """Enqueue; never blocks, never raises into the request."""
         if self._pid != os.getpid():
             self._start()
@@ -138,7 +151,7 @@ class LogWriter:
         self._stopped.set()
 
     def _drain(self) -> None:
-        batch: list[RequestRecord] = []
+        batch: list[LoggedRecord] = []
         while True:
             try:
                 item = self._queue.get_nowait()
@@ -155,16 +168,16 @@ class LogWriter:
                 batch = []
         self._write(batch)
 
-    def _write(self, batch: list[RequestRecord]) -> None:
+    def _write(self, batch: list[LoggedRecord]) -> None:
         if not batch:
             return
         rows: list[dict[str, Any]] = []
         for record in batch:
             try:
-                rows.append(to_row(record, self._overrides(record.workspace_id)))
+                rows.append(self._row_builder(record, self._overrides(record.workspace_id)))
             except Exception:
                 log.exception("pricing failed for request %s; logged unpriced", record.request_id)
-                rows.append(to_row(record, {}) | {"priced": False})
+                rows.append(self._row_builder(record, {}) | {"priced": False})
         try:
             self._sink.write(rows)
         except Exception as exc:

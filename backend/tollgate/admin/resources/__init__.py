@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from . import admin_tokens, audit_events, clients, lanes, price_overrides, projects, routing, sub_keys, workspace
+from . import (
+    admin_tokens,
+    audit_events,
+    clients,
+    exports,
+    lanes,
+    price_overrides,
+    projects,
+    routing,
+    sub_keys,
+    usage,
+    usage_events,
+    workspace,
+)
 
 BLUEPRINTS: list[Blueprint] = [
     workspace.bp,
@@ -17,4 +30,7 @@ BLUEPRINTS: list[Blueprint] = [
     price_overrides.bp,
     admin_tokens.bp,
     audit_events.bp,
+    usage.bp,
+    exports.bp,
+    usage_events.bp,
 ]

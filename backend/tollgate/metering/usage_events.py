@@ -1,0 +1,94 @@
+"""Usage events for traffic that did not pass through the gateway (reported with POST /api/v1/usage-events).
+
+They are priced by the same code as gateway traffic (`prices.value_micros` with the workspace's overrides)
+and written by a second `LogWriter` instance with its own sink and spool, so the API answers 202 at once and a
+database hiccup never loses an event. The unique (workspace_id, event_id) makes a resend a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..models import UsageEvent
+from . import prices
+from .log_writer import LogWriter
+from .spool import Spool
+from .sql_sink import SqlLogSink
+from .usage import TokenUsage
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEventRecord:
+    event_id: str
+    created_at: dt.datetime
+    received_at: dt.datetime
+    workspace_id: str
+    client_id: str
+    project_id: str | None
+    provider: str
+    model: str
+    usage: TokenUsage
+    metadata: dict[str, str] | None = None
+
+    @property
+    def request_id(self) -> str:
+        """The writer's name for a record's id (used in its log lines)."""
+        return self.event_id
+
+
+def to_row(record: UsageEventRecord, overrides: Mapping[str, prices.OverridePrice]) -> dict[str, Any]:
+    """Price one event: the workspace override for the model wins, else list price; unknown models are unpriced.
+    Ingested usage is paid by the agency at the price it reports, so its cost equals its list value."""
+    usage = record.usage
+    value = prices.value_micros(usage, record.model, record.provider, overrides.get(record.model))
+    return {
+        "event_id": record.event_id,
+        "created_at": record.created_at,
+        "received_at": record.received_at.isoformat(),
+        "workspace_id": record.workspace_id,
+        "client_id": record.client_id,
+        "project_id": record.project_id,
+        "provider": record.provider,
+        "model": record.model,
+        "input_tokens": usage.input_tokens,
+        "cached_input_tokens": usage.cached_input_tokens,
+        "output_tokens": usage.output_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "value_micros": value or 0,
+        "cost_micros": value or 0,
+        "priced": value is not None,
+        "metadata_": record.metadata,
+    }
+
+
+class SqlUsageEventSink(SqlLogSink):
+    """`SqlLogSink` (override lookup included) inserting into usage_events, skipping event ids already stored."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        conflict = ["workspace_id", "event_id"]
+        if engine.dialect.name == "postgresql":
+            self._insert = postgresql.insert(UsageEvent).on_conflict_do_nothing(index_elements=conflict)
+        else:
+            self._insert = sqlite.insert(UsageEvent).on_conflict_do_nothing(index_elements=conflict)
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        # `received_at` travels as ISO text so that spooled rows (JSON) and fresh rows look alike.
+        super().write([row | {"received_at": dt.datetime.fromisoformat(row["received_at"])} for row in rows])
+
+
+def usage_event_writer(engine: Engine, spool_dir: Path, batch_size: int, flush_interval_s: float) -> LogWriter:
+    return LogWriter(
+        SqlUsageEventSink(engine),
+        Spool(spool_dir / "usage-events"),
+        batch_size=batch_size,
+        flush_interval_s=flush_interval_s,
+        row_builder=to_row,
+    )

@@ -1,0 +1,176 @@
+"""Usage queries, burn rate, the request log, CSV exports, and usage-event ingestion beside gateway traffic."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from flask import Flask
+
+from tests.admin_support import PROBLEM, AdminClient, Foreign, as_role, foreign, owner
+from tests.conftest import Seeded
+from tollgate.extensions import db
+from tollgate.metering import prices
+from tollgate.metering.usage import TokenUsage
+from tollgate.models import RequestLog
+from tollgate.services import Services
+
+__all__ = ["foreign", "owner"]
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _log(app: Flask, workspace_id: str, client_id: str, n: int, cost: int, at: dt.datetime = NOW) -> None:
+    with app.app_context():
+        for i in range(n):
+            db.session.add(
+                RequestLog(
+                    request_id=f"req-{client_id}-{at.timestamp()}-{i}",
+                    created_at=at - dt.timedelta(seconds=i),
+                    workspace_id=workspace_id,
+                    client_id=client_id,
+                    key_id="key_x",
+                    provider="openai",
+                    lane_id="lane_x",
+                    endpoint="chat",
+                    model_requested="gpt-4o-mini",
+                    model_served="gpt-4o-mini",
+                    input_tokens=100,
+                    output_tokens=50,
+                    value_micros=cost,
+                    cost_micros=cost,
+                    status_code=200 if i else 500,
+                    latency_ms=10,
+                )
+            )
+        db.session.commit()
+
+
+def _ingest(owner: AdminClient, svc: Services, events: list[dict[str, object]]) -> None:
+    response = owner.post("usage-events", json={"events": events})
+    assert response.status_code == 202, response.get_json()
+    assert svc.usage_writer.flush()
+
+
+def test_usage_groups_and_totals_include_ingested_events(
+    app: Flask, svc: Services, seeded: Seeded, owner: AdminClient, foreign: Foreign
+) -> None:
+    _log(app, seeded.workspace_id, seeded.client_id, 3, 1000)
+    _log(app, seeded.workspace_id, seeded.other_client_id, 2, 250)
+    _log(app, foreign.workspace_id, foreign.client_id, 5, 99)
+    usage = {"prompt_tokens": 1000, "completion_tokens": 500, "prompt_tokens_details": {"cached_tokens": 200}}
+    _ingest(
+        owner,
+        svc,
+        [{"event_id": "e1", "timestamp": NOW.isoformat(), "client": "acme", "model": "gpt-4o-mini", "usage": usage}],
+    )
+    report = owner.get("usage", query_string={"group_by": "client,source"}).get_json()
+    rows = {(r["client_id"], r["source"]): r for r in report["data"]}
+    assert set(rows) == {
+        (seeded.client_id, "gateway"),
+        (seeded.client_id, "ingested"),
+        (seeded.other_client_id, "gateway"),
+    }
+    expected = prices.value_micros(TokenUsage(1000, 200, 500), "gpt-4o-mini", "openai")
+    assert expected and rows[(seeded.client_id, "ingested")]["cost_micros"] == expected
+    assert rows[(seeded.client_id, "ingested")]["cached_input_tokens"] == 200
+    assert rows[(seeded.client_id, "gateway")]["cost_micros"] == 3000
+    assert rows[(seeded.client_id, "gateway")]["cost_usd"] == "0.003000"
+    assert report["totals"]["requests"] == 6 and report["totals"]["cost_micros"] == 3500 + expected
+    days = owner.get("usage", query_string={"group_by": "day", "client_id": seeded.client_id}).get_json()["data"]
+    assert [d["day"] for d in days] == [NOW.strftime("%Y-%m-%d")] or len(days) == 2  # may straddle midnight
+    bad = owner.get("usage", query_string={"group_by": "planet"})
+    assert bad.status_code == 422 and bad.mimetype == PROBLEM
+
+
+def test_ingestion_is_idempotent_and_uses_overrides(svc: Services, owner: AdminClient, seeded: Seeded) -> None:
+    owner.post("price-overrides", json={"model": "acme-llm", "input_mtok_micros": 1_000_000, "output_mtok_micros": 0})
+    event = {
+        "event_id": "same",
+        "timestamp": NOW.isoformat(),
+        "client": seeded.client_id,
+        "project": "support-triage",
+        "model": "acme-llm",
+        "input_tokens": 2_000_000,
+    }
+    _ingest(owner, svc, [event])
+    _ingest(owner, svc, [event | {"input_tokens": 5}])
+    logs = owner.get("request-logs", query_string={"source": "ingested"}).get_json()["data"]
+    assert len(logs) == 1
+    assert logs[0]["cost_micros"] == 2_000_000 and logs[0]["cost_usd"] == "2.000000"
+    assert logs[0]["project_id"] == seeded.project_id and logs[0]["id"] == "same"
+
+
+def test_ingestion_validation(owner: AdminClient, foreign: Foreign) -> None:
+    base = {"event_id": "x", "timestamp": NOW.isoformat(), "client": "acme", "model": "m"}
+    unknown = owner.post("usage-events", json={"events": [base, base | {"client": foreign.client_id}]})
+    assert unknown.status_code == 422 and "1" in unknown.get_json()["errors"]["events"]
+    garbage = owner.post("usage-events", json={"events": [base | {"usage": {"foo": 1}, "input_tokens": -1}]})
+    assert garbage.status_code == 422
+    assert owner.post("usage-events", json={"events": []}).status_code == 422
+
+
+def test_request_log_filters_and_pagination(app: Flask, seeded: Seeded, owner: AdminClient) -> None:
+    _log(app, seeded.workspace_id, seeded.client_id, 5, 10)
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = owner.get("request-logs", query_string=query).get_json()
+        seen += [r["id"] for r in page["data"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 5
+    errors = owner.get("request-logs", query_string={"status": "error"}).get_json()["data"]
+    assert len(errors) == 1 and errors[0]["status_code"] == 500
+    old = owner.get("request-logs", query_string={"to": (NOW - dt.timedelta(days=1)).isoformat()}).get_json()
+    assert old["data"] == []
+
+
+def test_burn_rate_per_client(app: Flask, seeded: Seeded, owner: AdminClient) -> None:
+    _log(app, seeded.workspace_id, seeded.client_id, 3, 7_000_000)
+    rows = owner.get("usage/burn-rate", query_string={"days": 7}).get_json()["data"]
+    assert rows[0]["client_id"] == seeded.client_id and rows[0]["client_name"] == "Acme Co"
+    assert rows[0]["daily_cost_micros"] == 3_000_000 and rows[0]["daily_cost_usd"] == "3.000000"
+
+
+def test_client_token_sees_only_its_usage(app: Flask, svc: Services, seeded: Seeded) -> None:
+    _log(app, seeded.workspace_id, seeded.client_id, 1, 1)
+    _log(app, seeded.workspace_id, seeded.other_client_id, 1, 1)
+    portal = as_role(app, svc, seeded, "client")
+    rows = portal.get("usage", query_string={"group_by": "client"}).get_json()["data"]
+    assert [r["client_id"] for r in rows] == [seeded.client_id]
+    assert portal.get("usage", query_string={"client_id": seeded.other_client_id}).status_code == 404
+    logs = portal.get("request-logs").get_json()["data"]
+    assert {r["client_id"] for r in logs} == {seeded.client_id}
+
+
+def test_csv_exports(app: Flask, svc: Services, seeded: Seeded, owner: AdminClient) -> None:
+    _log(app, seeded.workspace_id, seeded.client_id, 3, 1_500_000)
+    _ingest(owner, svc, [{"event_id": "csv1", "timestamp": NOW.isoformat(), "client": "globex", "model": "x"}])
+    monthly = owner.get("exports/monthly.csv", query_string={"month": NOW.strftime("%Y-%m")})
+    assert monthly.status_code == 200 and monthly.mimetype == "text/csv"
+    table = list(csv.reader(io.StringIO(monthly.get_data(as_text=True))))
+    assert table[0] == ["Client", "Requests", "Tokens", "Cost"]
+    assert ["Acme Co", "3", "450", "4.500000"] in table
+    assert any(row[0] == "Globex" and row[1] == "1" for row in table)
+    raw = owner.get("exports/request-logs.csv")
+    assert raw.is_streamed
+    lines = list(csv.DictReader(io.StringIO(raw.get_data(as_text=True))))
+    assert len(lines) == 4 and {line["source"] for line in lines} == {"gateway", "ingested"}
+    assert owner.get("exports/monthly.csv", query_string={"month": "2026-13"}).status_code == 422
+
+
+def test_large_csv_export_streams_in_chunks(app: Flask, seeded: Seeded, owner: AdminClient) -> None:
+    from tollgate.admin.resources import exports
+
+    _log(app, seeded.workspace_id, seeded.client_id, 25, 1)
+    original = exports.CHUNK
+    exports.CHUNK = 7
+    try:
+        raw = owner.get("exports/request-logs.csv").get_data(as_text=True)
+    finally:
+        exports.CHUNK = original
+    rows = list(csv.DictReader(io.StringIO(raw)))
+    assert len(rows) == len({r["ref"] for r in rows}) == 25
