@@ -9,6 +9,7 @@ from flask import Flask, Response, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .alerts.worker import AlertService
 from .budgets.ledger import Ledger
 from .budgets.sql_store import SqlLedgerStore
 from .config import Settings, load_settings
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from .budgets.views import bp as caps_bp
 
     app.register_blueprint(caps_bp)
+    app.before_request(_start_background_jobs)
     from .admin import init_app as init_admin
 
     init_admin(app)
@@ -70,6 +72,7 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
     pools = UpstreamPools(
         settings.upstream_connect_timeout_s, settings.upstream_read_timeout_s, settings.upstream_pool_size
     )
+    ledger = _build_ledger(settings, engine)
     writer = LogWriter(
         SqlLogSink(engine),
         Spool(settings.spool_dir),
@@ -84,11 +87,23 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
         upstreams=pools,
         log_writer=writer,
         catalog=ModelCatalog(pools),
-        ledger=_build_ledger(settings, engine),
+        ledger=ledger,
+        alerts=AlertService(
+            engine, ledger, vault, settings.alert_interval_s, allow_private=settings.allow_private_upstreams
+        ),
         usage_writer=usage_event_writer(
             engine, settings.spool_dir, settings.log_batch_size, settings.log_flush_interval_s
         ),
     )
+
+
+def _start_background_jobs() -> None:
+    """Alert evaluation and webhook delivery start with the first request a server process handles (so CLI
+    commands and tests start none); afterwards this is one pid comparison per request."""
+    from flask import current_app
+
+    if not current_app.testing:
+        current_app.extensions[EXTENSION_KEY].alerts.start()
 
 
 def _build_ledger(settings: Settings, engine: Engine) -> Ledger:

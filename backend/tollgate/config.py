@@ -47,6 +47,8 @@ class Settings:
     """Allow lanes whose base URL resolves to loopback/private addresses (needed for local mocks)."""
     mock_upstream: bool = False
     """Mount the built-in OpenAI-format mock upstream at /mock/v1 (used by the demo)."""
+    alert_interval_s: float = 30.0
+    """How often each server process evaluates alert rules and delivers due webhooks; 0 turns it off."""
 
     @property
     def sqlalchemy_url(self) -> str:

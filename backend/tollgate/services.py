@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from .alerts.worker import AlertService
 from .budgets.ledger import Ledger
 from .config import Settings
 from .gateway.catalog import ModelCatalog
@@ -27,6 +28,8 @@ class Services:
     log_writer: LogWriter
     catalog: ModelCatalog
     ledger: Ledger
+    alerts: AlertService
+    """Alert rules and webhook delivery, run in the background of each server process."""
     usage_writer: LogWriter
     """Writes usage events ingested through the admin API (same machinery as `log_writer`, own sink)."""
 

@@ -24,6 +24,7 @@ from . import estimate, refusals
 from .periods import Window, window
 from .ratelimit import RateLine, headers, state_after
 from .specs import BudgetSpec, Limits
+from .status import CapStatus, cap_status
 from .store import BudgetLine, LedgerStore, Refused
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,13 @@ class Ledger:
     @property
     def open_holds(self) -> int:
         return len(self._holds)
+
+    def statuses(self, budgets: Sequence[BudgetSpec], tz_name: str) -> list[CapStatus]:
+        """Where each budget stands in its current period, read from the store admission uses."""
+        now = self.clock()
+        keys = [(b.id, window(b.period, now, tz_name).key) for b in budgets]
+        usage = self.store.read(keys)
+        return [cap_status(b, usage[key], now, tz_name) for b, key in zip(budgets, keys, strict=True)]
 
 
 def _answered(record: RequestRecord) -> bool:

@@ -5,27 +5,15 @@ Reads the ledger store (SQL or Redis), never the request logs, so it shows exact
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import orjson
 from flask import Blueprint, Response, request
 
 from ..extensions import db
 from ..gateway.errors import GatewayError
 from ..services import services
-from .ledger import Ledger
-from .periods import window
-from .specs import BudgetSpec
-from .status import CapStatus, cap_status, worst_state
+from .status import worst_state
 
 bp = Blueprint("tollgate_caps", __name__, url_prefix="/v1/tollgate")
-
-
-def statuses(ledger: Ledger, budgets: Sequence[BudgetSpec], tz_name: str) -> list[CapStatus]:
-    now = ledger.clock()
-    keys = [(b.id, window(b.period, now, tz_name).key) for b in budgets]
-    usage = ledger.store.read(keys)
-    return [cap_status(b, usage[key], now, tz_name) for b, key in zip(budgets, keys, strict=True)]
 
 
 @bp.get("/cap-status")
@@ -38,7 +26,7 @@ def key_cap_status() -> Response:
     project_id = ctx.projects.get(project_ref) if project_ref else ctx.project_id
     budgets = ctx.limits.budgets_for(ctx.key_id, ctx.client_id, project_id)
     try:
-        found = statuses(svc.ledger, budgets, ctx.limits.timezone)
+        found = svc.ledger.statuses(budgets, ctx.limits.timezone)
     except Exception:
         return GatewayError(
             503, "Budget status cannot be read right now; retry shortly.", "budget_check_unavailable"

@@ -1,0 +1,1 @@
+"""Alerts: threshold and burn-rate rules over budgets, the events they fire, and signed webhook delivery."""

@@ -1,0 +1,118 @@
+"""Alert rule evaluation. Pure: statuses and spend figures in, events to fire out.
+
+Every event carries a dedupe key (rule, subject, period), so a rule fires at most once per period per budget
+or client, however often it is evaluated and by however many processes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..budgets.periods import Period, window
+from ..budgets.specs import format_usd
+from ..budgets.status import CapStatus
+
+TRAILING_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    id: str
+    kind: str  # threshold | spike
+    budget_id: str | None = None
+    threshold_percent: int | None = None
+    spike_window: str | None = None  # day | hour
+    spike_factor_percent: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fire:
+    type: str
+    dedupe_key: str
+    client_id: str | None
+    budget_id: str | None
+    rule_id: str | None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def threshold_fires(rule: RuleSpec, status: CapStatus, client_id: str) -> Fire | None:
+    if rule.kind != "threshold" or rule.threshold_percent is None:
+        return None
+    if rule.budget_id is not None and rule.budget_id != status.budget.id:
+        return None
+    limit = status.limit_micros
+    if limit <= 0 or status.spent_micros * 100 < limit * rule.threshold_percent:
+        return None
+    kind = "cap.exceeded" if rule.threshold_percent >= 100 else "cap.threshold_reached"
+    payload = status.to_json() | {"threshold_percent": rule.threshold_percent, "client_id": client_id}
+    return Fire(
+        type=kind,
+        dedupe_key=f"{rule.id}:{status.budget.id}:{status.period.key}",
+        client_id=client_id,
+        budget_id=status.budget.id,
+        rule_id=rule.id,
+        payload=payload,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SpikeWindow:
+    """The window a spike rule looks at, and the trailing week before it."""
+
+    start: dt.datetime
+    end: dt.datetime
+    trailing_start: dt.datetime
+    per_week: int  # how many such windows a week holds: 7 days or 168 hours
+
+    @property
+    def key(self) -> int:
+        return int(self.start.timestamp())
+
+
+def spike_window(kind: str, now: dt.datetime, tz_name: str) -> SpikeWindow:
+    """`day`: today so far (local calendar day); `hour`: the last 60 minutes."""
+    if kind == "day":
+        today = window(Period.DAILY, now, tz_name)
+        start = today.start
+        return SpikeWindow(start, now, start - dt.timedelta(days=TRAILING_DAYS), TRAILING_DAYS)
+    start = now - dt.timedelta(hours=1)
+    hour_start = now.replace(minute=0, second=0, microsecond=0)  # one firing per clock hour at most
+    return SpikeWindow(hour_start, now, start - dt.timedelta(days=TRAILING_DAYS), TRAILING_DAYS * 24)
+
+
+def spike_fires(
+    rule: RuleSpec, client_id: str, current_micros: int, trailing_micros: int, win: SpikeWindow
+) -> Fire | None:
+    """Fire when the window's spend exceeds the trailing average per window × factor. A client with no
+    history has no average to compare with, so it never spikes on its first day."""
+    if rule.kind != "spike" or not rule.spike_factor_percent or not rule.spike_window:
+        return None
+    if trailing_micros <= 0:
+        return None
+    average = trailing_micros / win.per_week
+    if current_micros * 100 <= average * rule.spike_factor_percent:
+        return None
+    payload = {
+        "client_id": client_id,
+        "window": rule.spike_window,
+        "spend_micros": current_micros,
+        "trailing_average_micros": int(average),
+        "factor_percent": rule.spike_factor_percent,
+        "summary": (
+            f"Spend {'today' if rule.spike_window == 'day' else 'in the last hour'} is {format_usd(current_micros)}, "
+            f"{current_micros / average:.1f}× the 7-day average of {format_usd(int(average))} per {rule.spike_window}"
+        ),
+        "window_start": win.start.isoformat(),
+    }
+    return Fire("spend.spike", f"{rule.id}:{client_id}:{win.key}", client_id, None, rule.id, payload)
+
+
+def unpriced_fire(workspace_id: str, model: str, requests: int, day_key: int) -> Fire:
+    payload = {
+        "model": model,
+        "requests": requests,
+        "summary": f"{requests} request(s) to '{model}' could not be priced; add a price override for it.",
+    }
+    return Fire("price.unknown", f"price:{workspace_id}:{model}:{day_key}", None, None, None, payload)

@@ -1,0 +1,144 @@
+"""Webhook delivery: signed JSON POSTs with retries and exponential backoff, a delivery log, manual resend.
+
+Several processes may run the deliverer at once: a delivery is claimed with a conditional UPDATE (a lease on
+`next_attempt_at`) before it is sent, so each attempt is made by one process only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..models import AlertEvent, WebhookDelivery, WebhookSubscription
+from ..upstream_urls import upstream_url_problem
+from ..vault import CredentialVault
+from .signing import HEADER, backoff_s, sign
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE_S = 60
+Poster = Callable[[str, bytes, dict[str, str]], int]
+"""(url, body, headers) → HTTP status; raises on a network failure."""
+
+
+def subscription_owner(workspace_id: str, subscription_id: str) -> str:
+    """Associated data of a signing secret: a ciphertext moved to another row does not decrypt."""
+    return f"webhook:{workspace_id}:{subscription_id}"
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    import requests
+
+    response = requests.post(url, data=body, headers=headers, timeout=10, allow_redirects=False)
+    return int(response.status_code)
+
+
+def envelope(event: AlertEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "created_at": event.created_at.isoformat(),
+        "workspace_id": event.workspace_id,
+        "client_id": event.client_id,
+        "data": event.payload,
+    }
+
+
+def deliver_due(
+    session: Session, vault: CredentialVault, now: dt.datetime, post: Poster = http_post, allow_private: bool = False
+) -> int:
+    """Attempt every due delivery once; returns how many were attempted."""
+    due = session.scalars(
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(100)
+    ).all()
+    attempted = 0
+    for delivery_id in due:
+        if not _claim(session, delivery_id, now):
+            continue
+        attempted += 1
+        _attempt(session, vault, delivery_id, now, post, allow_private)
+    return attempted
+
+
+def _claim(session: Session, delivery_id: int, now: dt.datetime) -> bool:
+    claimed = session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + dt.timedelta(seconds=LEASE_S))
+    )
+    session.commit()
+    return bool(getattr(claimed, "rowcount", 0))
+
+
+def _attempt(
+    session: Session, vault: CredentialVault, delivery_id: int, now: dt.datetime, post: Poster, allow_private: bool
+) -> None:
+    delivery = session.get(WebhookDelivery, delivery_id)
+    assert delivery is not None
+    sub = session.get(WebhookSubscription, delivery.subscription_id)
+    event = session.get(AlertEvent, delivery.event_id)
+    status: int | None = None
+    error: str | None = None
+    if sub is None or event is None or sub.disabled_at is not None:
+        error = "subscription disabled or removed"
+    elif problem := upstream_url_problem(sub.url, allow_private):
+        error = f"refused target: {problem}"
+    else:
+        body = orjson.dumps(envelope(event))
+        secret = vault.decrypt(sub.secret_ciphertext, subscription_owner(sub.workspace_id, sub.id))
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Tollgate-Webhooks/1",
+            HEADER: sign(secret, int(now.timestamp()), body),
+            "Tollgate-Event": event.type,
+            "Tollgate-Delivery": str(delivery.id),
+        }
+        try:
+            status = post(sub.url, body, headers)
+        except Exception as exc:  # network failures are retried like 5xx
+            error = f"{type(exc).__name__}: {exc}"[:500]
+    _record(delivery, now, status, error)
+    session.commit()
+
+
+def _record(delivery: WebhookDelivery, now: dt.datetime, status: int | None, error: str | None) -> None:
+    delivery.attempts += 1
+    delivery.last_status_code = status
+    ok = status is not None and 200 <= status < 300
+    delivery.last_error = None if ok else (error or f"HTTP {status}")
+    if ok:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
+    elif delivery.attempts >= MAX_ATTEMPTS or (error or "").startswith(("subscription", "refused")):
+        delivery.status, delivery.next_attempt_at = "failed", None
+    else:
+        delivery.next_attempt_at = now + dt.timedelta(seconds=backoff_s(delivery.attempts))
+
+
+def resend(session: Session, delivery: WebhookDelivery, now: dt.datetime) -> WebhookDelivery:
+    """Queue a delivery again, now (whatever its state): a new row, so the log keeps every attempt."""
+    again = WebhookDelivery(
+        workspace_id=delivery.workspace_id,
+        subscription_id=delivery.subscription_id,
+        event_id=delivery.event_id,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(again)
+    session.flush()
+    return again
