@@ -46,7 +46,9 @@ def is_well_formed(token: str, prefix: str) -> bool:
         return False
     body = token[len(prefix) : len(prefix) + _RANDOM_LEN]
     check = token[len(prefix) + _RANDOM_LEN :]
-    if any(c not in _BASE62 for c in body):
+    # The whole rest must be base62 before comparing: compare_digest raises on non-ASCII str (headers arrive
+    # latin-1 decoded, so a stray "é" would otherwise be a 500 instead of a 401).
+    if any(c not in _BASE62 for c in body + check):
         return False
     return hmac.compare_digest(check, _checksum(body))
 
