@@ -58,8 +58,10 @@ def relay(chunks: Iterable[bytes], needs_look: Callable[[bytes], bool], on_event
         out = b"".join(r for r in (on_event(e) for e in split_events(whole)) if r)
         if out:
             yield out
-    if pending:
-        yield pending
+    if pending:  # the upstream closed without a final blank line: still look at what it sent
+        out = pending if not needs_look(pending) else b"".join(r for r in map(on_event, split_events(pending)) if r)
+        if out:
+            yield out
 
 
 def data_payload(event: bytes) -> bytes | None:
