@@ -24,6 +24,10 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def from_openai(usage: Any) -> TokenUsage | None:
     """Read an OpenAI `usage` object of any endpoint: Chat Completions, Responses or Embeddings.
 
@@ -33,8 +37,8 @@ def from_openai(usage: Any) -> TokenUsage | None:
     if not isinstance(usage, dict):
         return None
     if "prompt_tokens" in usage:
-        prompt_details = usage.get("prompt_tokens_details") or {}
-        completion_details = usage.get("completion_tokens_details") or {}
+        prompt_details = _dict(usage.get("prompt_tokens_details"))
+        completion_details = _dict(usage.get("completion_tokens_details"))
         return TokenUsage(
             input_tokens=_int(usage.get("prompt_tokens")),
             cached_input_tokens=_int(prompt_details.get("cached_tokens")),
@@ -42,8 +46,8 @@ def from_openai(usage: Any) -> TokenUsage | None:
             reasoning_tokens=_int(completion_details.get("reasoning_tokens")),
         )
     if "input_tokens" in usage:
-        input_details = usage.get("input_tokens_details") or {}
-        output_details = usage.get("output_tokens_details") or {}
+        input_details = _dict(usage.get("input_tokens_details"))
+        output_details = _dict(usage.get("output_tokens_details"))
         return TokenUsage(
             input_tokens=_int(usage.get("input_tokens")),
             cached_input_tokens=_int(input_details.get("cached_tokens")),
