@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from tests.admin_support import PROBLEM, AdminClient, make_foreign, make_token
+from tests.budget_support import budget_sample_ids
 from tests.conftest import Seeded
 from tollgate import admin, provisioning
 from tollgate.extensions import db
@@ -55,6 +56,13 @@ CLIENT_ALLOWED = {
     ("GET", "/api/v1/exports/monthly.csv"),
     ("GET", "/api/v1/exports/request-logs.csv"),
     ("POST", "/api/v1/usage-events"),
+    ("GET", "/api/v1/budgets"),
+    ("GET", "/api/v1/budgets/<budget_id>"),
+    ("GET", "/api/v1/clients/<client_id>/cap-status"),
+    ("GET", "/api/v1/projects/<project_id>/cap-status"),
+    ("GET", "/api/v1/sub-keys/<key_id>/cap-status"),
+    ("GET", "/api/v1/rate-limits"),
+    ("GET", "/api/v1/alert-events"),
 }
 KNOWN = {
     ("GET", "/api/v1/workspace"),
@@ -82,6 +90,20 @@ KNOWN = {
     ("GET", "/api/v1/exports/monthly.csv"),
     ("GET", "/api/v1/exports/request-logs.csv"),
     ("POST", "/api/v1/usage-events"),
+    *((m, "/api/v1/budgets") for m in ("GET", "POST")),
+    *((m, "/api/v1/budgets/<budget_id>") for m in ("GET", "PATCH", "DELETE")),
+    ("GET", "/api/v1/clients/<client_id>/cap-status"),
+    ("GET", "/api/v1/projects/<project_id>/cap-status"),
+    ("GET", "/api/v1/sub-keys/<key_id>/cap-status"),
+    *((m, "/api/v1/rate-limits") for m in ("GET", "PUT")),
+    ("DELETE", "/api/v1/rate-limits/<rate_limit_id>"),
+    *((m, "/api/v1/alert-rules") for m in ("GET", "POST")),
+    *((m, "/api/v1/alert-rules/<rule_id>") for m in ("PATCH", "DELETE")),
+    ("GET", "/api/v1/alert-events"),
+    *((m, "/api/v1/webhook-subscriptions") for m in ("GET", "POST")),
+    *((m, "/api/v1/webhook-subscriptions/<subscription_id>") for m in ("GET", "DELETE")),
+    ("GET", "/api/v1/webhook-deliveries"),
+    ("POST", "/api/v1/webhook-deliveries/<delivery_id>/resend"),
 }
 
 
@@ -101,6 +123,11 @@ class Ids:
     lane_id: str
     override_id: str
     token_id: str
+    budget_id: str = ""
+    rate_limit_id: str = ""
+    rule_id: str = ""
+    subscription_id: str = ""
+    delivery_id: str = ""
 
     @property
     def scope(self) -> str:
@@ -152,6 +179,9 @@ def test_role_and_tenant_matrix(app: Flask, svc: Services, seeded: Seeded, metho
     own.override_id, own.token_id = _override(app, seeded.workspace_id), _spare_token(app, svc, seeded.workspace_id)
     theirs = Ids(foreign.client_id, foreign.project_id, foreign.key_id, foreign.lane_id, "", foreign.token_id)
     theirs.override_id = _override(app, foreign.workspace_id)
+    for ids, workspace_id in ((own, seeded.workspace_id), (theirs, foreign.workspace_id)):
+        for name, value in budget_sample_ids(app, svc, workspace_id, ids.client_id).items():
+            setattr(ids, name, value)
     tokens = {
         role: make_token(app, svc, seeded.workspace_id, role, seeded.client_id if role == "client" else None)
         for role in ROLES

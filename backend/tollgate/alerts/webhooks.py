@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..extensions import DbSession
 from ..models import AlertEvent, WebhookDelivery, WebhookSubscription
 from ..upstream_urls import upstream_url_problem
 from ..vault import CredentialVault
@@ -128,7 +129,7 @@ def _record(delivery: WebhookDelivery, now: dt.datetime, status: int | None, err
         delivery.next_attempt_at = now + dt.timedelta(seconds=backoff_s(delivery.attempts))
 
 
-def resend(session: Session, delivery: WebhookDelivery, now: dt.datetime) -> WebhookDelivery:
+def resend(session: DbSession, delivery: WebhookDelivery, now: dt.datetime) -> WebhookDelivery:
     """Queue a delivery again, now (whatever its state): a new row, so the log keeps every attempt."""
     again = WebhookDelivery(
         workspace_id=delivery.workspace_id,

@@ -7,7 +7,9 @@ from flask_smorest import Blueprint
 
 from . import (
     admin_tokens,
+    alerts,
     audit_events,
+    budgets,
     clients,
     exports,
     lanes,
@@ -33,4 +35,6 @@ BLUEPRINTS: list[Blueprint] = [
     usage.bp,
     exports.bp,
     usage_events.bp,
+    budgets.bp,
+    alerts.bp,
 ]
