@@ -43,6 +43,7 @@ TOLLGATE = str(Path(sys.executable).with_name("tollgate"))
 PARALLEL = 64
 MAX_TOKENS = 100  # × $0.60/Mtok = 60 micro-dollars of output
 FITS = 23
+RPM = 10
 
 
 def body() -> bytes:
@@ -66,9 +67,10 @@ class Served:
     cap_micros: int
     redis_url: str | None
     env: dict[str, str]
+    limited_key: str
 
 
-def _seed(data_dir: Path, env: dict[str, str], mock_url: str, cap: int) -> tuple[str, str]:
+def _seed(data_dir: Path, env: dict[str, str], mock_url: str, cap: int) -> tuple[str, str, str]:
     subprocess.run([TOLLGATE, "demo"], env=env, check=True, capture_output=True)
     creds = DemoCredentials.load(data_dir / "demo-credentials.json")
     assert creds is not None
@@ -81,10 +83,13 @@ def _seed(data_dir: Path, env: dict[str, str], mock_url: str, cap: int) -> tuple
         )
         provisioning.append_route(db.session, acme.workspace_id, lane, client_id=acme.id)
         budget = manage.create_budget(db.session, acme.workspace_id, "client", acme.id, cap, "daily", name="Daily cap")
+        globex = db.session.scalars(select(Client).where(Client.slug == "globex")).one()
+        provisioning.append_route(db.session, acme.workspace_id, lane, client_id=globex.id)
+        manage.set_rate_limit(db.session, acme.workspace_id, "client", globex.id, RPM, None)
         db.session.commit()
         budget_id = budget.id
     svc.log_writer.close()
-    return creds.sub_keys["acme"], budget_id
+    return creds.sub_keys["acme"], creds.sub_keys["globex"], budget_id
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +121,7 @@ def served(request: pytest.FixtureRequest, mock: str, tmp_path_factory: pytest.T
         if redis_url:
             env["REDIS_URL"] = redis_url
         cap = FITS * worst_case(body()) + worst_case(body()) // 2
-        key, budget_id = _seed(data_dir, env, mock, cap)
+        key, limited_key, budget_id = _seed(data_dir, env, mock, cap)
         proc = subprocess.Popen(
             [TOLLGATE, "serve"],
             env=env,
@@ -125,7 +130,7 @@ def served(request: pytest.FixtureRequest, mock: str, tmp_path_factory: pytest.T
         )
         try:
             wait_port(port, 30)
-            yield Served(f"http://127.0.0.1:{port}", data_dir, key, budget_id, cap, redis_url, env)
+            yield Served(f"http://127.0.0.1:{port}", data_dir, key, budget_id, cap, redis_url, env, limited_key)
         finally:
             proc.terminate()
             proc.wait(30)
@@ -139,10 +144,10 @@ class _no_redis:
         return None
 
 
-def _fire(served: Served) -> list[requests.Response]:
+def _fire(served: Served, key: str | None = None) -> list[requests.Response]:
     raw = body()
     barrier = threading.Barrier(PARALLEL)
-    headers = {"Authorization": f"Bearer {served.key}", "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {key or served.key}", "Content-Type": "application/json"}
 
     def one(_: int) -> requests.Response:
         barrier.wait()
@@ -200,3 +205,14 @@ def _logged_value(served: Served) -> int:
             time.sleep(0.1)
     services(app).log_writer.close()
     return int(value)
+
+
+def test_rate_limit_holds_across_worker_processes(served: Served) -> None:
+    """10 requests per minute for the client, 64 at once through 2 processes: 10 pass, not 10 × 2."""
+    responses = _fire(served, served.limited_key)
+    ok = [r for r in responses if r.status_code == 200]
+    limited = [r for r in responses if r.status_code == 429]
+    assert len(ok) == RPM and len(limited) == PARALLEL - RPM
+    assert {r.json()["error"]["code"] for r in limited} == {"rate_limit_exceeded"}
+    assert all(int(r.headers["Retry-After"]) >= 1 for r in limited)
+    assert sorted(int(r.headers["x-ratelimit-remaining-requests"]) for r in ok) == list(range(RPM))
