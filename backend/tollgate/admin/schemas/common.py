@@ -27,9 +27,14 @@ def id_field(**kw: Any) -> ma.fields.String:
     return ma.fields.String(validate=ma.validate.Length(1, 32), **kw)
 
 
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
 def aware_datetime(**kw: Any) -> ma.fields.AwareDateTime:
-    """ISO 8601 with an offset; naive input is read as UTC."""
-    return ma.fields.AwareDateTime(default_timezone=dt.UTC, **kw)
+    """ISO 8601 with an offset; naive input is read as UTC. Years 2000–8999, so arithmetic never overflows."""
+    in_range = ma.validate.Range(EARLIEST, LATEST, max_inclusive=False, error="Must be between 2000 and 9000.")
+    return ma.fields.AwareDateTime(default_timezone=dt.UTC, validate=in_range, **kw)
 
 
 def usd(micros: int) -> str:

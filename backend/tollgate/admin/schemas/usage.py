@@ -133,7 +133,7 @@ class RequestLogSchema(ma.Schema):
 class MonthArgs(ma.Schema):
     month = ma.fields.String(
         required=True,
-        validate=ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="A month like 2026-11."),
+        validate=ma.validate.Regexp(r"^[2-8]\d{3}-(0[1-9]|1[0-2])$", error="A month like 2026-11."),
         metadata={"description": "Calendar month (UTC), YYYY-MM."},
     )
 
