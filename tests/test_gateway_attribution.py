@@ -9,7 +9,6 @@ import openai
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import select
 
 from tollgate import provisioning
 from tollgate.extensions import db
@@ -17,6 +16,7 @@ from tollgate.models import Client, Project, RequestLog
 from tollgate.services import Services
 
 from .conftest import Mock, Seeded
+from .log_rows import wait_rows
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -30,10 +30,8 @@ def _post(gateway: str, key: str, body: dict[str, Any], headers: dict[str, str] 
     )
 
 
-def _rows(app: Flask, svc: Services) -> list[RequestLog]:
-    assert svc.log_writer.flush()
-    with app.app_context():
-        return list(db.session.scalars(select(RequestLog).order_by(RequestLog.id)))
+def _rows(app: Flask, svc: Services, count: int = 1) -> list[RequestLog]:
+    return wait_rows(app, svc, count)
 
 
 def test_other_clients_id_is_refused(gateway: str, seeded: Seeded, mock_upstream: Mock) -> None:
@@ -76,7 +74,7 @@ def test_unknown_or_foreign_project_is_refused(app: Flask, svc: Services, gatewa
         resp = _post(gateway, seeded.key, CHAT, {"X-Project-ID": ref})
         assert resp.status_code == 403, ref
         assert resp.json()["error"]["code"] == "attribution_not_allowed"
-    rows = _rows(app, svc)
+    rows = _rows(app, svc, 3)
     assert [(r.status_code, r.error_code, r.project_id) for r in rows] == [(403, "attribution_not_allowed", None)] * 3
 
 
@@ -84,7 +82,7 @@ def test_user_and_metadata_reach_the_row(app: Flask, svc: Services, gateway: str
     metadata = {"workflow": "triage", "ticket": "T-42"}
     assert _post(gateway, seeded.key, CHAT | {"user": "end-user-7", "metadata": metadata}).status_code == 200
     assert _post(gateway, seeded.key, CHAT | {"safety_identifier": "hashed-user"}).status_code == 200
-    first, second = _rows(app, svc)
+    first, second = _rows(app, svc, 2)
     assert first.end_user == "end-user-7" and first.metadata_ == metadata and first.project_id is None
     assert second.end_user == "hashed-user" and second.metadata_ is None
 
@@ -96,7 +94,7 @@ def test_metadata_tollgate_project_works_like_the_header(
     assert _post(gateway, seeded.key, body).status_code == 200
     bad = _post(gateway, seeded.key, CHAT | {"metadata": {"tollgate_project": "nope"}})
     assert bad.status_code == 403 and bad.json()["error"]["code"] == "attribution_not_allowed"
-    row = _rows(app, svc)[0]
+    row = _rows(app, svc, 2)[0]
     assert row.project_id == seeded.project_id
     assert row.metadata_ == {"tollgate_project": seeded.project_slug, "step": "classify"}
 
@@ -113,5 +111,5 @@ def test_project_bound_key_cannot_name_another_project(app: Flask, svc: Services
     assert _post(gateway, bound.secret, CHAT).status_code == 200
     assert _post(gateway, bound.secret, CHAT, {"X-Project-ID": seeded.project_slug}).status_code == 200
     assert _post(gateway, bound.secret, CHAT, {"X-Project-ID": other_slug}).status_code == 403
-    rows = _rows(app, svc)
+    rows = _rows(app, svc, 3)
     assert [r.project_id for r in rows] == [seeded.project_id, seeded.project_id, seeded.project_id]

@@ -15,10 +15,11 @@ from tollgate import provisioning
 from tollgate.config import Settings
 from tollgate.extensions import db
 from tollgate.mock_upstream import MockState, MockUpstream
-from tollgate.models import Lane, RequestLog, RouteEntry
+from tollgate.models import Lane, RouteEntry
 from tollgate.services import Services
 
 from .conftest import MOCK_PROVIDER_KEY, Mock, Seeded, ServedApp
+from .log_rows import wait_rows
 
 SECOND_KEY = "sk-second-lane-key-abcdefghijklmnop"
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
@@ -88,9 +89,7 @@ def test_falls_through_on_failure_status(
     _assert_served_by_second(resp, lane_id)
     assert len(mock_upstream.state.requests) == 1 and len(backup.state.requests) == 1
     assert backup.state.requests[0]["authorization"] == f"Bearer {SECOND_KEY}"
-    assert svc.log_writer.flush()
-    with app.app_context():
-        row = db.session.scalars(select(RequestLog)).one()
+    [row] = wait_rows(app, svc, 1)
     assert row.lane_id == lane_id and row.status_code == 200
 
 

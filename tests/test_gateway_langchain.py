@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
-from tollgate.extensions import db
-from tollgate.models import RequestLog
 from tollgate.services import Services
 
 from .conftest import Mock, Seeded
+from .log_rows import wait_rows
 
 langchain_openai = pytest.importorskip("langchain_openai")
 
@@ -30,9 +28,7 @@ def test_invoke_and_stream(app: Flask, svc: Services, gateway: str, seeded: Seed
     text = "".join(c.content for c in chunks)
     assert "Stream LangChain" in text
     assert sum((c.usage_metadata or {}).get("output_tokens", 0) for c in chunks) == len(text.split())
-    assert svc.log_writer.flush()
-    with app.app_context():
-        rows = db.session.scalars(select(RequestLog).order_by(RequestLog.id)).all()
+    rows = wait_rows(app, svc, 2)
     assert [(r.stream, r.status_code) for r in rows] == [(False, 200), (True, 200)]
     assert rows[1].output_tokens == len(text.split())
 

@@ -7,13 +7,12 @@ import json
 import openai
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
-from tollgate.extensions import db
 from tollgate.models import RequestLog
 from tollgate.services import Services
 
 from .conftest import Mock, Seeded
+from .log_rows import wait_rows
 
 WEATHER_TOOL = {
     "type": "function",
@@ -30,10 +29,8 @@ def client(gateway: str, seeded: Seeded) -> openai.OpenAI:
     return openai.OpenAI(base_url=gateway, api_key=seeded.key, max_retries=0, timeout=10)
 
 
-def _rows(app: Flask, svc: Services) -> list[RequestLog]:
-    assert svc.log_writer.flush()
-    with app.app_context():
-        return list(db.session.scalars(select(RequestLog).order_by(RequestLog.id)))
+def _rows(app: Flask, svc: Services, count: int = 1) -> list[RequestLog]:
+    return wait_rows(app, svc, count)
 
 
 def test_chat_non_stream(client: openai.OpenAI, app: Flask, svc: Services, seeded: Seeded) -> None:
@@ -119,7 +116,7 @@ def test_embeddings_sdk_default_base64(client: openai.OpenAI, mock_upstream: Moc
     )
     assert "encoding_format" in mock_upstream.state.requests[-1]["body"]
     assert as_float.data[0].embedding == pytest.approx(result.data[0].embedding)
-    rows = _rows(app, svc)
+    rows = _rows(app, svc, 2)
     assert [r.endpoint for r in rows] == ["embeddings", "embeddings"]
     assert rows[0].input_tokens == result.usage.prompt_tokens and rows[0].output_tokens == 0
 

@@ -19,6 +19,7 @@ from tollgate.services import Services
 
 from . import schema_check
 from .conftest import Mock, Seeded
+from .log_rows import wait_rows
 
 FIXED_USAGE = {"prompt_tokens": 42, "completion_tokens": 17, "cached_tokens": 10, "reasoning_tokens": 0}
 
@@ -36,9 +37,7 @@ def _chunks(resp: requests.Response) -> list[dict[str, Any]]:
 
 
 def _only_row(app: Flask, svc: Services) -> RequestLog:
-    assert svc.log_writer.flush()
-    with app.app_context():
-        row: RequestLog = db.session.scalars(select(RequestLog)).one()
+    [row] = wait_rows(app, svc, 1)
     return row
 
 

@@ -11,7 +11,6 @@ import pytest
 import requests
 from flask import Flask
 from genai_prices import data_snapshot
-from sqlalchemy import select
 
 from tollgate import provisioning
 from tollgate.extensions import db
@@ -20,6 +19,7 @@ from tollgate.models import PriceOverride, RequestLog
 from tollgate.services import Services
 
 from .conftest import MOCK_PROVIDER_KEY, Mock, Seeded
+from .log_rows import wait_rows
 
 
 def _list_prices(model: str) -> tuple[Decimal, Decimal, Decimal]:
@@ -49,10 +49,8 @@ def _call(gateway: str, key: str, endpoint: str, model: str, stream: bool = Fals
     assert resp.status_code == 200, resp.text
 
 
-def _rows(app: Flask, svc: Services) -> list[RequestLog]:
-    assert svc.log_writer.flush()
-    with app.app_context():
-        return list(db.session.scalars(select(RequestLog).order_by(RequestLog.id)))
+def _rows(app: Flask, svc: Services, count: int = 1) -> list[RequestLog]:
+    return wait_rows(app, svc, count)
 
 
 CASES = [
