@@ -144,3 +144,26 @@ def test_route_order_is_respected(
         db.session.commit()
     svc.keys.invalidate()
     assert _chat(gateway, seeded.key).headers["x-tollgate-lane"] == second[1]
+
+
+def test_lane_that_asked_for_a_pause_is_tried_last(
+    gateway: str, seeded: Seeded, mock_upstream: Mock, second: tuple[Mock, str]
+) -> None:
+    backup, lane_id = second
+    mock_upstream.state.update({"fail_status": 429, "fail_count": 1, "retry_after": "30"})
+    _assert_served_by_second(_chat(gateway, seeded.key), lane_id)
+    assert len(mock_upstream.state.requests) == 1
+    _assert_served_by_second(_chat(gateway, seeded.key), lane_id)
+    assert len(mock_upstream.state.requests) == 1  # cooling: not asked again
+    backup.state.fail_status = 500  # …but when every other lane fails it is still tried
+    resp = _chat(gateway, seeded.key)
+    assert resp.status_code == 200 and resp.headers["x-tollgate-lane"] == seeded.lane_id
+    assert len(mock_upstream.state.requests) == 2
+
+
+def test_429_without_retry_after_does_not_cool(
+    gateway: str, seeded: Seeded, mock_upstream: Mock, second: tuple[Mock, str]
+) -> None:
+    mock_upstream.state.update({"fail_status": 429, "fail_count": 1})
+    _assert_served_by_second(_chat(gateway, seeded.key), second[1])
+    assert _chat(gateway, seeded.key).headers["x-tollgate-lane"] == seeded.lane_id

@@ -137,7 +137,7 @@ def _call_lanes(
 ) -> tuple[LaneTarget, Operation, StreamState, UpstreamResponse] | GatewayError:
     """Try each lane in policy order; fall through on 429, 5xx, auth failures, timeouts and dead connections."""
     failure: GatewayError = errors.no_lane()
-    for lane in lanes:
+    for lane in pools.cooldowns.order(lanes):  # a lane that asked for a pause (Retry-After) goes last
         provider = get_provider(lane.provider)
         op = provider.operation(operation) if provider else None
         if provider is None or op is None:
@@ -156,6 +156,7 @@ def _call_lanes(
             continue
         if upstream.status < 500 and upstream.status not in _FALL_THROUGH:
             return lane, op, state, upstream
+        pools.cooldowns.observe(lane.id, upstream.status, upstream.headers.get("retry-after"))
         failure = _upstream_failure(upstream)
     return failure
 

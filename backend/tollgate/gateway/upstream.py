@@ -18,6 +18,7 @@ from urllib3.connectionpool import HTTPConnectionPool, connection_from_url
 from urllib3.exceptions import HTTPError, ProtocolError, TimeoutError
 
 from .context import LaneTarget
+from .cooldown import LaneCooldowns
 
 
 class _CoalescingMixin:
@@ -105,6 +106,8 @@ class UpstreamPools:
         self._maxsize = maxsize
         self._pools: dict[tuple[str, str], HTTPConnectionPool] = {}
         self._lock = threading.Lock()
+        self.cooldowns = LaneCooldowns()
+        """Lanes whose upstream asked for a pause (Retry-After); the router tries them last."""
 
     def _pool(self, lane: LaneTarget, url: str) -> HTTPConnectionPool:
         parts = urlsplit(url)
