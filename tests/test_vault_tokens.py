@@ -99,3 +99,16 @@ def test_non_ascii_key_over_http_is_401_not_500(app: Flask, gateway: str, seeded
     resp = requests.get(gateway + "/models", headers={"Authorization": f"Bearer {bad}".encode("latin-1")}, timeout=5)
     assert resp.status_code == 401
     assert resp.json()["error"]["code"] == "invalid_api_key"
+
+
+def test_unknown_keys_do_not_grow_the_cache_without_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tollgate.gateway import key_resolver
+
+    monkeypatch.setattr(key_resolver, "_MAX_ENTRIES", 50)
+    keys = MasterKeys({1: b"m" * 32})
+    resolver = KeyResolver(TokenHasher(keys.derive("token-hmac")), CredentialVault(keys), ttl_s=60)
+    monkeypatch.setattr(resolver, "_load", lambda digest, session: None)
+    for _ in range(500):
+        result = resolver.resolve(f"Bearer {generate(SUB_KEY_PREFIX)}", lambda: None)
+        assert isinstance(result, GatewayError) and result.code == "invalid_api_key"
+    assert len(resolver._cache) <= 50

@@ -24,6 +24,9 @@ from ..vault.tokens import SUB_KEY_PREFIX, is_well_formed
 from . import errors
 from .context import KeyContext, LaneTarget
 
+_MAX_ENTRIES = 50_000
+"""Bound on cached keys per process: negative entries (unknown keys) must not grow memory without end."""
+
 
 class KeyResolver:
     def __init__(self, hasher: TokenHasher, vault: CredentialVault, ttl_s: float) -> None:
@@ -48,6 +51,10 @@ class KeyResolver:
         else:
             context = self._load(digest, session())
             with self._lock:
+                if len(self._cache) >= _MAX_ENTRIES:  # e.g. a flood of well-formed but unknown keys
+                    self._cache = {d: e for d, e in self._cache.items() if e[0] > now and e[1] is not None}
+                    if len(self._cache) >= _MAX_ENTRIES:
+                        self._cache.clear()
                 self._cache[digest] = (now + self._ttl, context)
         if context is None:
             return errors.invalid_key()
