@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete
 
 from ...extensions import db
-from ...models import AuditEvent, IdempotencyKey, RequestLog, UsageEvent, Workspace
+from ...models import AuditEvent, IdempotencyKey, RequestLog, UsageEvent, WebhookDelivery, Workspace
 from ...services import services
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
@@ -53,7 +53,8 @@ def update_workspace(data: dict[str, Any]) -> Workspace:
 def delete_workspace() -> None:
     """Delete the workspace with all its clients, keys, lanes, tokens, logs and audit trail. Irreversible."""
     workspace = _workspace()
-    for model in (RequestLog, UsageEvent, AuditEvent, IdempotencyKey):
+    # Tables keyed by workspace_id without a foreign key (high-volume logs); the rest cascade from the row.
+    for model in (RequestLog, UsageEvent, AuditEvent, IdempotencyKey, WebhookDelivery):
         db.session.execute(delete(model).where(model.workspace_id == workspace.id))
     db.session.delete(workspace)
     db.session.commit()
