@@ -9,7 +9,10 @@ last slice of a budget. Rows are visited in a fixed order so two transactions ne
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -45,41 +48,64 @@ _SHIFT_RATE = "UPDATE rate_buckets SET tat_us = tat_us + :delta WHERE bucket = :
 
 
 class SqlLedgerStore:
+    """Runs on the engine's pooled DB-API connections directly (sqlite3 or psycopg): on the hot path the SQL
+    layer's per-statement overhead would cost more than the statements themselves."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        greatest = "max" if engine.dialect.name == "sqlite" else "greatest"
-        self._reserve_budget = text(_RESERVE_BUDGET)
-        self._reserve_rate = text(_RESERVE_RATE.format(greatest=greatest))
-        self._used = text(_USED)
-        self._tat = text(_TAT)
-        self._settle_budget = text(_SETTLE_BUDGET)
-        self._shift_rate = text(_SHIFT_RATE)
+        sqlite = engine.dialect.name == "sqlite"
+        greatest = "max" if sqlite else "greatest"
+
+        def prepare(sql: str) -> str:
+            return sql if sqlite else re.sub(r":(\w+)", r"%(\1)s", sql)
+
+        self._reserve_budget = prepare(_RESERVE_BUDGET)
+        self._reserve_rate = prepare(_RESERVE_RATE.format(greatest=greatest))
+        self._used = prepare(_USED)
+        self._tat = prepare(_TAT)
+        self._settle_budget = prepare(_SETTLE_BUDGET)
+        self._shift_rate = prepare(_SHIFT_RATE)
+
+    @contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        """A cursor in a transaction: committed when the block ends, rolled back when it raises."""
+        conn = self._engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            yield cursor
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()  # back to the pool
 
     def reserve(self, budgets: Sequence[BudgetLine], rates: Sequence[RateLine], now_us: int) -> Reserved | Refused:
-        with self._engine.connect() as conn:
-            tats: dict[str, int] = {}
-            for index, line in sorted(enumerate(rates), key=lambda item: item[1].bucket):
-                params = {"bucket": line.bucket, "now": now_us, "inc": line.increment_us, "capacity": line.capacity_us}
-                row = conn.execute(self._reserve_rate, params).first() if line.cost <= line.limit else None
-                if row is None:
-                    current = conn.execute(self._tat, {"bucket": line.bucket}).scalar()
-                    conn.rollback()
-                    return Refused("rate", index, tat_us=int(current or 0))
-                tats[line.bucket] = int(row[0])
-            for index, budget in sorted(enumerate(budgets), key=lambda item: item[1].budget_id):
-                cap = UNCAPPED if budget.cap_micros is None else budget.cap_micros
-                params = {
-                    "budget_id": budget.budget_id,
-                    "period": budget.period_key,
-                    "amount": budget.amount_micros,
-                    "cap": cap,
-                }
-                row = conn.execute(self._reserve_budget, params).first() if budget.amount_micros <= cap else None
-                if row is None:
-                    used = conn.execute(self._used, params).scalar()
-                    conn.rollback()
-                    return Refused("budget", index, used_micros=int(used or 0))
-            conn.commit()
+        with self._cursor() as cur:
+            outcome = self._reserve(cur, budgets, rates, now_us)
+            if isinstance(outcome, Refused):
+                cur.connection.rollback()
+            return outcome
+
+    def _reserve(
+        self, cur: Any, budgets: Sequence[BudgetLine], rates: Sequence[RateLine], now_us: int
+    ) -> Reserved | Refused:
+        tats: dict[str, int] = {}
+        for index, line in sorted(enumerate(rates), key=lambda item: item[1].bucket):
+            params = {"bucket": line.bucket, "now": now_us, "inc": line.increment_us, "capacity": line.capacity_us}
+            row = _one(cur, self._reserve_rate, params) if line.cost <= line.limit else None
+            if row is None:
+                current = _one(cur, self._tat, {"bucket": line.bucket})
+                return Refused("rate", index, tat_us=int(current[0]) if current else 0)
+            tats[line.bucket] = int(row[0])
+        for index, budget in sorted(enumerate(budgets), key=lambda item: item[1].budget_id):
+            cap = UNCAPPED if budget.cap_micros is None else budget.cap_micros
+            params = {"budget_id": budget.budget_id, "period": budget.period_key, "amount": budget.amount_micros}
+            params["cap"] = cap
+            row = _one(cur, self._reserve_budget, params) if budget.amount_micros <= cap else None
+            if row is None:
+                used = _one(cur, self._used, params)
+                return Refused("budget", index, used_micros=int(used[0]) if used else 0)
         return Reserved(tuple(tats[line.bucket] for line in rates))
 
     def settle(
@@ -92,11 +118,11 @@ class SqlLedgerStore:
         rate_rows = [{"bucket": bucket, "delta": delta} for bucket, delta in sorted(token_adjust_us) if delta]
         if not budget_rows and not rate_rows:
             return
-        with self._engine.begin() as conn:
-            if rate_rows:
-                conn.execute(self._shift_rate, rate_rows)
-            if budget_rows:
-                conn.execute(self._settle_budget, budget_rows)
+        with self._cursor() as cur:
+            for rate_row in rate_rows:
+                cur.execute(self._shift_rate, rate_row)
+            for budget_row in budget_rows:
+                cur.execute(self._settle_budget, budget_row)
 
     def read(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Usage]:
         out = {key: Usage(0, 0) for key in keys}
@@ -112,3 +138,9 @@ class SqlLedgerStore:
                 if (budget_id, int(period)) in out:
                     out[(budget_id, int(period))] = Usage(int(spent), int(reserved))
         return out
+
+
+def _one(cur: Any, sql: str, params: dict[str, Any]) -> Any:
+    cur.execute(sql, params)
+    rows = cur.fetchall()  # read everything: SQLite finishes a RETURNING statement only then
+    return rows[0] if rows else None
