@@ -29,7 +29,7 @@ class ServedApp:
 
     def __init__(self, wsgi_app: object) -> None:
         self.server: BaseWSGIServer = make_server("127.0.0.1", 0, wsgi_app, threaded=True)  # type: ignore[arg-type]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     @property

@@ -211,3 +211,14 @@ def test_gateway_request_is_spooled_while_db_down(
 
         rows = db.session.scalars(select(RequestLog)).all()
     assert [r.request_id for r in rows] == [resp.headers["x-request-id"]]
+
+
+def test_a_spool_file_that_does_not_parse_is_set_aside_not_retried_forever(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    good = spool.put([{"request_id": "req_1"}])
+    bad = tmp_path / "0-broken.jsonl"
+    bad.write_bytes(b'{"request_id": "req_2"\n')
+    found = list(spool.pending())
+    assert [path for path, _ in found] == [good]
+    assert not bad.exists()
+    assert (tmp_path / "0-broken.corrupt").exists()

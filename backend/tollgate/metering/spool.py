@@ -6,6 +6,7 @@ later be read as complete; it is deleted only after its rows are committed.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
+log = logging.getLogger(__name__)
 
 
 class Spool:
@@ -38,9 +41,18 @@ class Spool:
         for path in sorted(self.directory.glob("*.jsonl")):
             try:
                 rows = [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
-            except (OSError, orjson.JSONDecodeError):
+            except OSError:
+                continue  # unreadable now (permissions, disk): try again on the next round
+            except orjson.JSONDecodeError:
+                self._quarantine(path)
                 continue
             yield path, rows
+
+    def _quarantine(self, path: Path) -> None:
+        """A file that does not parse would be retried forever: set it aside, loudly, for a person to look at."""
+        target = path.with_suffix(".corrupt")
+        os.replace(path, target)
+        log.error("spool file %s does not parse; moved to %s, its rows are not in the database", path, target)
 
     def count(self) -> int:
         return len(list(self.directory.glob("*.jsonl"))) if self.directory.exists() else 0
