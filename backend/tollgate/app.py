@@ -16,6 +16,7 @@ from .config import Settings, load_settings
 from .extensions import db
 from .gateway.catalog import ModelCatalog
 from .gateway.errors import GatewayError
+from .gateway.invalidation import InvalidationBus, LocalBus, RedisBus
 from .gateway.key_resolver import KeyResolver
 from .gateway.upstream import UpstreamPools
 from .metering.log_writer import LogWriter
@@ -83,7 +84,7 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
         settings=settings,
         hasher=hasher,
         vault=vault,
-        keys=KeyResolver(hasher, vault, settings.key_cache_ttl_s),
+        keys=KeyResolver(hasher, vault, settings.key_cache_ttl_s, _invalidation_bus(settings)),
         upstreams=pools,
         log_writer=writer,
         catalog=ModelCatalog(pools),
@@ -103,7 +104,14 @@ def _start_background_jobs() -> None:
     from flask import current_app
 
     if not current_app.testing:
-        current_app.extensions[EXTENSION_KEY].alerts.start()
+        svc = current_app.extensions[EXTENSION_KEY]
+        svc.alerts.start()
+        svc.keys.listen()
+
+
+def _invalidation_bus(settings: Settings) -> InvalidationBus:
+    """With Redis, a revoke reaches every gateway process at once; without, each cache expires within its TTL."""
+    return RedisBus.from_url(settings.redis_url) if settings.redis_url else LocalBus()
 
 
 def _build_ledger(settings: Settings, engine: Engine) -> Ledger:

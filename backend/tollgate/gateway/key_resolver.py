@@ -23,14 +23,18 @@ from ..vault.crypto import VaultError, lane_owner
 from ..vault.tokens import SUB_KEY_PREFIX, is_well_formed
 from . import errors
 from .context import KeyContext, LaneTarget
+from .invalidation import InvalidationBus, LocalBus
 
 _MAX_ENTRIES = 50_000
 """Bound on cached keys per process: negative entries (unknown keys) must not grow memory without end."""
 
 
 class KeyResolver:
-    def __init__(self, hasher: TokenHasher, vault: CredentialVault, ttl_s: float) -> None:
+    def __init__(
+        self, hasher: TokenHasher, vault: CredentialVault, ttl_s: float, bus: InvalidationBus | None = None
+    ) -> None:
         self._hasher = hasher
+        self._bus = bus or LocalBus()
         self._vault = vault
         self._ttl = ttl_s
         self._cache: dict[str, tuple[float, KeyContext | None]] = {}
@@ -63,7 +67,16 @@ class KeyResolver:
         return context
 
     def invalidate(self) -> None:
-        """Drop every cached key: after a revoke, a lane change or a routing change."""
+        """Drop every cached key, here and (through the bus) in every other process: after a revoke, a lane
+        change, a routing or budget change."""
+        self._clear()
+        self._bus.publish()
+
+    def listen(self) -> None:
+        """Start receiving other processes' invalidations (once per process)."""
+        self._bus.listen(self._clear)
+
+    def _clear(self) -> None:
         with self._lock:
             self._cache.clear()
 
