@@ -191,3 +191,25 @@ def test_price_override_makes_a_custom_model_usable(
     [row] = logs(app, svc)
     assert row.priced and row.value_micros > 0
     assert spend(app, budget) == (row.value_micros, 0)  # the ledger and the log price with the same override
+
+
+def test_stream_closed_before_its_first_byte_still_settles_and_logs(
+    app: Flask, svc: Services, seeded: Seeded, client: FlaskClient
+) -> None:
+    """A server may close a streaming response without ever iterating it (the client left before the first
+    byte): the generator's `finally` never runs, so close() must settle and log."""
+    budget = add_budget(app, seeded, 1_000_000)
+    raw = chat_body(max_tokens=200, stream=True)
+    resp = client.post(
+        "/v1/chat/completions",
+        data=raw,
+        headers={"Authorization": f"Bearer {seeded.key}", "Content-Type": "application/json"},
+        buffered=False,
+    )
+    assert resp.status_code == 200
+    resp.close()  # never iterated
+    [row] = logs(app, svc)
+    assert row.error_code == "client_disconnected"
+    assert row.lane_id == seeded.lane_id
+    assert spend(app, budget) == (worst_case(raw), 0)
+    assert svc.ledger.open_holds == 0

@@ -228,16 +228,30 @@ def _stream_response(
     started: float,
 ) -> Response:
     record.status_code = 200
+    done = False
+
+    def finish_once(completed: bool) -> None:
+        """The one way out of a stream, reached from the generator or, if it never ran, from close()."""
+        nonlocal done
+        if done:
+            return
+        done = True
+        if completed:
+            upstream.raw.release_conn()
+        else:
+            upstream.close()
+        record.model_served, record.usage = state.model, state.usage
+        _finish(svc, record, started)
 
     def events() -> Iterator[bytes]:
         first = True
-        finished = False
+        completed = False
         try:
             for out in relay(upstream.iter_chunks(), op.needs_look, lambda event: op.on_event(event, state)):
                 if first:
                     record.ttfb_ms, first = _ms_since(started), False
                 yield out
-            finished = True
+            completed = True
         except GeneratorExit:
             record.error_code = "client_disconnected"
             raise
@@ -246,16 +260,19 @@ def _stream_response(
             failure = errors.upstream_failed(f"The upstream stream broke ({type(exc).__name__}).")
             yield b"data: " + failure.body() + b"\n\n"
         finally:
-            if finished:
-                upstream.raw.release_conn()
-            else:
-                upstream.close()
-            record.model_served, record.usage = state.model, state.usage
-            _finish(svc, record, started)
+            finish_once(completed)
+
+    def closed_before_start() -> None:
+        # A generator that never started has no `finally` to run: the server's close() is the only signal.
+        if not done:
+            record.error_code = record.error_code or "client_disconnected"
+            finish_once(False)
 
     headers = _headers(lane, upstream, record) | {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     content_type = upstream.headers.get("content-type", "text/event-stream")
-    return Response(events(), status=200, content_type=content_type, headers=headers)
+    response = Response(events(), status=200, content_type=content_type, headers=headers)
+    response.call_on_close(closed_before_start)
+    return response
 
 
 def _error_code(data: bytes) -> str | None:
