@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import EnvironBuilder
 
 from tollgate.budgets import estimate, manage
 from tollgate.budgets.ledger import rates_for
@@ -193,21 +194,21 @@ def test_price_override_makes_a_custom_model_usable(
     assert spend(app, budget) == (row.value_micros, 0)  # the ledger and the log price with the same override
 
 
-def test_stream_closed_before_its_first_byte_still_settles_and_logs(
-    app: Flask, svc: Services, seeded: Seeded, client: FlaskClient
-) -> None:
-    """A server may close a streaming response without ever iterating it (the client left before the first
-    byte): the generator's `finally` never runs, so close() must settle and log."""
+def test_stream_closed_before_its_first_byte_still_settles_and_logs(app: Flask, svc: Services, seeded: Seeded) -> None:
+    """A WSGI server may close a streaming response without ever iterating it (the client left before the
+    first byte): the generator's `finally` never runs, so close() must settle and log."""
     budget = add_budget(app, seeded, 1_000_000)
     raw = chat_body(max_tokens=200, stream=True)
-    resp = client.post(
-        "/v1/chat/completions",
+    environ = EnvironBuilder(
+        path="/v1/chat/completions",
+        method="POST",
         data=raw,
         headers={"Authorization": f"Bearer {seeded.key}", "Content-Type": "application/json"},
-        buffered=False,
-    )
-    assert resp.status_code == 200
-    resp.close()  # never iterated
+    ).get_environ()
+    statuses: list[str] = []
+    app_iter = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    assert statuses == ["200 OK"]
+    app_iter.close()  # type: ignore[attr-defined]  # never iterated
     [row] = logs(app, svc)
     assert row.error_code == "client_disconnected"
     assert row.lane_id == seeded.lane_id
