@@ -23,7 +23,7 @@ from tollgate.gateway.errors import GatewayError
 from tollgate.metering import prices
 from tollgate.metering.record import RequestRecord
 from tollgate.metering.usage import TokenUsage
-from tollgate.models import BudgetSpend, RateBucket
+from tollgate.models import BudgetHold, BudgetSpend, RateBucket
 
 BERLIN = "Europe/Berlin"
 RAW = orjson.dumps({"model": "gpt-4o-mini", "max_tokens": 1000, "messages": [{"role": "user", "content": "hi"}]})
@@ -41,7 +41,8 @@ class Clock:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[SqlLedgerStore]:
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'l.db'}")
-    BudgetSpend.metadata.create_all(engine, tables=[BudgetSpend.__table__, RateBucket.__table__])  # type: ignore[list-item]
+    tables = [BudgetSpend.__table__, RateBucket.__table__, BudgetHold.__table__]
+    BudgetSpend.metadata.create_all(engine, tables=tables)  # type: ignore[arg-type]
     yield SqlLedgerStore(engine)
     engine.dispose()
 
@@ -124,6 +125,26 @@ def test_refusal_names_the_budget_and_the_local_reset(store: SqlLedgerStore) -> 
     assert refused.status == 429 and "key budget 'Tiny' (daily, $0.0000" in refused.message
     assert "2026-11-24T00:00:00+01:00" in refused.message
     assert ("x-tollgate-budget-id", "bud_9") in refused.headers
+
+
+def test_a_crashed_workers_reservation_is_released_after_its_expiry(store: SqlLedgerStore) -> None:
+    """admit in a process that then dies (its in-memory hold is gone): the sweep returns the room once the hold
+    expires; a settle arriving afterwards (the process was only slow) records spend but releases nothing twice."""
+    clock = Clock(dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC))
+    crashed, survivor = Ledger(store, clock, hold_ttl_s=600), Ledger(store, clock, hold_ttl_s=600)
+    ctx = context(one_request_budget(Period.DAILY))
+    assert isinstance(admit(crashed, ctx, "r_dead"), Hold)
+    refused = admit(survivor, ctx, "r2")
+    assert isinstance(refused, GatewayError) and refused.code == "budget_exceeded"
+    clock.now += dt.timedelta(seconds=600)
+    assert survivor.sweep() == 0  # not expired yet
+    clock.now += dt.timedelta(seconds=1)
+    assert survivor.sweep() == 1
+    assert isinstance(admit(survivor, ctx, "r3"), Hold)  # the room is back
+    settle_full(crashed, "r_dead")  # late settle: the full reservation counts as spent, no second release
+    [(_, usage)] = store.read([("bud_1", k) for k in _period_keys(store)]).items()
+    assert usage == Usage(cost(), cost())
+    assert survivor.sweep() == 0
 
 
 def test_no_limits_means_no_store_call() -> None:

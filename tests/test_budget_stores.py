@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from tollgate.budgets.ratelimit import MINUTE_US, RateLine
 from tollgate.budgets.redis_store import RedisLedgerStore
 from tollgate.budgets.sql_store import SqlLedgerStore
-from tollgate.budgets.store import BudgetLine, LedgerStore, Refused, Reserved, Usage
-from tollgate.models import BudgetSpend, RateBucket
+from tollgate.budgets.store import BudgetLine, HoldRef, LedgerStore, Refused, Reserved, Usage
+from tollgate.models import BudgetHold, BudgetSpend, RateBucket
 
 from .servers import postgres_server, redis_server
 
@@ -38,7 +38,7 @@ def redis_url() -> Iterator[str | None]:
 
 def _sql_store(url: str) -> tuple[SqlLedgerStore, sa.Engine]:
     engine = sa.create_engine(url, pool_size=40, max_overflow=0) if "postgresql" in url else sa.create_engine(url)
-    tables = [BudgetSpend.__table__, RateBucket.__table__]
+    tables = [BudgetSpend.__table__, RateBucket.__table__, BudgetHold.__table__]
     BudgetSpend.metadata.drop_all(engine, tables=tables)  # type: ignore[arg-type]
     BudgetSpend.metadata.create_all(engine, tables=tables)  # type: ignore[arg-type]
     return SqlLedgerStore(engine), engine
@@ -167,6 +167,60 @@ def test_concurrent_reservations_never_overshoot(store: LedgerStore) -> None:
     assert usage[("cold", 100)] == Usage(0, admitted * 300)
 
 
+def test_expired_hold_is_released_once(store: LedgerStore) -> None:
+    """A worker died between admit and settle: after the hold's expiry the sweep gives the room back."""
+    held = [line("b", 600, 1000), line("c", 600, None)]
+    assert isinstance(store.reserve(held, [], NOW, HoldRef("req_dead", 1000)), Reserved)
+    assert isinstance(store.reserve([line("b", 300, 1000)], [], NOW, HoldRef("req_live", 2000)), Reserved)
+    assert store.release_expired(999) == 0  # not expired yet
+    assert store.read([("b", 100)])[("b", 100)] == Usage(0, 900)
+    assert store.release_expired(1000) == 1
+    assert store.read([("b", 100), ("c", 100)]) == {("b", 100): Usage(0, 300), ("c", 100): Usage(0, 0)}
+    assert store.release_expired(5000) == 1  # req_live expired too
+    assert store.release_expired(5000) == 0  # nothing is released twice
+    assert store.read([("b", 100)])[("b", 100)] == Usage(0, 0)
+
+
+def test_settle_after_sweep_records_spend_without_releasing_again(store: LedgerStore) -> None:
+    held = [line("b", 500, 1000)]
+    store.reserve(held, [], NOW, HoldRef("req_slow", 1000))
+    store.reserve([line("b", 400, 1000)], [], NOW, HoldRef("req_other", 9000))
+    assert store.release_expired(1000) == 1
+    store.settle(held, 200, [], "req_slow")  # the request did finish, late: its cost counts, its hold is gone
+    assert store.read([("b", 100)])[("b", 100)] == Usage(200, 400)
+    store.settle(held, 0, [], "req_slow")  # a repeated settle releases nothing either
+    assert store.read([("b", 100)])[("b", 100)] == Usage(200, 400)
+
+
+def test_settle_removes_the_hold_so_the_sweep_skips_it(store: LedgerStore) -> None:
+    held = [line("b", 500, 1000)]
+    store.reserve(held, [], NOW, HoldRef("req_ok", 1000))
+    store.settle(held, 100, [], "req_ok")
+    assert store.release_expired(10_000) == 0
+    assert store.read([("b", 100)])[("b", 100)] == Usage(100, 0)
+
+
+def test_refused_reservation_leaves_no_hold(store: LedgerStore) -> None:
+    assert isinstance(store.reserve([line("b", 2000, 1000)], [], NOW, HoldRef("req_no", 1000)), Refused)
+    store.reserve([line("b", 100, 1000)], [], NOW)
+    assert store.release_expired(10_000) == 0
+    assert store.read([("b", 100)])[("b", 100)] == Usage(0, 100)
+
+
+def test_concurrent_settle_and_sweep_release_once(store: LedgerStore) -> None:
+    holds = [(f"req_{i}", [line("hot", 100, None)]) for i in range(40)]
+    for request_id, held in holds:
+        store.reserve(held, [], NOW, HoldRef(request_id, 1000))
+    threads = [threading.Thread(target=store.settle, args=(held, 0, [], rid)) for rid, held in holds]
+    threads += [threading.Thread(target=store.release_expired, args=(1000, 5)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store.release_expired(1000)
+    assert store.read([("hot", 100)])[("hot", 100)] == Usage(0, 0)
+
+
 def test_migrations_create_the_ledger_tables_on_postgresql(pg_url: str | None) -> None:
     """Migration 0003 is hand-written: check it applies on PostgreSQL and matches what the SQL store uses."""
     if pg_url is None:
@@ -179,7 +233,7 @@ def test_migrations_create_the_ledger_tables_on_postgresql(pg_url: str | None) -
     db_migrate.upgrade(pg_url)
     tables = set(sa.inspect(engine).get_table_names())
     assert {"budgets", "budget_spend", "rate_limits", "rate_buckets", "alert_rules", "alert_events"} <= tables
-    assert {"webhook_subscriptions", "webhook_deliveries"} <= tables
+    assert {"webhook_subscriptions", "webhook_deliveries", "budget_holds"} <= tables
     store = SqlLedgerStore(engine)
     assert isinstance(store.reserve([line("b", 5, 10)], [RateLine("x:r", "requests", 1, 1)], NOW), Reserved)
     engine.dispose()

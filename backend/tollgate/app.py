@@ -99,8 +99,8 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
 
 
 def _start_background_jobs() -> None:
-    """Alert evaluation and webhook delivery start with the first request a server process handles (so CLI
-    commands and tests start none); afterwards this is one pid comparison per request."""
+    """Alert evaluation, webhook delivery and the reservation sweep start with the first request a server process
+    handles (so CLI commands and tests start none); afterwards this is one pid comparison per request."""
     from flask import current_app
 
     if not current_app.testing:
@@ -119,8 +119,8 @@ def _build_ledger(settings: Settings, engine: Engine) -> Ledger:
     if settings.redis_url:
         from .budgets.redis_store import RedisLedgerStore
 
-        return Ledger(RedisLedgerStore.from_url(settings.redis_url))
-    return Ledger(SqlLedgerStore(engine))
+        return Ledger(RedisLedgerStore.from_url(settings.redis_url), hold_ttl_s=settings.hold_ttl_s)
+    return Ledger(SqlLedgerStore(engine), hold_ttl_s=settings.hold_ttl_s)
 
 
 def _engine_options(settings: Settings) -> dict[str, Any]:

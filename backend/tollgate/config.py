@@ -48,7 +48,11 @@ class Settings:
     mock_upstream: bool = False
     """Mount the built-in OpenAI-format mock upstream at /mock/v1 (used by the demo)."""
     alert_interval_s: float = 30.0
-    """How often each server process evaluates alert rules and delivers due webhooks; 0 turns it off."""
+    """How often alert rules are evaluated, due webhooks delivered and leaked reservations swept; 0 turns the
+    in-process loop off."""
+    reservation_ttl_s: float = 900.0
+    """A budget reservation not settled after this long (at least the upstream timeouts + 60 s) is presumed
+    left by a crashed process and released by the sweep. Keep it above your longest stream."""
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -57,6 +61,11 @@ class Settings:
             # Heroku-style URLs name the dialect "postgres"; SQLAlchemy wants "postgresql".
             return "postgresql" + url[len("postgres") :] if url.startswith("postgres://") else url
         return f"sqlite:///{(self.data_dir / 'tollgate.db').resolve()}"
+
+    @property
+    def hold_ttl_s(self) -> float:
+        """How long a budget reservation lives unsettled: never shorter than one upstream call may take."""
+        return max(self.reservation_ttl_s, self.upstream_connect_timeout_s + self.upstream_read_timeout_s + 60)
 
     @property
     def spool_dir(self) -> Path:

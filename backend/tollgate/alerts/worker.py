@@ -1,6 +1,8 @@
-"""The in-process alert job: every `interval_s`, evaluate rules and deliver due webhooks. It runs beside the
-request handlers, never in them. Under gunicorn each worker process runs one; events are deduplicated and
-deliveries claimed, so several processes never fire or send twice.
+"""The background jobs: evaluate alert rules, deliver due webhooks, release expired budget reservations.
+
+Embedded mode (no REDIS_URL): every `interval_s` each server process runs all three beside the request handlers,
+never in them; events are deduplicated, deliveries claimed and holds deleted before release, so several
+processes never fire, send or release twice. With REDIS_URL the same methods run as rq jobs (`tollgate.jobs`).
 """
 
 from __future__ import annotations
@@ -45,12 +47,25 @@ class AlertService:
         self._stop = threading.Event()
 
     def run_once(self) -> tuple[int, int]:
-        """One pass: (events fired, deliveries attempted)."""
-        now = self.clock()
+        """One pass: (events fired, deliveries attempted); expired reservations are released too."""
+        fired = self.evaluate_once()
+        attempted = self.deliver_once()
+        self.sweep_once()
+        return fired, attempted
+
+    def evaluate_once(self) -> int:
+        """Evaluate every rule; returns how many events fired (each queued for delivery)."""
         with Session(self._engine) as session:
-            events = evaluate(session, self._ledger, now)
-            attempted = deliver_due(session, self._vault, now, self.post, self.allow_private)
-        return len(events), attempted
+            return len(evaluate(session, self._ledger, self.clock()))
+
+    def deliver_once(self) -> int:
+        """Attempt every due webhook delivery once; returns how many were attempted."""
+        with Session(self._engine) as session:
+            return deliver_due(session, self._vault, self.clock(), self.post, self.allow_private)
+
+    def sweep_once(self) -> int:
+        """Release budget reservations left by processes that died between admit and settle."""
+        return self._ledger.sweep()
 
     def start(self) -> None:
         """Start the loop in this process (idempotent; a forked child starts its own)."""

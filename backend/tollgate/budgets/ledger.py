@@ -25,7 +25,7 @@ from .periods import Window, window
 from .ratelimit import RateLine, headers, state_after
 from .specs import BudgetSpec, Limits
 from .status import CapStatus, cap_status
-from .store import BudgetLine, LedgerStore, Refused
+from .store import BudgetLine, HoldRef, LedgerStore, Refused
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +78,16 @@ def tokens_estimate(ask: Ask) -> int:
     return -(-len(ask.raw) // 4) + (estimate.requested_output_cap(ask.body) or 0)
 
 
+DEFAULT_HOLD_TTL_S = 900.0
+
+
 class Ledger:
-    def __init__(self, store: LedgerStore, clock: Clock = utcnow) -> None:
+    def __init__(self, store: LedgerStore, clock: Clock = utcnow, hold_ttl_s: float = DEFAULT_HOLD_TTL_S) -> None:
         self.store = store
         self.clock = clock
+        self.hold_ttl_s = hold_ttl_s
+        """A reservation not settled this long after admission is presumed leaked (its process died) and is
+        released by `sweep`. It must outlast the longest request, fallback through lanes and streams included."""
         self._holds: dict[str, Hold] = {}
 
     def admit(self, ctx: KeyContext, ask: Ask, request_id: str) -> Hold | GatewayError:
@@ -102,7 +108,8 @@ class Ledger:
         rate_lines = _rate_lines(limits, tokens_estimate(ask))
         now_us = refusals.now_us(now)
         try:
-            outcome = self.store.reserve(lines, rate_lines, now_us)
+            expires = int(now.timestamp() + self.hold_ttl_s) + 1
+            outcome = self.store.reserve(lines, rate_lines, now_us, HoldRef(request_id, expires))
         except Exception:
             log.exception("ledger store failed; refusing request %s (fails closed)", request_id)
             return refusals.ledger_unavailable()
@@ -131,10 +138,23 @@ class Ledger:
         used_tokens = record.usage.total_tokens if record.usage is not None else (charged if _answered(record) else 0)
         shifts = [(line.bucket, (used_tokens - line.cost) * line.interval_us) for line in hold.token_lines]
         try:
-            self.store.settle(hold.lines, actual, shifts)
+            self.store.settle(hold.lines, actual, shifts, record.request_id)
         except Exception:
             # The reservation stays held (the budget errs on the safe side) and the failure is visible.
             log.exception("ledger settle failed for request %s; %d micros stay reserved", record.request_id, actual)
+
+    def sweep(self) -> int:
+        """Release reservations whose hold expired (their process died between admit and settle); returns how
+        many. Safe to run in several processes at once and concurrently with settles."""
+        released = 0
+        now_s = int(self.clock().timestamp())
+        while (batch := self.store.release_expired(now_s)) > 0:
+            released += batch
+            if batch < 500:
+                break
+        if released:
+            log.warning("released %d expired budget reservation(s) left by a stopped process", released)
+        return released
 
     @property
     def open_holds(self) -> int:

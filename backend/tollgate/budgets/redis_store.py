@@ -3,8 +3,11 @@ hosts share budgets and rate limits. Redis runs a script atomically: the checks 
 cannot interleave with another request's.
 
 Keys: `tg:spend:{budget}:{period}` is a hash (s = spent, r = reserved, micro-dollars); `tg:rate:{bucket}`
-holds a bucket's TAT in Unix microseconds and expires when the bucket is full again. Cluster mode is not
-supported (a request's keys would need one hash slot).
+holds a bucket's TAT in Unix microseconds and expires when the bucket is full again. `tg:holds` is a sorted
+set of unsettled reservations (request ids scored by expiry, Unix seconds) and `tg:hold-lines` a hash of what
+each reserved (`key micros` pairs): settle removes the hold and releases only if it was still there, the sweep
+script releases expired ones, so a reservation is released exactly once. Cluster mode is not supported (a
+request's keys would need one hash slot).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .ratelimit import RateLine
-from .store import BudgetLine, Refused, Reserved, Usage
+from .store import BudgetLine, HoldRef, Refused, Reserved, Usage
 
 _RESERVE = """
 local now = tonumber(ARGV[1])
@@ -49,13 +52,28 @@ for j = 1, nbudgets do
   local expires = tonumber(ARGV[off + 3 * j])
   if expires > 0 then redis.call('EXPIREAT', key, expires) end
 end
+local hold = ARGV[off + 3 * nbudgets + 1]
+if hold ~= '' and nbudgets > 0 then
+  local lines = {}
+  for j = 1, nbudgets do
+    lines[#lines + 1] = KEYS[nrates + j] .. ' ' .. ARGV[off + 3 * j - 2]
+  end
+  redis.call('ZADD', 'tg:holds', ARGV[off + 3 * nbudgets + 2], hold)
+  redis.call('HSET', 'tg:hold-lines', hold, table.concat(lines, ' '))
+end
 return out
 """
 
 _SETTLE = """
 local nbudgets = tonumber(ARGV[1])
+local hold = ARGV[#ARGV]
+local release = true
+if hold ~= '' and nbudgets > 0 then
+  release = redis.call('ZREM', 'tg:holds', hold) == 1
+  redis.call('HDEL', 'tg:hold-lines', hold)
+end
 for j = 1, nbudgets do
-  redis.call('HINCRBY', KEYS[j], 'r', string.format('%d', -tonumber(ARGV[2 * j])))
+  if release then redis.call('HINCRBY', KEYS[j], 'r', string.format('%d', -tonumber(ARGV[2 * j]))) end
   redis.call('HINCRBY', KEYS[j], 's', ARGV[2 * j + 1])
 end
 for i = nbudgets + 1, #KEYS do
@@ -64,6 +82,30 @@ for i = nbudgets + 1, #KEYS do
   end
 end
 return 0
+"""
+
+
+_RELEASE_EXPIRED = """
+local ids = redis.call('ZRANGEBYSCORE', 'tg:holds', '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(ids) do
+  redis.call('ZREM', 'tg:holds', id)
+  local lines = redis.call('HGET', 'tg:hold-lines', id)
+  redis.call('HDEL', 'tg:hold-lines', id)
+  if lines then
+    local key = nil
+    for word in string.gmatch(lines, '%S+') do
+      if key == nil then
+        key = word
+      else
+        if redis.call('EXISTS', key) == 1 then
+          redis.call('HINCRBY', key, 'r', string.format('%d', -tonumber(word)))
+        end
+        key = nil
+      end
+    end
+  end
+end
+return #ids
 """
 
 
@@ -81,6 +123,7 @@ class RedisLedgerStore:
         self._redis = client
         self._reserve = client.register_script(_RESERVE)
         self._settle = client.register_script(_SETTLE)
+        self._release_expired = client.register_script(_RELEASE_EXPIRED)
 
     @classmethod
     def from_url(cls, url: str) -> RedisLedgerStore:
@@ -88,7 +131,9 @@ class RedisLedgerStore:
 
         return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30))
 
-    def reserve(self, budgets: Sequence[BudgetLine], rates: Sequence[RateLine], now_us: int) -> Reserved | Refused:
+    def reserve(
+        self, budgets: Sequence[BudgetLine], rates: Sequence[RateLine], now_us: int, hold: HoldRef | None = None
+    ) -> Reserved | Refused:
         keys = [rate_key(r.bucket) for r in rates] + [spend_key(b.budget_id, b.period_key) for b in budgets]
         args: list[int] = [now_us, len(rates)]
         for rate in rates:
@@ -96,7 +141,8 @@ class RedisLedgerStore:
         for budget in budgets:
             cap = -1 if budget.cap_micros is None else budget.cap_micros
             args += [budget.amount_micros, cap, budget.expires_at or 0]
-        result = self._reserve(keys=keys, args=args)
+        hold_args: list[int | str] = ["", 0] if hold is None else [hold.request_id, hold.expires_at]
+        result = self._reserve(keys=keys, args=[*args, *hold_args])
         status = int(result[0])
         if status == 0:
             return Reserved(tuple(int(v) for v in result[1:]))
@@ -105,7 +151,11 @@ class RedisLedgerStore:
         return Refused("budget", int(result[1]) - 1, used_micros=int(result[2]))
 
     def settle(
-        self, budgets: Sequence[BudgetLine], actual_micros: int, token_adjust_us: Sequence[tuple[str, int]]
+        self,
+        budgets: Sequence[BudgetLine],
+        actual_micros: int,
+        token_adjust_us: Sequence[tuple[str, int]],
+        hold_id: str | None = None,
     ) -> None:
         shifts = [(bucket, delta) for bucket, delta in token_adjust_us if delta]
         if not budgets and not shifts:
@@ -115,7 +165,10 @@ class RedisLedgerStore:
         for budget in budgets:
             args += [budget.amount_micros, actual_micros]
         args += [delta for _, delta in shifts]
-        self._settle(keys=keys, args=args)
+        self._settle(keys=keys, args=[*args, hold_id or ""])
+
+    def release_expired(self, now_s: int, limit: int = 500) -> int:
+        return int(self._release_expired(keys=[], args=[now_s, limit]))
 
     def read(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Usage]:
         pipe = self._redis.pipeline(transaction=False)

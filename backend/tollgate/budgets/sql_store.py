@@ -5,6 +5,10 @@ upsert adds to the row only if the result stays within the cap (`ON CONFLICT …
 row it did not touch rolls the whole transaction back. PostgreSQL re-checks the WHERE against the latest
 row version under concurrency, SQLite serialises writers, so concurrent requests can never both take the
 last slice of a budget. Rows are visited in a fixed order so two transactions never wait on each other.
+
+A reservation with a request id also inserts a `budget_holds` row (expiry, amount, the budget rows it holds) in
+the same transaction. Settle deletes that row and releases the reservation only if the delete found it; the
+sweep (`release_expired`) deletes expired rows the same way, so whichever comes first releases, once.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from .ratelimit import RateLine
-from .store import BudgetLine, Refused, Reserved, Usage
+from .store import BudgetLine, HoldRef, Refused, Reserved, Usage
 
 UNCAPPED = 2**62
 
@@ -45,6 +49,17 @@ UPDATE budget_spend SET reserved_micros = reserved_micros - :amount, spent_micro
 WHERE budget_id = :budget_id AND period_start = :period
 """
 _SHIFT_RATE = "UPDATE rate_buckets SET tat_us = tat_us + :delta WHERE bucket = :bucket"
+_INSERT_HOLD = """
+INSERT INTO budget_holds (request_id, expires_at, lines) VALUES (:request_id, :expires, :lines)
+"""
+_DELETE_HOLD = "DELETE FROM budget_holds WHERE request_id = :request_id RETURNING lines"
+_EXPIRED_HOLDS = """
+SELECT request_id FROM budget_holds WHERE expires_at <= :now ORDER BY expires_at LIMIT :limit
+"""
+_RELEASE_BUDGET = """
+UPDATE budget_spend SET reserved_micros = reserved_micros - :amount
+WHERE budget_id = :budget_id AND period_start = :period
+"""
 
 
 class SqlLedgerStore:
@@ -65,6 +80,10 @@ class SqlLedgerStore:
         self._tat = prepare(_TAT)
         self._settle_budget = prepare(_SETTLE_BUDGET)
         self._shift_rate = prepare(_SHIFT_RATE)
+        self._insert_hold = prepare(_INSERT_HOLD)
+        self._delete_hold = prepare(_DELETE_HOLD)
+        self._expired_holds = prepare(_EXPIRED_HOLDS)
+        self._release_budget = prepare(_RELEASE_BUDGET)
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
@@ -80,11 +99,16 @@ class SqlLedgerStore:
         finally:
             conn.close()  # back to the pool
 
-    def reserve(self, budgets: Sequence[BudgetLine], rates: Sequence[RateLine], now_us: int) -> Reserved | Refused:
+    def reserve(
+        self, budgets: Sequence[BudgetLine], rates: Sequence[RateLine], now_us: int, hold: HoldRef | None = None
+    ) -> Reserved | Refused:
         with self._cursor() as cur:
             outcome = self._reserve(cur, budgets, rates, now_us)
             if isinstance(outcome, Refused):
                 cur.connection.rollback()
+            elif hold is not None and budgets:
+                params = {"request_id": hold.request_id, "expires": hold.expires_at, "lines": _encode(budgets)}
+                cur.execute(self._insert_hold, params)
             return outcome
 
     def _reserve(
@@ -109,20 +133,45 @@ class SqlLedgerStore:
         return Reserved(tuple(tats[line.bucket] for line in rates))
 
     def settle(
-        self, budgets: Sequence[BudgetLine], actual_micros: int, token_adjust_us: Sequence[tuple[str, int]]
+        self,
+        budgets: Sequence[BudgetLine],
+        actual_micros: int,
+        token_adjust_us: Sequence[tuple[str, int]],
+        hold_id: str | None = None,
     ) -> None:
-        budget_rows = [
-            {"budget_id": b.budget_id, "period": b.period_key, "amount": b.amount_micros, "actual": actual_micros}
-            for b in sorted(budgets, key=lambda b: b.budget_id)
-        ]
         rate_rows = [{"bucket": bucket, "delta": delta} for bucket, delta in sorted(token_adjust_us) if delta]
-        if not budget_rows and not rate_rows:
+        if not budgets and not rate_rows:
             return
         with self._cursor() as cur:
             for rate_row in rate_rows:
                 cur.execute(self._shift_rate, rate_row)
-            for budget_row in budget_rows:
-                cur.execute(self._settle_budget, budget_row)
+            # The sweep may have released this hold already (its request outlived the hold's expiry): then only
+            # the spend is recorded. Deleting the row first makes settle and sweep exclusive on PostgreSQL too.
+            release = (
+                hold_id is None or not budgets or _one(cur, self._delete_hold, {"request_id": hold_id}) is not None
+            )
+            for b in sorted(budgets, key=lambda b: b.budget_id):
+                amount = b.amount_micros if release else 0
+                row = {"budget_id": b.budget_id, "period": b.period_key, "amount": amount, "actual": actual_micros}
+                cur.execute(self._settle_budget, row)
+
+    def release_expired(self, now_s: int, limit: int = 500) -> int:
+        """Each expired hold in its own short transaction: delete it, and release it only if the delete found it
+        (a settle or another process's sweep may have got there first)."""
+        with self._cursor() as cur:
+            cur.execute(self._expired_holds, {"now": now_s, "limit": limit})
+            expired = [str(row[0]) for row in cur.fetchall()]
+        released = 0
+        for request_id in expired:
+            with self._cursor() as cur:
+                row = _one(cur, self._delete_hold, {"request_id": request_id})
+                if row is None:
+                    continue
+                for budget_id, period, amount in sorted(_decode(str(row[0]))):
+                    params = {"budget_id": budget_id, "period": period, "amount": amount}
+                    cur.execute(self._release_budget, params)
+                released += 1
+        return released
 
     def read(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Usage]:
         out = {key: Usage(0, 0) for key in keys}
@@ -138,6 +187,19 @@ class SqlLedgerStore:
                 if (budget_id, int(period)) in out:
                     out[(budget_id, int(period))] = Usage(int(spent), int(reserved))
         return out
+
+
+def _encode(budgets: Sequence[BudgetLine]) -> str:
+    """What a hold reserved: `budget_id:period_start:micros` per budget row, separated by spaces."""
+    return " ".join(f"{b.budget_id}:{b.period_key}:{b.amount_micros}" for b in budgets)
+
+
+def _decode(lines: str) -> list[tuple[str, int, int]]:
+    out = []
+    for item in lines.split():
+        budget_id, period, amount = item.rsplit(":", 2)
+        out.append((budget_id, int(period), int(amount)))
+    return out
 
 
 def _one(cur: Any, sql: str, params: dict[str, Any]) -> Any:

@@ -1,6 +1,10 @@
 """The ledger's storage interface. Two stores implement it and pass the same tests: SQL (a conditional upsert
 per row in one transaction; SQLite or PostgreSQL) and Redis (one Lua script). Both are all-or-nothing: a request
-either reserves against every budget and draws from every rate bucket, or changes nothing."""
+either reserves against every budget and draws from every rate bucket, or changes nothing.
+
+A reservation made for a request id is also recorded as a *hold* that expires: if the process that admitted the
+request dies before settling it, `release_expired` (run by the background sweep) gives the room back. Settling a
+hold the sweep already released records the spend but releases nothing twice."""
 
 from __future__ import annotations
 
@@ -46,14 +50,34 @@ class Usage:
     reserved_micros: int
 
 
+@dataclass(frozen=True, slots=True)
+class HoldRef:
+    """Names a reservation so it can be settled once, or released by the sweep after `expires_at`."""
+
+    request_id: str
+    expires_at: int
+    """Unix seconds; after this the sweep releases the reservation (its process is presumed dead)."""
+
+
 class LedgerStore(Protocol):
-    def reserve(self, budgets: Sequence[BudgetLine], rates: Sequence[RateLine], now_us: int) -> Reserved | Refused:
-        """Atomically: if every line fits, apply them all; otherwise apply none and say which failed."""
+    def reserve(
+        self, budgets: Sequence[BudgetLine], rates: Sequence[RateLine], now_us: int, hold: HoldRef | None = None
+    ) -> Reserved | Refused:
+        """Atomically: if every line fits, apply them all (and record `hold` when there are budget lines);
+        otherwise apply none and say which failed."""
 
     def settle(
-        self, budgets: Sequence[BudgetLine], actual_micros: int, token_adjust_us: Sequence[tuple[str, int]]
+        self,
+        budgets: Sequence[BudgetLine],
+        actual_micros: int,
+        token_adjust_us: Sequence[tuple[str, int]],
+        hold_id: str | None = None,
     ) -> None:
-        """Release each line's reservation and record `actual_micros` as spent; shift token buckets."""
+        """Record `actual_micros` as spent; release each line's reservation unless the sweep already released
+        hold `hold_id` (None: the reservation was made without a hold, always release); shift token buckets."""
+
+    def release_expired(self, now_s: int, limit: int = 500) -> int:
+        """Release up to `limit` holds that expired at or before `now_s`; returns how many were released."""
 
     def read(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Usage]:
         """Spent and reserved per (budget id, period key); missing periods read as zero."""

@@ -6,6 +6,7 @@ from .alert import WebhookDelivery as WebhookDelivery
 from .alert import WebhookSubscription as WebhookSubscription
 from .audit import AuditEvent as AuditEvent
 from .budget import Budget as Budget
+from .budget import BudgetHold as BudgetHold
 from .budget import BudgetSpend as BudgetSpend
 from .budget import RateBucket as RateBucket
 from .budget import RateLimit as RateLimit

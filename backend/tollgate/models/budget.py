@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Base
@@ -73,3 +73,16 @@ class RateBucket(Base):
 
     bucket: Mapped[str] = mapped_column(String(64), primary_key=True)
     tat_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class BudgetHold(Base):
+    """A reservation of one request that is not settled yet. If its process dies, the sweep releases it after
+    `expires_at`; settle deletes it (and releases the reservation only if it found it, so never twice)."""
+
+    __tablename__ = "budget_holds"
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    """Unix seconds."""
+    lines: Mapped[str] = mapped_column(Text)
+    """`budget_id:period_start:micros` per budget row reserved against, separated by spaces."""
