@@ -64,13 +64,17 @@ def demo_command(ctx: click.Context) -> None:
     base = _settings(ctx).base_url
     upstream = "the real OpenAI API" if os.environ.get("OPENAI_API_KEY") else "the built-in mock upstream"
     first_slug = next(iter(creds.sub_keys))
+    rows = [("OpenAI base URL", f"{base}/v1   (agency lane → {upstream})"), ("Admin API", f"{base}/api/v1")]
+    rows += [("API docs", f"{base}/api/docs")]
+    rows += [(f"Sub-key {names.get(slug, slug)}", key) for slug, key in creds.sub_keys.items()]
+    rows += [("Owner token", creds.admin_token)]
+    width = max(len(label) for label, _ in rows)
     click.echo("")
     click.echo("Tollgate demo workspace: YourAgency")
-    click.echo(f"  OpenAI base URL : {base}/v1   (agency lane → {upstream})")
-    click.echo(f"  Admin API       : {base}/api/v1")
-    for slug, key in creds.sub_keys.items():
-        click.echo(f"  Sub-key {names.get(slug, slug):<9}: {key}")
-    click.echo(f"  Owner token     : {creds.admin_token}")
+    for label, value in rows:
+        click.echo(f"  {label:<{width}} : {value}")
+    if not os.environ.get("OPENAI_API_KEY") and not _settings(ctx).mock_upstream:
+        click.echo("  Note: serve with TOLLGATE_MOCK_UPSTREAM=1 (as `make run` does) so the mock lane answers.")
     click.echo("")
     click.echo("Try it:")
     click.echo(f"  curl {base}/v1/chat/completions -H 'Authorization: Bearer {creds.sub_keys[first_slug]}' \\")
