@@ -107,3 +107,22 @@ def test_rules_events_subscriptions_and_resend(app: Flask, svc: Services, seeded
     assert owner.delete(f"webhook-subscriptions/{sub.get_json()['id']}").status_code == 204
     assert owner.get("webhook-deliveries").get_json()["data"] == []
     assert owner.post("webhook-deliveries/abc/resend").status_code == 404
+
+
+def test_price_override_changes_apply_to_the_next_admission(app: Flask, seeded: Seeded, owner: AdminClient) -> None:  # noqa: F811
+    """Overrides are cached with the key: create, update and delete must each invalidate that cache."""
+    owner.post("budgets", json={"scope": "client", "scope_id": seeded.client_id, "amount_micros": 1_000_000})
+    gateway = app.test_client()
+    raw = chat_body(model="acme-llm")
+    unpriced = post(gateway, seeded.key, raw)  # also caches the key's limits, without an override
+    assert unpriced.status_code == 403 and unpriced.get_json()["error"]["code"] == "model_unpriced"
+    body = {"model": "acme-llm", "input_mtok_micros": 1_000_000, "output_mtok_micros": 1_000_000}
+    created = owner.post("price-overrides", json=body)
+    assert created.status_code == 201
+    assert post(gateway, seeded.key, raw).status_code == 200
+    override_id = created.get_json()["id"]
+    assert owner.patch(f"price-overrides/{override_id}", json={"output_mtok_micros": 10**12}).status_code == 200
+    refused = post(gateway, seeded.key, raw)  # 50 output tokens now cost up to $50, over the $1 budget
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "budget_exceeded"
+    assert owner.delete(f"price-overrides/{override_id}").status_code == 204
+    assert post(gateway, seeded.key, raw).status_code == 403
