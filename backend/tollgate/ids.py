@@ -12,14 +12,17 @@ import time
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 
 
-def _b32(value: int, width: int) -> str:
+def encode_int(value: int, alphabet: str, width: int) -> str:
+    """`value` in base len(alphabet), most significant digit first, zero-padded (or cut) to `width` digits.
+    Shared by ids (Crockford base32) and token checksums (base62)."""
     chars = []
     for _ in range(width):
-        value, rem = divmod(value, 32)
-        chars.append(_ALPHABET[rem])
+        value, rem = divmod(value, len(alphabet))
+        chars.append(alphabet[rem])
     return "".join(reversed(chars))
 
 
 def new_id(prefix: str) -> str:
     """`<prefix>_<10 chars of ms timestamp><12 random chars>`, sortable by creation time."""
-    return f"{prefix}_{_b32(time.time_ns() // 1_000_000, 10)}{_b32(secrets.randbits(60), 12)}"
+    now_ms = time.time_ns() // 1_000_000
+    return f"{prefix}_{encode_int(now_ms, _ALPHABET, 10)}{encode_int(secrets.randbits(60), _ALPHABET, 12)}"

@@ -14,6 +14,8 @@ import secrets
 import zlib
 from typing import Final
 
+from ..ids import encode_int
+
 _BASE62: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _RANDOM_LEN: Final = 32
 _CHECK_LEN: Final = 6
@@ -22,16 +24,8 @@ SUB_KEY_PREFIX: Final = "tg_"
 ADMIN_TOKEN_PREFIX: Final = "tga_"
 
 
-def _base62(value: int, width: int) -> str:
-    out = []
-    for _ in range(width):
-        value, rem = divmod(value, 62)
-        out.append(_BASE62[rem])
-    return "".join(reversed(out))
-
-
 def _checksum(body: str) -> str:
-    return _base62(zlib.crc32(body.encode()), _CHECK_LEN)
+    return encode_int(zlib.crc32(body.encode()), _BASE62, _CHECK_LEN)
 
 
 def generate(prefix: str) -> str:
