@@ -73,10 +73,12 @@ def ensure_hey() -> str:
     return found
 
 
-def seed(data_dir: Path, mock_url: str) -> str:
-    """Create a workspace, client, key and a lane to the mock; return the sub-key."""
+def seed(data_dir: Path, mock_url: str) -> tuple[str, str]:
+    """A workspace with a lane to the mock and two clients: one without limits, one whose key runs under a
+    hard monthly budget and a requests-per-minute limit (both far from full). Returns both sub-keys."""
     from tollgate import db_migrate, provisioning
     from tollgate.app import create_app
+    from tollgate.budgets import manage
     from tollgate.config import load_settings
     from tollgate.extensions import db
     from tollgate.services import services
@@ -89,11 +91,15 @@ def seed(data_dir: Path, mock_url: str) -> str:
         ws = provisioning.create_workspace(db.session, "Bench", "bench")
         client = provisioning.create_client(db.session, ws.id, "Bench client", "bench-client")
         key = provisioning.issue_sub_key(db.session, svc.hasher, client, "bench key")
+        capped = provisioning.create_client(db.session, ws.id, "Capped client", "capped-client")
+        capped_key = provisioning.issue_sub_key(db.session, svc.hasher, capped, "capped key")
+        manage.create_budget(db.session, ws.id, "client", capped.id, 1_000_000_000)  # $1,000 a month
+        manage.set_rate_limit(db.session, ws.id, "key", capped_key.id, requests_per_min=10_000_000, tokens_per_min=None)
         lane = provisioning.create_lane(db.session, svc.vault, ws.id, "bench lane", mock_url, PROVIDER_KEY)
         provisioning.append_route(db.session, ws.id, lane)
         db.session.commit()
         db.engine.dispose()
-    return key.secret
+    return key.secret, capped_key.secret
 
 
 def process_cpu_s(root_pid: int) -> float:
@@ -174,7 +180,7 @@ def main() -> None:
         }
         os.environ["TOLLGATE_SECRET_KEY"] = env["TOLLGATE_SECRET_KEY"]
         mock = subprocess.Popen([sys.executable, str(ROOT / "bench" / "mock_server.py"), str(mock_port), PROVIDER_KEY])
-        key = seed(data_dir, f"http://127.0.0.1:{mock_port}/v1")
+        key, capped_key = seed(data_dir, f"http://127.0.0.1:{mock_port}/v1")
         gateway = subprocess.Popen(
             [str(BIN / "tollgate"), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -193,6 +199,10 @@ def main() -> None:
                 rps, p50, p99, err = run_hey(hey, gw_url, key, conc, n)
                 cpu = (process_cpu_s(gateway.pid) - cpu_before) * 1000 / n
                 results.append(LoadResult("through gateway", conc, n, rps, p50, p99, err, cpu))
+            cpu_before = process_cpu_s(gateway.pid)
+            rps, p50, p99, err = run_hey(hey, gw_url, capped_key, 32, n32)
+            cpu = (process_cpu_s(gateway.pid) - cpu_before) * 1000 / n32
+            results.append(LoadResult("gateway+budget", 32, n32, rps, p50, p99, err, cpu))
             ttfb_direct = stream_ttfb_ms(mock_port, "/v1/chat/completions", PROVIDER_KEY, nstream)
             ttfb_gw = stream_ttfb_ms(gw_port, "/v1/chat/completions", key, nstream)
         finally:
@@ -200,7 +210,7 @@ def main() -> None:
             mock.terminate()
             gateway.wait(30)
             mock.wait(10)
-        expected = 512 + n1 + n32 // 32 * 32 + nstream
+        expected = 512 + n1 + 2 * (n32 // 32 * 32) + nstream
         logged = sqlite3.connect(data_dir / "tollgate.db").execute("select count(*) from request_logs").fetchone()[0]
     print_table(results, ttfb_direct, ttfb_gw, logged, workers)
     if logged != expected:
