@@ -100,12 +100,14 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
 
 def _start_background_jobs() -> None:
     """Alert evaluation, webhook delivery and the reservation sweep start with the first request a server process
-    handles (so CLI commands and tests start none); afterwards this is one pid comparison per request."""
+    handles (so CLI commands and tests start none), unless rq workers run them (REDIS_URL: `tollgate worker`);
+    afterwards this is one pid comparison per request."""
     from flask import current_app
 
     if not current_app.testing:
         svc = current_app.extensions[EXTENSION_KEY]
-        svc.alerts.start()
+        if not svc.settings.jobs_through_rq:
+            svc.alerts.start()
         svc.keys.listen()
 
 

@@ -106,6 +106,55 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     run_server(settings)
 
 
+def _redis(settings: Settings) -> Any:
+    if not settings.redis_url:
+        raise click.UsageError("REDIS_URL is not set: without Redis the jobs run inside `tollgate serve`")
+    import redis
+
+    return redis.Redis.from_url(settings.redis_url)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run the jobs queued now, then exit.")
+@click.pass_context
+def worker(ctx: click.Context, burst: bool) -> None:
+    """Run background jobs (alerts, webhook delivery, reservation sweep) from the rq queue (needs REDIS_URL)."""
+    from rq import Worker
+
+    from .jobs import schedule, tasks
+
+    connection = _redis(_settings(ctx))
+    tasks.use_app(_app(ctx))  # built once here; rq forks a work horse per job, which inherits it
+    Worker([schedule.queue(connection)], connection=connection).work(burst=burst)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Enqueue the jobs due now, then exit.")
+@click.pass_context
+def scheduler(ctx: click.Context, once: bool) -> None:
+    """Enqueue the periodic jobs for `tollgate worker` every TOLLGATE_ALERT_INTERVAL_S (needs REDIS_URL)."""
+    import signal
+    import threading
+    import time
+
+    from .jobs import schedule
+
+    settings = _settings(ctx)
+    connection = _redis(settings)
+    jobs = schedule.periodic_jobs(settings)
+    if once:
+        for job_id in schedule.enqueue_due(connection, jobs, time.time()):
+            click.echo(f"enqueued {job_id}")
+        return
+    if not jobs:
+        raise click.UsageError("TOLLGATE_ALERT_INTERVAL_S is 0: there is nothing to schedule")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"Scheduling {', '.join(j.name for j in jobs)} on queue '{schedule.QUEUE}'")
+    schedule.run(connection, jobs, stop)
+
+
 def _workspace(slug: str | None) -> Workspace:
     query = select(Workspace)
     if slug:

@@ -53,6 +53,9 @@ class Settings:
     reservation_ttl_s: float = 900.0
     """A budget reservation not settled after this long (at least the upstream timeouts + 60 s) is presumed
     left by a crashed process and released by the sweep. Keep it above your longest stream."""
+    jobs: str = "auto"
+    """Where alerts, webhook delivery and the reservation sweep run: `auto` (through rq, i.e. `tollgate scheduler`
+    and `tollgate worker`, when REDIS_URL is set; else in each server process) or `inprocess` (always)."""
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -66,6 +69,10 @@ class Settings:
     def hold_ttl_s(self) -> float:
         """How long a budget reservation lives unsettled: never shorter than one upstream call may take."""
         return max(self.reservation_ttl_s, self.upstream_connect_timeout_s + self.upstream_read_timeout_s + 60)
+
+    @property
+    def jobs_through_rq(self) -> bool:
+        return bool(self.redis_url) and self.jobs != "inprocess"
 
     @property
     def spool_dir(self) -> Path:

@@ -1,0 +1,53 @@
+"""The rq job functions. rq imports them by name (`tollgate.jobs.tasks.<name>`) in the worker, so enqueueing
+needs neither Flask nor a database. Each runs one pass of work that is safe to run concurrently in several
+workers: alert events are deduplicated, deliveries claimed, budget holds deleted before they are released.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from ..extensions import db
+from ..services import Services, services
+
+_app: Flask | None = None
+_pid: int | None = None
+
+
+def use_app(app: Flask) -> None:
+    """Run jobs in this process against `app` (`tollgate worker` builds it once, before rq forks work horses)."""
+    global _app, _pid
+    _app, _pid = app, os.getpid()
+
+
+def _services() -> Services:
+    global _app, _pid
+    if _app is None:
+        from ..app import create_app
+
+        use_app(create_app())  # settings from the environment, as every tollgate process
+    assert _app is not None
+    if _pid != os.getpid():
+        # A work horse forked by rq: its pooled database connections belong to the parent; forget them here
+        # without closing them (closing would break the parent's). Redis clients reconnect after a fork on their own.
+        with _app.app_context():
+            db.engine.dispose(close=False)
+        _pid = os.getpid()
+    return services(_app)
+
+
+def evaluate_alerts() -> int:
+    """Evaluate every alert rule; returns how many events fired (each queued for webhook delivery)."""
+    return _services().alerts.evaluate_once()
+
+
+def deliver_webhooks() -> int:
+    """Attempt every due webhook delivery once; returns how many were attempted."""
+    return _services().alerts.deliver_once()
+
+
+def sweep_reservations() -> int:
+    """Release budget reservations left by gateway processes that died between admit and settle."""
+    return _services().alerts.sweep_once()
