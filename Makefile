@@ -30,6 +30,7 @@ typecheck: setup
 
 pytest: setup
 	$(BIN)/pytest
+	TOLLGATE_TEST_DATABASE=postgresql $(BIN)/pytest -m pg  # again on PostgreSQL (skipped when not installed)
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -1,15 +1,23 @@
-"""Shared fixtures: a real SQLite database per test, a real mock upstream on 127.0.0.1 speaking OpenAI's
-wire format, the app, a seeded workspace, and the gateway served over real HTTP for SDK clients."""
+"""Shared fixtures: a real database per test, a real mock upstream on 127.0.0.1 speaking OpenAI's wire format,
+the app, a seeded workspace, and the gateway served over real HTTP for SDK clients.
+
+The database is SQLite by default. With `TOLLGATE_TEST_DATABASE=postgresql` it is a fresh PostgreSQL database
+per test, copied (CREATE DATABASE … TEMPLATE) from one migrated once per session on one real server
+(`servers.postgres_server`); `make test` runs the modules marked `pg` that way in a second pass.
+"""
 
 from __future__ import annotations
 
 import base64
+import os
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -19,6 +27,8 @@ from tollgate.config import Settings
 from tollgate.extensions import db
 from tollgate.mock_upstream import MockState, MockUpstream
 from tollgate.services import Services, services
+
+from .servers import postgres_server
 
 MOCK_PROVIDER_KEY = "sk-mock-provider-key-0123456789abcdef"
 """Looks like a provider key on purpose, so the secret-scrubbing tests have something to find."""
@@ -59,10 +69,89 @@ def mock_upstream() -> Iterator[Mock]:
     served.stop()
 
 
+TEST_DATABASE = os.environ.get("TOLLGATE_TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
+"""`sqlite` (default) or `postgresql`: the database behind the `settings` fixture."""
+_PG_TEMPLATE = "tollgate_template"
+
+
+PG_MODULES = frozenset(
+    {
+        "test_admin_framework",
+        "test_admin_keys_lanes",
+        "test_admin_schemathesis",
+        "test_admin_usage",
+        "test_admin_workspace",
+        "test_alerts_webhooks",
+        "test_budget_admin",
+        "test_budget_gateway",
+        "test_budget_status",
+        "test_database_portability",
+        "test_gateway_attribution",
+        "test_metering_cost",
+        "test_metering_log_writer",
+        "test_ratelimit_gateway",
+        "test_track",
+    }
+)
+"""The modules marked `pg`: what touches SQL beyond plain CRUD (usage queries, the log and usage-event sinks,
+pagination, the SQL ledger, alerts, migrations). `make test` runs them a second time on PostgreSQL."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "pg: also run on PostgreSQL in the second pass of `make test` (TOLLGATE_TEST_DATABASE=postgresql)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in PG_MODULES:
+            item.add_marker(pytest.mark.pg)
+
+
+def pytest_report_header() -> str:
+    return f"tollgate test database: {TEST_DATABASE}"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[sa.Engine]:
+    """One real PostgreSQL for the session, with a database migrated once to serve as every test's template.
+    Yields an AUTOCOMMIT engine on the server's `postgres` database (for CREATE/DROP DATABASE)."""
+    with postgres_server() as url:
+        if url is None:
+            pytest.skip("TOLLGATE_TEST_DATABASE=postgresql: PostgreSQL binaries (initdb, pg_ctl) not installed")
+        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {_PG_TEMPLATE}"))
+        db_migrate.upgrade(sa.make_url(url).set(database=_PG_TEMPLATE).render_as_string(hide_password=False))
+        yield admin
+        admin.dispose()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Empty (SQLite in the test's data dir) or the URL of a fresh, migrated PostgreSQL database."""
+    if TEST_DATABASE == "sqlite":
+        yield ""
+        return
+    if TEST_DATABASE != "postgresql":
+        raise pytest.UsageError(f"TOLLGATE_TEST_DATABASE={TEST_DATABASE!r}: use sqlite or postgresql")
+    admin: sa.Engine = request.getfixturevalue("pg_server")
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {_PG_TEMPLATE}"))
+        # Sessions not in UTC (and not on a whole-hour offset), so nothing can lean on the server's time zone.
+        conn.execute(sa.text(f"ALTER DATABASE {name} SET timezone TO 'Asia/Kathmandu'"))
+    yield admin.url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         data_dir=tmp_path,
+        database_url=database_url,
         secret_key=base64.b64encode(b"k" * 32).decode(),
         log_flush_interval_s=0.05,
         allow_private_upstreams=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import uuid
 
 from flask import Flask
 
@@ -26,7 +27,7 @@ def _log(app: Flask, workspace_id: str, client_id: str, n: int, cost: int, at: d
         for i in range(n):
             db.session.add(
                 RequestLog(
-                    request_id=f"req-{client_id}-{at.timestamp()}-{i}",
+                    request_id=f"req-{uuid.uuid4().hex}",  # request_logs.request_id is 40 characters
                     created_at=at - dt.timedelta(seconds=i),
                     workspace_id=workspace_id,
                     client_id=client_id,
