@@ -1,16 +1,17 @@
 """The admin blueprint factory: every resource module makes its blueprint here, so all of them share the
-URL prefix, authentication and access rules, idempotency, and the conflict handler."""
+URL prefix, authentication and access rules, the NUL guard, idempotency, and the conflict handler."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
+from flask import request
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 from . import idempotency
 from .auth import authorize
-from .problems import handle_integrity_error
+from .problems import abort, handle_integrity_error
 
 API_PREFIX: Final = "/api/v1"
 
@@ -19,7 +20,39 @@ def admin_blueprint(name: str, import_name: str, description: str) -> Blueprint:
     """A flask-smorest blueprint mounted under /api/v1; routes are declared with their full path below it."""
     bp = Blueprint(name, import_name, url_prefix=API_PREFIX, description=description)
     bp.before_request(authorize)
+    bp.before_request(reject_nul)
     bp.before_request(idempotency.claim)
     bp.after_request(idempotency.store)
     bp.register_error_handler(IntegrityError, handle_integrity_error)
     return bp
+
+
+def reject_nul(*_: Any) -> None:
+    """422 for a NUL character anywhere in the path, query or JSON body. PostgreSQL cannot store or even compare
+    text holding NUL (the driver raises), SQLite can: refusing it here keeps both databases alike and a stray
+    `%00` from becoming a 500."""
+    found = _nul_path(request.view_args or {}, "") or _nul_path(request.args.to_dict(flat=False), "")
+    found = found or _nul_path(request.get_json(silent=True), "")
+    if found is not None:
+        abort(422, "Text must not contain NUL (U+0000) characters.", {found or "_request": ["Contains NUL."]})
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """The dotted path of the first string (or key) holding NUL, else None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items: list[tuple[Any, Any]]
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        name = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            return name
+        found = _nul_path(item, name)
+        if found is not None:
+            return found
+    return None

@@ -67,6 +67,8 @@ def paginate(query: Select[Any], model: Any, args: dict[str, Any]) -> dict[str, 
     query = query.order_by(column.desc() if descending else column.asc(), model.id.desc() if descending else model.id)
     if args.get("cursor"):
         value, last_id = _decode(args["cursor"], sort)
+        _check_type(value, column)
+        _check_type(last_id, model.id)
         after = (
             or_(column < value, and_(column == value, model.id < last_id))
             if descending
@@ -101,6 +103,16 @@ def _decode(cursor: str, sort: str) -> tuple[Any, Any]:
     if cursor_sort != sort:
         abort(400, "The cursor belongs to a different sort order.", {"cursor": ["Sort order changed."]})
     return value, last_id
+
+
+def _check_type(value: Any, column: Any) -> None:
+    """A cursor's value must have its column's type: PostgreSQL refuses to compare text with a number (SQLite
+    does not mind), and a naive datetime cannot be bound to a UTC column, so a forged cursor is a 400, not a 500."""
+    kind = getattr(column.type, "impl", column.type).python_type  # through TypeDecorators such as UTCDateTime
+    if value is None:
+        return
+    if type(value) is not kind or (isinstance(value, dt.datetime) and value.tzinfo is None):
+        abort(400, "The cursor is not valid.", {"cursor": ["Not a cursor this API issued."]})
 
 
 def offset_page(query: Select[Any], args: dict[str, Any]) -> tuple[list[Any], str | None]:

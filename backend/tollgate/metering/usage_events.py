@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import UsageEvent
 from . import prices
@@ -72,12 +71,7 @@ class SqlUsageEventSink(SqlLogSink):
     """`SqlLogSink` (override lookup included) inserting into usage_events, skipping event ids already stored."""
 
     def __init__(self, engine: Engine) -> None:
-        super().__init__(engine)
-        conflict = ["workspace_id", "event_id"]
-        if engine.dialect.name == "postgresql":
-            self._insert = postgresql.insert(UsageEvent).on_conflict_do_nothing(index_elements=conflict)
-        else:
-            self._insert = sqlite.insert(UsageEvent).on_conflict_do_nothing(index_elements=conflict)
+        super().__init__(engine, UsageEvent, ("workspace_id", "event_id"))
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         # `received_at` travels as ISO text so that spooled rows (JSON) and fresh rows look alike.

@@ -13,6 +13,7 @@ from ...models import Client
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..pagination import decode_cursor, encode_cursor, offset_page
+from ..problems import abort
 from ..schemas.common import usd
 from ..schemas.usage import (
     BurnRateArgs,
@@ -23,7 +24,7 @@ from ..schemas.usage import (
     UsageReportSchema,
 )
 from ..scope import forced_client_id
-from ..usage_sql import FILTERS, UsageFilter, grouped, log_rows, totals
+from ..usage_sql import FILTERS, SOURCES, UsageFilter, grouped, log_rows, totals
 
 bp = admin_blueprint("usage", __name__, "Usage: totals, time series, burn rate and the request log.")
 
@@ -107,8 +108,7 @@ def log_page(args: dict[str, Any], limit: int, cursor: str | None) -> tuple[list
     elif args.get("status") == "ok":
         query = query.where(or_(rows.c.status_code.is_(None), rows.c.status_code < 400))
     if cursor:
-        (moment, source), row_id = decode_cursor(cursor, "log")
-        at = dt.datetime.fromisoformat(moment)
+        at, source, row_id = _log_cursor(cursor)
         query = query.where(
             or_(
                 rows.c.created_at < at,
@@ -123,3 +123,16 @@ def log_page(args: dict[str, Any], limit: int, cursor: str | None) -> tuple[list
         return found, None
     last = found[limit - 1]
     return found[:limit], encode_cursor("log", [last["created_at"].isoformat(), last["source"]], last["row_id"])
+
+
+def _log_cursor(cursor: str) -> tuple[dt.datetime, str, int]:
+    """(created_at, source, row_id) of a request-log cursor; anything else is a 400 (a forged value of the wrong
+    type would otherwise reach SQL, where PostgreSQL refuses to compare it)."""
+    try:
+        (moment, source), row_id = decode_cursor(cursor, "log")
+        at = dt.datetime.fromisoformat(moment)
+        if at.tzinfo is not None and source in SOURCES and type(row_id) is int:
+            return at, source, row_id
+    except (TypeError, ValueError):
+        pass
+    abort(400, "The cursor is not valid.", {"cursor": ["Not a cursor this API issued."]})
