@@ -14,7 +14,7 @@ from tests.conftest import Seeded
 from tollgate.extensions import db
 from tollgate.metering import prices
 from tollgate.metering.usage import TokenUsage
-from tollgate.models import RequestLog
+from tollgate.models import RequestLog, Workspace
 from tollgate.services import Services
 
 __all__ = ["foreign", "owner"]
@@ -175,3 +175,85 @@ def test_large_csv_export_streams_in_chunks(app: Flask, seeded: Seeded, owner: A
         exports.CHUNK = original
     rows = list(csv.DictReader(io.StringIO(raw)))
     assert len(rows) == len({r["ref"] for r in rows}) == 25
+
+
+def _at(app: Flask, seeded: Seeded, *moments: str) -> None:
+    """One gateway row of cost 1 at each UTC moment."""
+    for moment in moments:
+        _log(app, seeded.workspace_id, seeded.client_id, 1, 1, dt.datetime.fromisoformat(moment))
+
+
+def _set_timezone(app: Flask, workspace_id: str, name: str) -> None:
+    with app.app_context():
+        workspace = db.session.get(Workspace, workspace_id)
+        assert workspace is not None
+        workspace.timezone = name
+        db.session.commit()
+
+
+def test_days_are_the_workspace_calendar_days_across_dst(app: Flask, seeded: Seeded, owner: AdminClient) -> None:
+    """New York: EST (UTC-5) until 2026-03-08 07:00 UTC, EDT (UTC-4) until 2026-11-01 06:00 UTC. Rows a second
+    either side of local midnights, on a 23-hour and a 25-hour day; UTC days would group them differently."""
+    _set_timezone(app, seeded.workspace_id, "America/New_York")
+    _at(
+        app,
+        seeded,
+        "2026-03-07T04:59:59+00:00",  # 03-06 23:59:59 EST
+        "2026-03-07T05:00:00+00:00",  # 03-07 00:00:00 EST
+        "2026-03-08T04:59:59+00:00",  # 03-07 23:59:59 EST
+        "2026-03-08T05:00:00+00:00",  # 03-08 00:00:00 EST (a 23-hour day)
+        "2026-03-08T07:30:00+00:00",  # 03-08 03:30:00 EDT
+        "2026-03-09T03:59:59+00:00",  # 03-08 23:59:59 EDT
+        "2026-03-09T04:00:00+00:00",  # 03-09 00:00:00 EDT
+        "2026-11-01T04:30:00+00:00",  # 11-01 00:30:00 EDT (a 25-hour day)
+        "2026-11-02T04:30:00+00:00",  # 11-01 23:30:00 EST
+        "2026-11-02T05:00:00+00:00",  # 11-02 00:00:00 EST
+    )
+    query = {"group_by": "day", "from": "2026-03-01T00:00:00Z", "to": "2026-12-01T00:00:00Z"}
+    days = {d["day"]: d["requests"] for d in owner.get("usage", query_string=query).get_json()["data"]}
+    assert days == {
+        "2026-03-06": 1,
+        "2026-03-07": 2,
+        "2026-03-08": 3,
+        "2026-03-09": 1,
+        "2026-11-01": 2,
+        "2026-11-02": 1,
+    }
+    _set_timezone(app, seeded.workspace_id, "UTC")
+    days = {d["day"]: d["requests"] for d in owner.get("usage", query_string=query).get_json()["data"]}
+    assert days == {"2026-03-07": 2, "2026-03-08": 3, "2026-03-09": 2, "2026-11-01": 1, "2026-11-02": 2}
+
+
+def test_half_hour_zone_days_and_paging(app: Flask, seeded: Seeded, owner: AdminClient) -> None:
+    """Asia/Kolkata (UTC+5:30, no DST): local midnight is 18:30 UTC the day before; pages of one day each."""
+    _set_timezone(app, seeded.workspace_id, "Asia/Kolkata")
+    _at(app, seeded, "2026-05-01T18:29:59+00:00", "2026-05-01T18:30:00+00:00", "2026-05-02T18:29:00+00:00")
+    query = {"group_by": "day,client", "from": "2026-05-01T00:00:00Z", "to": "2026-05-03T00:00:00Z", "limit": 1}
+    first = owner.get("usage", query_string=query).get_json()
+    second = owner.get("usage", query_string=query | {"cursor": first["next_cursor"]}).get_json()
+    assert [(r["day"], r["requests"]) for r in first["data"] + second["data"]] == [("2026-05-01", 1), ("2026-05-02", 2)]
+    assert second["next_cursor"] is None and second["totals"]["requests"] == 3
+
+
+def test_monthly_csv_uses_the_workspace_months(app: Flask, seeded: Seeded, owner: AdminClient) -> None:
+    _set_timezone(app, seeded.workspace_id, "America/New_York")
+    _at(
+        app,
+        seeded,
+        "2026-03-01T04:59:00+00:00",  # 02-28 23:59 EST: February
+        "2026-03-01T05:00:00+00:00",  # 03-01 00:00 EST: March
+        "2026-04-01T03:59:00+00:00",  # 03-31 23:59 EDT: March
+        "2026-04-01T04:00:00+00:00",  # 04-01 00:00 EDT: April
+    )
+    for month, requests in (("2026-02", "1"), ("2026-03", "2"), ("2026-04", "1")):
+        table = list(csv.reader(io.StringIO(owner.get("exports/monthly.csv", query_string={"month": month}).text)))
+        assert table[1][:2] == ["Acme Co", requests], month
+
+
+def test_burn_rate_window_is_calendar_days_in_the_workspace_zone() -> None:
+    from tollgate.admin.resources.usage import burn_window
+
+    now = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)  # 08:00 EDT; a week before, 08:00 EST was 13:00 UTC
+    window = burn_window(7, "America/New_York", now)
+    assert window == {"start": dt.datetime(2026, 3, 3, 13, 0, tzinfo=dt.UTC), "end": now}
+    assert burn_window(7, "UTC", now)["start"] == now - dt.timedelta(days=7)

@@ -7,8 +7,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, String, Subquery, cast, func, literal, null, select, union_all
+from sqlalchemy import ColumnElement, Select, String, Subquery, case, cast, func, literal, null, select, union_all
 
+from ..budgets.periods import zone
 from ..models import RequestLog, UsageEvent
 
 SOURCES: Final = ("gateway", "ingested")
@@ -40,6 +41,8 @@ class UsageFilter:
     end: dt.datetime
     equals: dict[str, str]
     """Column → value, for the names in FILTERS."""
+    timezone: str = "UTC"
+    """The workspace's IANA time zone: `day` groups are its calendar days."""
 
 
 def usage_rows(workspace_id: str) -> Subquery:
@@ -87,18 +90,64 @@ def conditions(rows: Subquery, where: UsageFilter) -> list[ColumnElement[bool]]:
     return found
 
 
-def day_of(column: Any, dialect: str) -> ColumnElement[Any]:
-    """The UTC calendar day of a timestamp, as YYYY-MM-DD text."""
+def day_of(column: Any, dialect: str, where: UsageFilter) -> ColumnElement[Any]:
+    """The calendar day of a timestamp in the workspace's time zone, as YYYY-MM-DD text.
+
+    PostgreSQL converts with its own time zone database: `timezone(zone, timestamptz)` is the local wall time,
+    DST included, whatever the session's TimeZone. SQLite has no time zones, so the UTC offset is worked out
+    here: the queried range is cut at each change of the zone's offset (`offset_pieces`: DST transitions, two a
+    year at most, so a handful of pieces even over the 10-year maximum), and within a piece the local day is
+    the UTC time shifted by that piece's constant offset. Unlike one offset for the whole range, this is right
+    on both sides of every transition (and days of 23 or 25 hours hold exactly their own rows); unlike a CASE
+    per day it stays small.
+    """
     if dialect == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    return func.strftime("%Y-%m-%d", column)
+        return func.to_char(func.timezone(where.timezone, column), "YYYY-MM-DD")
+    pieces = offset_pieces(where.timezone, where.start, where.end)
+
+    def local_day(offset: int) -> ColumnElement[Any]:
+        return func.strftime("%Y-%m-%d", column, f"{offset:+d} seconds")
+
+    if len(pieces) == 1:
+        return local_day(pieces[0][1])
+    whens = [(column < until, local_day(offset)) for until, offset in pieces[:-1]]
+    return case(*whens, else_=local_day(pieces[-1][1]))
 
 
-def _group_columns(rows: Subquery, group_by: list[str], dialect: str) -> list[ColumnElement[Any]]:
+def offset_pieces(tz_name: str, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, int]]:
+    """[(until, UTC offset in seconds)] covering [start, end): each offset holds for instants before its
+    `until` (and from the previous piece's `until` on); the last piece's `until` is `end`. Transitions are found
+    by comparing offsets a day apart, then bisecting to the second (zones change offset on whole seconds)."""
+    tz = zone(tz_name)
+
+    def offset(at: int) -> int:
+        delta = dt.datetime.fromtimestamp(at, tz).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    first, last = int(start.timestamp()), int(end.timestamp()) + 1
+    pieces: list[tuple[dt.datetime, int]] = []
+    current, probe = offset(first), first
+    while probe < last:
+        step = min(probe + 86_400, last)
+        if offset(step) != current:
+            low, high = probe, step  # offset(low) == current != offset(high)
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if offset(middle) == current else (low, middle)
+            pieces.append((dt.datetime.fromtimestamp(high, dt.UTC), current))
+            current = offset(high)
+            probe = high
+        else:
+            probe = step
+    pieces.append((end, current))
+    return pieces
+
+
+def _group_columns(rows: Subquery, group_by: list[str], dialect: str, where: UsageFilter) -> list[ColumnElement[Any]]:
     columns: list[ColumnElement[Any]] = []
     for name in group_by:
         key = GROUPS[name]
-        column = day_of(rows.c.created_at, dialect) if key == "day" else rows.c[key]
+        column = day_of(rows.c.created_at, dialect, where) if key == "day" else rows.c[key]
         columns.append(column.label(key))
     return columns
 
@@ -110,7 +159,7 @@ def _measures(rows: Subquery) -> list[ColumnElement[Any]]:
 def grouped(where: UsageFilter, group_by: list[str], dialect: str) -> Select[Any]:
     """Totals per group, ordered by the group columns (stable for offset paging)."""
     rows = usage_rows(where.workspace_id)
-    groups = _group_columns(rows, group_by, dialect)
+    groups = _group_columns(rows, group_by, dialect, where)
     query = select(*groups, *_measures(rows)).where(*conditions(rows, where))
     if groups:
         query = query.group_by(*groups).order_by(*(g.asc() for g in groups))

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, stream_with_context
 from sqlalchemy import select
 
+from ...budgets.periods import Period, window, zone
 from ...extensions import db
 from ...models import Client
 from ..auth import requires
@@ -18,7 +19,7 @@ from ..blueprint import admin_blueprint
 from ..schemas.common import usd
 from ..schemas.usage import CsvLogArgs, MonthArgs
 from ..usage_sql import grouped
-from .usage import dialect, log_page, usage_filter
+from .usage import dialect, log_page, usage_filter, workspace_timezone
 
 bp = admin_blueprint("exports", __name__, "CSV exports: the monthly client table and the raw request log.")
 
@@ -69,9 +70,10 @@ def _download(lines: Iterable[Iterable[Any]], filename: str) -> Response:
 def monthly_csv(args: dict[str, Any]) -> Response:
     """The month's table per client: Client, Requests, Tokens, Cost (USD)."""
     year, month = (int(part) for part in args["month"].split("-"))
-    start = dt.datetime(year, month, 1, tzinfo=dt.UTC)
-    end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=dt.UTC)
-    where = usage_filter({"start": start, "end": end})
+    tz_name = workspace_timezone()
+    # The month as the workspace's calendar has it: from its local midnight of the 1st to the next one.
+    month_window = window(Period.MONTHLY, dt.datetime(year, month, 15, 12, tzinfo=zone(tz_name)), tz_name)
+    where = usage_filter({"start": month_window.start, "end": month_window.end})
     per_client = grouped(where, ["client"], dialect()).subquery()
     query = (
         select(Client.name, per_client)

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from ...budgets.periods import zone
 from ...extensions import db
-from ...models import Client
+from ...models import Client, Workspace
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..pagination import decode_cursor, encode_cursor, offset_page
@@ -35,7 +36,14 @@ def usage_filter(args: dict[str, Any]) -> UsageFilter:
     client_id = forced_client_id(args.get("client_id"))
     if client_id:
         equals["client_id"] = client_id
-    return UsageFilter(actor().workspace_id, args["start"], args["end"], equals)
+    return UsageFilter(actor().workspace_id, args["start"], args["end"], equals, workspace_timezone())
+
+
+def workspace_timezone() -> str:
+    """The caller's workspace time zone (IANA name): its calendar days are the `day` groups, its months the
+    monthly export's."""
+    workspace = db.session.get(Workspace, actor().workspace_id)
+    return workspace.timezone if workspace is not None and workspace.timezone else "UTC"
 
 
 def with_money(row: Any) -> dict[str, Any]:
@@ -76,8 +84,7 @@ def usage(args: dict[str, Any]) -> dict[str, Any]:
 @bp.response(200, BurnRatePageSchema)
 def burn_rate(args: dict[str, Any]) -> dict[str, Any]:
     """Average cost per day of each client over the last `days` days, highest first."""
-    end = dt.datetime.now(dt.UTC)
-    where = usage_filter({"start": end - dt.timedelta(days=args["days"]), "end": end} | args)
+    where = usage_filter(burn_window(args["days"], workspace_timezone()) | args)
     per_client = grouped(where, ["client"], dialect()).subquery()
     query = (
         select(per_client, Client.name.label("client_name"))
@@ -88,6 +95,15 @@ def burn_rate(args: dict[str, Any]) -> dict[str, Any]:
     days = args["days"]
     data = [with_money(r) | {"days": days, "daily_cost_micros": int(r["cost_micros"]) // days} for r in rows]
     return {"data": [d | {"daily_cost_usd": usd(d["daily_cost_micros"])} for d in data], "next_cursor": next_cursor}
+
+
+def burn_window(days: int, tz_name: str, now: dt.datetime | None = None) -> dict[str, dt.datetime]:
+    """The last `days` calendar days of the workspace up to now: from the same wall-clock time `days` local days
+    ago, so a window across a DST change holds 24 × days ± 1 hours, exactly `days` of the workspace's days."""
+    end = now or dt.datetime.now(dt.UTC)
+    local = end.astimezone(zone(tz_name))
+    start = (local.replace(tzinfo=None) - dt.timedelta(days=days)).replace(tzinfo=local.tzinfo)
+    return {"start": start.astimezone(dt.UTC), "end": end}
 
 
 @bp.route("/request-logs", methods=["GET"])

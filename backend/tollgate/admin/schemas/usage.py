@@ -73,7 +73,9 @@ class UsageRowSchema(UsageMeasuresSchema):
     model = ma.fields.String(allow_none=True)
     provider = ma.fields.String(allow_none=True)
     lane_id = ma.fields.String(allow_none=True)
-    day = ma.fields.String(allow_none=True, metadata={"description": "UTC day, YYYY-MM-DD."})
+    day = ma.fields.String(
+        allow_none=True, metadata={"description": "Calendar day in the workspace's time zone, YYYY-MM-DD."}
+    )
     source = ma.fields.String(allow_none=True, metadata={"enum": list(SOURCES)})
 
 
@@ -134,7 +136,7 @@ class MonthArgs(ma.Schema):
     month = ma.fields.String(
         required=True,
         validate=ma.validate.Regexp(r"^[2-8]\d{3}-(0[1-9]|1[0-2])$", error="A month like 2026-11."),
-        metadata={"description": "Calendar month (UTC), YYYY-MM."},
+        metadata={"description": "Calendar month in the workspace's time zone, YYYY-MM."},
     )
 
 
