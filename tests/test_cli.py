@@ -50,3 +50,23 @@ def test_create_token_and_key_print_a_secret_once(runner: CliRunner) -> None:
     assert key.exit_code == 0 and is_well_formed(key.output.strip(), SUB_KEY_PREFIX)
     missing = runner.invoke(main, ["create-key", "--client", "nope"])
     assert missing.exit_code != 0 and "no client 'nope'" in missing.output
+
+
+def test_demo_lane_follows_openai_api_key(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With OPENAI_API_KEY the agency lane points at OpenAI (the key encrypted); without it, back to the mock."""
+    import sqlite3
+
+    def lane() -> tuple[str, bytes, str]:
+        with sqlite3.connect(tmp_path / "tollgate.db") as conn:
+            return conn.execute("select base_url, credential_ciphertext, credential_last4 from lanes").fetchone()
+
+    fake_key = "sk-test-not-a-real-key-0123456789abcd"
+    monkeypatch.setenv("OPENAI_API_KEY", fake_key)
+    result = runner.invoke(main, ["demo"])
+    assert result.exit_code == 0 and "the real OpenAI API" in result.output
+    base_url, ciphertext, last4 = lane()
+    assert base_url == "https://api.openai.com/v1" and last4 == fake_key[-4:]
+    assert fake_key.encode() not in ciphertext and fake_key not in result.output
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    assert lane()[0].endswith("/mock/v1")
