@@ -214,3 +214,21 @@ def test_unroutable_model_404(app: Flask, svc: Services, gateway: str, seeded: S
         404,
         "model_not_found",
     )
+
+
+def test_unreachable_upstream_is_502_not_a_timeout(app: Flask, svc: Services, gateway: str, seeded: Seeded) -> None:
+    """Connection refused is a dead upstream (502), not a 504 claiming the read timeout ran out (urllib3's
+    NewConnectionError subclasses its ConnectTimeoutError)."""
+    from tollgate.models import Lane
+
+    with app.app_context():
+        lane = db.session.get(Lane, seeded.lane_id)
+        assert lane is not None
+        lane.base_url = "http://127.0.0.1:9/v1"  # discard port: connection refused
+        db.session.commit()
+    svc.keys.invalidate()
+    resp = requests.post(
+        gateway + "/chat/completions", json=CHAT, headers={"Authorization": f"Bearer {seeded.key}"}, timeout=5
+    )
+    error = assert_openai_error(resp, 502, "upstream_error")
+    assert "could not be reached" in error["message"]

@@ -148,8 +148,8 @@ def _call_lanes(
             upstream = pools.send(
                 lane, "POST", provider.url(lane, op.path), upstream_body, provider.headers(lane), stream
             )
-        except UpstreamTimeout:
-            failure = errors.upstream_timeout(pools.read_timeout_s)
+        except UpstreamTimeout as exc:
+            failure = errors.upstream_timeout(exc.timeout_s or pools.read_timeout_s)
             continue
         except UpstreamUnreachable:
             failure = errors.upstream_failed("The upstream provider could not be reached.")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, connection_from_url
-from urllib3.exceptions import HTTPError, ProtocolError, TimeoutError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ProtocolError, TimeoutError
 
 from .context import LaneTarget
 from .cooldown import LaneCooldowns
@@ -58,7 +58,10 @@ class CoalescingHTTPSConnection(_CoalescingMixin, HTTPSConnection):
 
 
 class UpstreamTimeout(Exception):
-    pass
+    def __init__(self, timeout_s: float | None = None) -> None:
+        super().__init__(timeout_s)
+        self.timeout_s = timeout_s
+        """The timeout that ran out (connect or read); None: the read timeout."""
 
 
 class UpstreamUnreachable(Exception):
@@ -155,8 +158,12 @@ class UpstreamPools:
                 decode_content=True,
                 assert_same_host=False,
             )
+        except NewConnectionError as exc:  # refused, unresolvable: checked first, it subclasses ConnectTimeoutError
+            raise UpstreamUnreachable(type(exc).__name__) from exc
+        except ConnectTimeoutError as exc:
+            raise UpstreamTimeout(self.connect_timeout_s) from exc
         except TimeoutError as exc:
-            raise UpstreamTimeout() from exc
+            raise UpstreamTimeout(self.read_timeout_s) from exc
         except (ProtocolError, HTTPError, OSError) as exc:
             raise UpstreamUnreachable(type(exc).__name__) from exc
         return UpstreamResponse(raw.status, raw.headers, raw)
