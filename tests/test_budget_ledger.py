@@ -122,7 +122,7 @@ def test_refusal_names_the_budget_and_the_local_reset(store: SqlLedgerStore) -> 
     budget = BudgetSpec("bud_9", "key", "key_1", "Tiny", 1, Period.DAILY, True)
     refused = admit(ledger, context(budget), "r1")
     assert isinstance(refused, GatewayError)
-    assert refused.status == 429 and "key budget 'Tiny' (daily, $0.0000" in refused.message
+    assert refused.status == 429 and "key budget 'Tiny' (daily, $0.000001)" in refused.message
     assert "2026-11-24T00:00:00+01:00" in refused.message
     assert ("x-tollgate-budget-id", "bud_9") in refused.headers
 

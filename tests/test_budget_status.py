@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Flask
 
 from tollgate.budgets.periods import Period, window
-from tollgate.budgets.specs import BudgetSpec
+from tollgate.budgets.specs import BudgetSpec, format_usd
 from tollgate.budgets.status import cap_status, project, state_of
 from tollgate.budgets.store import Usage
 from tollgate.services import Services
@@ -42,6 +42,22 @@ def test_status_reads_like_a_person_would_say_it() -> None:
     assert data["period_end"] == "2026-11-30T23:00:00+00:00"
     assert data["state"] == "ok"  # 38% at mid-month projects to about 76%
     assert cap_status(MONTHLY, Usage(60_000_000, 0), now, "Europe/Berlin").state == "warning"  # heading past 100%
+
+
+def test_small_amounts_are_not_shown_as_zero() -> None:
+    """A cent-sized budget with a few micro-dollars spent must not read "0.3% ($0.0000 of $0.01)"."""
+    small = BudgetSpec("bud_2", "client", "cli_1", "Small", 10_000, Period.MONTHLY, True)
+    status = cap_status(small, Usage(30, 0), dt.datetime(2026, 11, 16, tzinfo=dt.UTC), "UTC")
+    assert status.summary == "0.3% of monthly budget ($0.00003 of $0.01)"
+    assert [format_usd(m) for m in (0, 1, 30, 4_200, 9_999, 10_000, 12_500_000)] == [
+        "$0.00",
+        "$0.000001",
+        "$0.00003",
+        "$0.0042",
+        "$0.009999",
+        "$0.01",
+        "$12.50",
+    ]
 
 
 def test_gateway_cap_status_for_the_calling_key(app: Flask, svc: Services, seeded: Seeded) -> None:

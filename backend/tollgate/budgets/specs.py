@@ -56,6 +56,7 @@ NO_LIMITS = Limits()
 
 
 def format_usd(micros: int) -> str:
-    """$12.50, or $0.0042 for amounts under a cent."""
-    dollars = micros / 1_000_000
-    return f"${dollars:,.2f}" if micros >= 10_000 or micros == 0 else f"${dollars:.4f}"
+    """$12.50; under a cent every significant micro-dollar digit ($0.0042, $0.00003), never a misleading $0.0000."""
+    if micros >= 10_000 or micros == 0:
+        return f"${micros / 1_000_000:,.2f}"
+    return "$" + f"{micros / 1_000_000:.6f}".rstrip("0")
