@@ -109,3 +109,18 @@ def test_changes_are_audited_without_secrets(app: Flask, owner: AdminClient) -> 
     assert [e.action for e in events] == ["client.create", "client.update"]
     assert events[1].before == {"name": "Audited"} and events[1].after == {"name": "Audited 2"}
     assert events[1].actor.startswith("token:") and events[1].ip
+
+
+def test_created_resources_answer_a_location_header(owner: AdminClient, seeded: Seeded) -> None:
+    created = owner.post("clients", json={"name": "Located", "slug": "located"})
+    assert created.status_code == 201
+    location = created.headers.get("Location")
+    assert location == f"/api/v1/clients/{created.get_json()['id']}"
+    assert owner.get(location).get_json() == created.get_json()
+    key = owner.post("sub-keys", json={"client_id": seeded.client_id, "name": "k"}).get_json()
+    rotated = owner.post(f"sub-keys/{key['id']}/rotate", json={"overlap_seconds": 60})
+    assert rotated.headers.get("Location") == f"/api/v1/sub-keys/{rotated.get_json()['id']}"
+    replay = {"Idempotency-Key": "located-twice"}
+    first = owner.post("clients", json={"name": "L2", "slug": "l2"}, headers=replay)
+    again = owner.post("clients", json={"name": "L2", "slug": "l2"}, headers=replay)
+    assert first.headers["Location"] == again.headers["Location"] == f"/api/v1/clients/{first.get_json()['id']}"

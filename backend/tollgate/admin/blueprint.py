@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from flask import request
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
 
 from . import idempotency
 from .auth import authorize
@@ -23,8 +24,28 @@ def admin_blueprint(name: str, import_name: str, description: str) -> Blueprint:
     bp.before_request(reject_nul)
     bp.before_request(idempotency.claim)
     bp.after_request(idempotency.store)
+    bp.after_request(locate_created)  # after_request hooks run last-registered first: before the store
     bp.register_error_handler(IntegrityError, handle_integrity_error)
     return bp
+
+
+def locate_created(response: Response) -> Response:
+    """A 201 names what it created: `Location: /api/v1/<collection>/<id>` (also after `POST .../rotate`), when
+    that URL can be read with GET."""
+    if response.status_code != 201 or "Location" in response.headers or not response.is_json:
+        return response
+    body = response.get_json(silent=True)
+    object_id = body.get("id") if isinstance(body, dict) else None
+    collection = request.path[len(API_PREFIX) :].strip("/").split("/")[0]
+    if not isinstance(object_id, str) or not collection:
+        return response
+    location = f"{API_PREFIX}/{collection}/{object_id}"
+    try:
+        current_app.url_map.bind("localhost").match(location, method="GET")
+    except HTTPException:
+        return response
+    response.headers["Location"] = location
+    return response
 
 
 def reject_nul(*_: Any) -> None:
