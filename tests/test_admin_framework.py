@@ -124,3 +124,48 @@ def test_created_resources_answer_a_location_header(owner: AdminClient, seeded: 
     first = owner.post("clients", json={"name": "L2", "slug": "l2"}, headers=replay)
     again = owner.post("clients", json={"name": "L2", "slug": "l2"}, headers=replay)
     assert first.headers["Location"] == again.headers["Location"] == f"/api/v1/clients/{first.get_json()['id']}"
+
+
+def test_idempotency_keys_expire_and_abandoned_claims_are_taken_over(app: Flask, owner: AdminClient) -> None:
+    import datetime as dt
+
+    from sqlalchemy import func, insert, select, update
+
+    from tollgate.admin import idempotency
+    from tollgate.extensions import db
+    from tollgate.models import IdempotencyKey
+    from tollgate.models.base import utcnow
+
+    old = {"Idempotency-Key": "old-key"}
+    assert owner.post("clients", json={"name": "Old", "slug": "old"}, headers=old).status_code == 201
+    with app.app_context():
+        workspace_id = db.session.scalars(select(IdempotencyKey.workspace_id)).one()
+        aged = utcnow() - idempotency.RETENTION - dt.timedelta(minutes=1)
+        db.session.execute(update(IdempotencyKey).values(created_at=aged))
+        abandoned = utcnow() - idempotency.ABANDONED_AFTER - dt.timedelta(seconds=1)
+        db.session.execute(
+            insert(IdempotencyKey).values(
+                workspace_id=workspace_id, key="crashed", request_hash="x", status_code=0, created_at=abandoned
+            )
+        )
+        db.session.commit()
+    # past its retention a key is free again: a new request, not a 422 for "a different body"
+    assert owner.post("clients", json={"name": "New", "slug": "new"}, headers=old).status_code == 201
+    # a claim whose request never finished (the worker died) does not answer 409 for ever
+    crashed = owner.post("clients", json={"name": "Retry", "slug": "retry"}, headers={"Idempotency-Key": "crashed"})
+    assert crashed.status_code == 201
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 2
+        oldest = db.session.scalar(select(func.min(IdempotencyKey.created_at)))
+    assert oldest is not None and oldest > utcnow() - dt.timedelta(minutes=1)
+
+
+def test_idempotency_key_of_one_token_is_not_replayed_to_another(app: Flask, svc: Services, seeded: Seeded) -> None:
+    owner_client = AdminClient(app.test_client(), seeded.admin_token)
+    admin = as_role(app, svc, seeded, "admin")
+    body = {"client_id": seeded.client_id, "name": "shared"}
+    headers = {"Idempotency-Key": "same-key"}
+    first = owner_client.post("sub-keys", json=body, headers=headers)
+    assert first.status_code == 201
+    other = admin.post("sub-keys", json=body, headers=headers)
+    assert other.status_code == 422 and "secret" not in other.get_json()

@@ -2,11 +2,18 @@
 
 Before the view runs, the key is claimed with a placeholder row (status 0) in its own transaction, so two
 concurrent requests with one key cannot both act: the second is told 409. After the view, the response is
-stored (or, for a 5xx, the claim is dropped so the client can retry). Same key with a different body: 422.
+stored (or, for a 5xx, the claim is dropped so the client can retry). Same key with a different body, or
+from another token: 422.
+
+Keys are kept for `RETENTION` (24 h): after that the key is free again, and a new claim in the workspace deletes
+its expired keys (cleanup piggy-backs on writes, no job needed). A claim still unanswered after
+`ABANDONED_AFTER` belonged to a request that died (worker killed, host lost): the next request takes it over
+instead of being told 409 until the key expires.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Final
 
@@ -16,11 +23,15 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import IdempotencyKey
+from ..models.base import utcnow
 from .auth import actor
 from .problems import Problem
 
 HEADER: Final = "Idempotency-Key"
 MAX_KEY_LENGTH: Final = 255
+RETENTION: Final = dt.timedelta(hours=24)
+ABANDONED_AFTER: Final = dt.timedelta(minutes=10)
+"""Far longer than any admin request may run (gunicorn's worker timeout is shorter)."""
 
 
 def claim() -> Response | None:
@@ -32,6 +43,7 @@ def claim() -> Response | None:
         raise Problem(400, f"{HEADER} must be 1–{MAX_KEY_LENGTH} characters.", {HEADER: ["Invalid length."]})
     workspace_id = actor().workspace_id
     digest = _request_hash()
+    now = utcnow()
     with db.engine.begin() as conn:
         stored = conn.execute(
             select(
@@ -40,13 +52,31 @@ def claim() -> Response | None:
                 IdempotencyKey.body,
                 IdempotencyKey.content_type,
                 IdempotencyKey.location,
+                IdempotencyKey.created_at,
             ).where(IdempotencyKey.workspace_id == workspace_id, IdempotencyKey.key == key)
         ).first()
+        if stored is not None and (
+            stored.created_at <= now - RETENTION
+            or (stored.status_code == 0 and stored.created_at <= now - ABANDONED_AFTER)
+        ):
+            gone = conn.execute(
+                delete(IdempotencyKey).where(
+                    IdempotencyKey.workspace_id == workspace_id,
+                    IdempotencyKey.key == key,
+                    IdempotencyKey.created_at == stored.created_at,
+                )
+            )
+            stored = None if gone.rowcount else stored
         if stored is None:
+            conn.execute(
+                delete(IdempotencyKey).where(
+                    IdempotencyKey.workspace_id == workspace_id, IdempotencyKey.created_at <= now - RETENTION
+                )
+            )
             try:
                 conn.execute(
                     insert(IdempotencyKey).values(
-                        workspace_id=workspace_id, key=key, request_hash=digest, status_code=0
+                        workspace_id=workspace_id, key=key, request_hash=digest, status_code=0, created_at=now
                     )
                 )
             except IntegrityError:
@@ -87,6 +117,7 @@ def store(response: Response) -> Response:
 
 def _request_hash() -> str:
     digest = hashlib.sha256()
+    digest.update(f"{actor().token_id}\n".encode())  # one token's key never replays its answer to another
     digest.update(f"{request.method} {request.path}?{request.query_string.decode()}\n".encode())
     digest.update(request.get_data(cache=True))
     return digest.hexdigest()
