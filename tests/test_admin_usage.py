@@ -145,6 +145,11 @@ def test_client_token_sees_only_its_usage(app: Flask, svc: Services, seeded: See
     assert portal.get("usage", query_string={"client_id": seeded.other_client_id}).status_code == 404
     logs = portal.get("request-logs").get_json()["data"]
     assert {r["client_id"] for r in logs} == {seeded.client_id}
+    # the CSV is streamed: another client's id must be refused before the 200 and the first byte
+    other = portal.get("exports/request-logs.csv", query_string={"client_id": seeded.other_client_id})
+    assert other.status_code == 404 and other.mimetype == PROBLEM
+    own = portal.get("exports/request-logs.csv", query_string={"client_id": seeded.client_id}).text
+    assert len(own.splitlines()) == 2
 
 
 def test_csv_exports(app: Flask, svc: Services, seeded: Seeded, owner: AdminClient) -> None:

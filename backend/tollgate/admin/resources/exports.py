@@ -96,12 +96,13 @@ def monthly_csv(args: dict[str, Any]) -> Response:
 @bp.doc(responses=_CSV_DOC)
 def request_logs_csv(args: dict[str, Any]) -> Response:
     """Every request and ingested event in the range, oldest last, streamed in chunks (keyset, not OFFSET)."""
+    where = usage_filter(args)  # a foreign client id is a 404 here, not a broken stream after the 200
 
     def lines() -> Iterator[list[Any]]:
         yield [*LOG_COLUMNS[:16], "cost_usd", "value_usd"]
         cursor: str | None = None
         while True:
-            rows, cursor = log_page(args, CHUNK, cursor)
+            rows, cursor = log_page(args, CHUNK, cursor, where)
             for row in rows:
                 values = [row[c] for c in LOG_COLUMNS[:16]]
                 values[0] = row["created_at"].isoformat()

@@ -116,9 +116,12 @@ def request_logs(args: dict[str, Any]) -> dict[str, Any]:
     return {"data": [with_money(r) for r in rows], "next_cursor": next_cursor}
 
 
-def log_page(args: dict[str, Any], limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
-    """One keyset page of the request log (used by the listing and, chunk by chunk, by the CSV export)."""
-    query, rows = log_rows(usage_filter(args))
+def log_page(
+    args: dict[str, Any], limit: int, cursor: str | None, where: UsageFilter | None = None
+) -> tuple[list[Any], str | None]:
+    """One keyset page of the request log (used by the listing and, chunk by chunk, by the CSV export, which
+    passes the filter it checked before streaming)."""
+    query, rows = log_rows(where or usage_filter(args))
     if args.get("status") == "error":
         query = query.where(rows.c.status_code >= 400)
     elif args.get("status") == "ok":
