@@ -98,6 +98,20 @@ def test_request_that_does_not_fit_is_refused_naming_the_budget(
     assert (row.status_code, row.error_code) == (429, "budget_exceeded")
 
 
+def test_budget_refusal_tells_sdks_not_to_retry(app: Flask, svc: Services, seeded: Seeded, gateway: str) -> None:
+    """Retrying a refused budget cannot succeed before the period resets: `x-should-retry: false` stops the
+    official SDKs' automatic retries (2 by default), so one call is one refusal, not three."""
+    import openai
+
+    add_budget(app, seeded, 1, name="Tiny")
+    sdk = openai.OpenAI(base_url=gateway, api_key=seeded.key, timeout=10)  # default max_retries
+    with pytest.raises(openai.RateLimitError) as refused:
+        sdk.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    assert refused.value.code == "budget_exceeded"
+    assert refused.value.response.headers["x-should-retry"] == "false"
+    assert [row.error_code for row in logs(app, svc)] == ["budget_exceeded"]
+
+
 def test_every_applicable_budget_must_pass(app: Flask, seeded: Seeded, client: FlaskClient) -> None:
     raw = chat_body()
     add_budget(app, seeded, 10 * worst_case(raw), scope="client")

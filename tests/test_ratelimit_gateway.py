@@ -54,6 +54,9 @@ def test_requests_per_minute_headers_then_429_with_retry_after(
     assert refused.status_code == 429
     assert refused.get_json()["error"]["code"] == "rate_limit_exceeded"
     assert refused.headers["Retry-After"] == "20"
+    assert refused.headers["x-ratelimit-remaining-requests"] == "0"
+    assert refused.headers["x-ratelimit-reset-requests"] == "1m0s"  # as OpenAI sends on its 429s too
+    assert "x-should-retry" not in refused.headers  # waiting Retry-After helps: SDKs may retry
     assert len(mock_upstream.state.requests) == 3
     clock.now += dt.timedelta(seconds=20)
     assert post(client, seeded.key, chat_body()).status_code == 200
@@ -88,6 +91,7 @@ def test_tokens_per_minute_counts_max_tokens_and_trues_up(app: Flask, seeded: Se
     assert post(client, seeded.key, chat_body(max_tokens=900)).status_code == 200
     too_big = post(client, seeded.key, chat_body(max_tokens=5000))
     assert too_big.status_code == 429 and "Retry-After" not in too_big.headers
+    assert too_big.headers["x-should-retry"] == "false"  # it never fits: retrying cannot help
     assert "more than the API key limit" in too_big.get_json()["error"]["message"]
 
 

@@ -51,9 +51,14 @@ class RateState:
     reset_us: int
 
 
+def reset_us(line: RateLine, tat_us: int, now_us: int) -> int:
+    """Time until the bucket is full again (OpenAI's x-ratelimit-reset-*)."""
+    return max(tat_us - now_us, 0)
+
+
 def state_after(line: RateLine, tat_us: int, now_us: int) -> RateState:
     """What the headers say once the bucket's TAT is `tat_us`."""
-    used_us = max(tat_us - now_us, 0)
+    used_us = reset_us(line, tat_us, now_us)
     remaining = max((line.capacity_us - used_us) // line.interval_us, 0)
     return RateState(line.kind, line.limit, min(remaining, line.limit), used_us)
 

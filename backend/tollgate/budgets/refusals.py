@@ -6,8 +6,11 @@ import datetime as dt
 
 from ..gateway.errors import GatewayError
 from .periods import Window, zone
-from .ratelimit import RateLine, retry_after_s
+from .ratelimit import RateLine, format_duration, reset_us, retry_after_s
 from .specs import BudgetSpec, format_usd
+
+_NO_RETRY = ("x-should-retry", "false")
+"""Honoured by the official OpenAI SDKs: a refusal that an immediate retry cannot turn around is not retried."""
 
 
 def budget_exceeded(
@@ -29,7 +32,7 @@ def budget_exceeded(
         429,
         message,
         "budget_exceeded",
-        headers=(("x-tollgate-budget-id", budget.id), ("x-tollgate-budget-reset", header)),
+        headers=(("x-tollgate-budget-id", budget.id), ("x-tollgate-budget-reset", header), _NO_RETRY),
     )
 
 
@@ -42,6 +45,7 @@ def rate_limited(line: RateLine, scope: str, tat_us: int, now_us: int) -> Gatewa
             f"This request needs about {line.cost} tokens, more than the {scope} limit of {line.limit} tokens per "
             "minute allows at once. Send a smaller request or lower max_tokens.",
             "rate_limit_exceeded",
+            headers=(_NO_RETRY,),
         )
     return GatewayError(
         429,
@@ -51,6 +55,7 @@ def rate_limited(line: RateLine, scope: str, tat_us: int, now_us: int) -> Gatewa
             ("Retry-After", str(wait)),
             (f"x-ratelimit-limit-{what}", str(line.limit)),
             (f"x-ratelimit-remaining-{what}", "0"),
+            (f"x-ratelimit-reset-{what}", format_duration(reset_us(line, tat_us, now_us))),
         ),
     )
 
