@@ -126,3 +126,19 @@ def test_routing_policy_replace_and_byok_rule(owner: AdminClient, seeded: Seeded
     assert scopes == ["default", seeded.client_id]
     assert owner.delete(f"routing-policies/{seeded.client_id}").status_code == 204
     assert owner.get(f"routing-policies/{seeded.client_id}").get_json()["lane_ids"] == []
+
+
+def test_routing_policy_pages_use_opaque_cursors(owner: AdminClient, seeded: Seeded) -> None:
+    for client_id in (seeded.client_id, seeded.other_client_id):
+        assert owner.put(f"routing-policies/{client_id}", json={"lane_ids": [seeded.lane_id]}).status_code == 200
+    scopes, cursor = [], None
+    while True:
+        page = owner.get("routing-policies", query_string={"limit": 1} | ({"cursor": cursor} if cursor else {}))
+        scopes += [p["scope"] for p in page.get_json()["data"]]
+        cursor = page.get_json()["next_cursor"]
+        if cursor is None:
+            break
+    assert scopes == ["default", *sorted((seeded.client_id, seeded.other_client_id))]
+    for bad in ("garbage!", seeded.client_id, "default"):
+        response = owner.get("routing-policies", query_string={"cursor": bad})
+        assert response.status_code == 400 and response.mimetype == PROBLEM, bad

@@ -14,6 +14,7 @@ from ...services import services
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import commit, record
+from ..pagination import decode_cursor, encode_cursor
 from ..problems import abort
 from ..schemas.lanes import RoutingListArgs, RoutingPolicyPageSchema, RoutingPolicySchema
 from ..scope import client_or_404
@@ -55,12 +56,14 @@ def list_policies(args: dict[str, Any]) -> dict[str, Any]:
         select(RouteEntry.client_id).where(RouteEntry.workspace_id == actor().workspace_id).distinct()
     ).all()
     scopes = sorted({o or "" for o in owners})  # "" (the default) sorts first
-    after = args.get("cursor")
-    if after is not None:
-        scopes = [s for s in scopes if s > ("" if after == DEFAULT_SCOPE else after)]
+    if args.get("cursor"):
+        after, _ = decode_cursor(args["cursor"], "scope")
+        if not isinstance(after, str):
+            abort(400, "The cursor is not valid.", {"cursor": ["Not a cursor this API issued."]})
+        scopes = [s for s in scopes if s > after]
     page = scopes[: args["limit"]]
     more = len(scopes) > len(page)
-    next_cursor = (page[-1] or DEFAULT_SCOPE) if more and page else None
+    next_cursor = encode_cursor("scope", page[-1], 0) if more and page else None
     return {"data": [_policy(s or None) for s in page], "next_cursor": next_cursor}
 
 
