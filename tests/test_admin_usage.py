@@ -83,6 +83,11 @@ def test_usage_groups_and_totals_include_ingested_events(
     assert [d["day"] for d in days] == [NOW.strftime("%Y-%m-%d")] or len(days) == 2  # may straddle midnight
     bad = owner.get("usage", query_string={"group_by": "planet"})
     assert bad.status_code == 422 and bad.mimetype == PROBLEM
+    # the README's form (repeated, as requests, n8n and Make send a list) groups like the comma-separated one
+    repeated = owner.get("usage?group_by=client&group_by=source").get_json()
+    assert repeated["group_by"] == ["client", "source"] and repeated["data"] == report["data"]
+    mixed = owner.get("usage?group_by=client,source&group_by=model").get_json()
+    assert mixed["group_by"] == ["client", "source", "model"]
 
 
 def test_ingestion_is_idempotent_and_uses_overrides(svc: Services, owner: AdminClient, seeded: Seeded) -> None:

@@ -44,12 +44,27 @@ class UsageFilterArgs(TimeRangeArgs):
     source = ma.fields.String(validate=ma.validate.OneOf(SOURCES))
 
 
+class RepeatableDelimitedList(DelimitedList):
+    """`a,b`, `x=a&x=b` or both: repeated query parameters (what `requests`, n8n and Make send for a list)
+    are joined, instead of all but one being dropped."""
+
+    is_multiple = True
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            value = self.delimiter.join(v for v in value if v)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class UsageQueryArgs(UsageFilterArgs, ListArgs):
-    group_by = DelimitedList(
+    group_by = RepeatableDelimitedList(
         ma.fields.String(validate=ma.validate.OneOf(list(GROUPS))),
         load_default=list,
         validate=ma.validate.Length(max=4),
-        metadata={"description": "Comma-separated dimensions, e.g. `client,day`. Empty: one total."},
+        metadata={
+            "description": "Dimensions, comma-separated (`client,day`) or repeated (`group_by=client&group_by=day`)."
+            " Empty: one total."
+        },
     )
 
 
