@@ -142,3 +142,25 @@ def test_routing_policy_pages_use_opaque_cursors(owner: AdminClient, seeded: See
     for bad in ("garbage!", seeded.client_id, "default"):
         response = owner.get("routing-policies", query_string={"cursor": bad})
         assert response.status_code == 400 and response.mimetype == PROBLEM, bad
+
+
+def test_archived_clients_and_projects_get_no_new_keys_or_projects(owner: AdminClient, seeded: Seeded) -> None:
+    """The gateway refuses every key of an archived client: issuing one would hand out a dead 'active' secret."""
+    client = owner.post("clients", json={"name": "Leaving", "slug": "leaving"}).get_json()
+    project = owner.post("projects", json={"client_id": client["id"], "name": "P", "slug": "p"}).get_json()
+    key = owner.post("sub-keys", json={"client_id": client["id"], "name": "k"}).get_json()
+    assert owner.delete(f"projects/{project['id']}").status_code == 204
+    archived_project = owner.post(
+        "sub-keys", json={"client_id": client["id"], "project_id": project["id"], "name": "k"}
+    )
+    assert archived_project.status_code == 409 and archived_project.mimetype == PROBLEM
+    assert owner.delete(f"clients/{client['id']}").status_code == 204
+    for path, body in (
+        ("sub-keys", {"client_id": client["id"], "name": "k2"}),
+        ("projects", {"client_id": client["id"], "name": "P2", "slug": "p2"}),
+    ):
+        response = owner.post(path, json=body)
+        assert response.status_code == 409 and response.mimetype == PROBLEM, path
+        assert "archived" in response.get_json()["detail"]
+    assert owner.post(f"sub-keys/{key['id']}/rotate", json={"overlap_seconds": 0}).status_code == 409
+    assert owner.get("sub-keys", query_string={"client_id": client["id"], "status": "active"}).get_json()["data"] == []

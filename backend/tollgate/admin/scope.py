@@ -45,6 +45,15 @@ def client_or_404(client_id: str) -> Client:
     return get_or_404(Client, client_id)
 
 
+def live_client_or_404(client_id: str) -> Client:
+    """`client_or_404`, and 409 when the client is archived: it gets no new projects or keys (the gateway
+    refuses every key of an archived client)."""
+    client = client_or_404(client_id)
+    if client.archived_at is not None:
+        abort(409, f"The client '{client_id}' is archived.")
+    return client
+
+
 def forced_client_id(requested: str | None) -> str | None:
     """For a client token the client filter is fixed to its own client; asking for another one finds nothing."""
     own = actor().client_id

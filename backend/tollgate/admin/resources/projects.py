@@ -13,7 +13,7 @@ from ..blueprint import admin_blueprint
 from ..changes import changed_fields, record, snapshot
 from ..pagination import paginate
 from ..schemas.clients import ProjectListArgs, ProjectPageSchema, ProjectSchema, ProjectUpdateSchema
-from ..scope import client_or_404, forced_client_id, get_or_404, scoped
+from ..scope import forced_client_id, get_or_404, live_client_or_404, scoped
 from .clients import with_status
 
 bp = admin_blueprint("projects", __name__, "Projects: the workflows of a client.")
@@ -41,7 +41,7 @@ def list_projects(args: dict[str, Any]) -> dict[str, Any]:
 @bp.response(201, ProjectSchema)
 def create_project(data: dict[str, Any]) -> Project:
     """Create a project for a client. The slug must be unique within the client (409 otherwise)."""
-    client = client_or_404(data["client_id"])
+    client = live_client_or_404(data["client_id"])
     project = Project(id=new_id("prj"), workspace_id=client.workspace_id, **data)
     db.session.add(project)
     db.session.flush()

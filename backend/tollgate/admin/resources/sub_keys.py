@@ -25,7 +25,7 @@ from ..schemas.sub_keys import (
     SubKeySchema,
     SubKeyUpdateSchema,
 )
-from ..scope import client_or_404, forced_client_id, get_or_404, scoped
+from ..scope import forced_client_id, get_or_404, live_client_or_404, scoped
 
 bp = admin_blueprint("sub_keys", __name__, "Sub-keys: the tg_... keys clients use on the OpenAI-compatible /v1.")
 _public = SubKeySchema()
@@ -94,7 +94,7 @@ def _with_status(query: Select[Any], status: str) -> Select[Any]:
 @bp.response(201, SubKeyCreatedSchema)
 def create_sub_key(data: dict[str, Any]) -> dict[str, Any]:
     """Issue a sub-key for a client (and optionally one of its projects). The secret is in this response only."""
-    client = client_or_404(data["client_id"])
+    client = live_client_or_404(data["client_id"])
     project = _project_of(client.id, data.get("project_id"))
     _future_or_422(data.get("expires_at"))
     issued = provisioning.issue_sub_key(
@@ -117,6 +117,8 @@ def _project_of(client_id: str, project_id: str | None) -> Project | None:
     project = get_or_404(Project, project_id)
     if project.client_id != client_id:
         abort(422, "The project belongs to another client.", {"project_id": ["Not a project of this client."]})
+    if project.archived_at is not None:
+        abort(409, f"The project '{project_id}' is archived.")
     return project
 
 
@@ -171,7 +173,7 @@ def rotate_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
     old = get_or_404(SubKey, key_id)
     if key_status(old) in ("revoked", "expired"):
         abort(409, "Only a live key can be rotated.")
-    client = client_or_404(old.client_id)
+    client = live_client_or_404(old.client_id)
     issued = provisioning.issue_sub_key(
         db.session,
         services().hasher,
