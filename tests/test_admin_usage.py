@@ -267,3 +267,29 @@ def test_burn_rate_window_is_calendar_days_in_the_workspace_zone() -> None:
     window = burn_window(7, "America/New_York", now)
     assert window == {"start": dt.datetime(2026, 3, 3, 13, 0, tzinfo=dt.UTC), "end": now}
     assert burn_window(7, "UTC", now)["start"] == now - dt.timedelta(days=7)
+
+
+def test_request_log_shows_attribution_and_why_a_call_failed(
+    app: Flask, svc: Services, seeded: Seeded, owner: AdminClient
+) -> None:
+    """What the gateway attributed (end user, metadata, project) and why a request failed (error code: a budget,
+    a rate limit and an upstream 429 are all 429s) must be readable through the API, not only in the database."""
+    gateway = app.test_client()
+    headers = {"Authorization": f"Bearer {seeded.key}", "X-Project-ID": seeded.project_id}
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "user": "end-user-42"}
+    ok = gateway.post("/v1/chat/completions", json=body | {"metadata": {"flow": "triage"}}, headers=headers)
+    assert ok.status_code == 200
+    refused = gateway.post("/v1/chat/completions", json={"messages": []}, headers=headers)
+    assert refused.status_code == 400
+    assert svc.log_writer.flush()
+    by_id = {row["id"]: row for row in owner.get("request-logs").get_json()["data"]}
+    served = by_id[ok.headers["x-request-id"]]
+    assert (served["end_user"], served["metadata"], served["project_id"]) == (
+        "end-user-42",
+        {"flow": "triage"},
+        seeded.project_id,
+    )
+    assert served["model_requested"] == "gpt-4o-mini" and served["error_code"] is None
+    assert isinstance(served["ttfb_ms"], int)
+    failed = by_id[refused.headers["x-request-id"]]
+    assert (failed["status_code"], failed["error_code"]) == (400, "missing_model")

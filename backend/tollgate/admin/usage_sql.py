@@ -63,6 +63,11 @@ def usage_rows(workspace_id: str) -> Subquery:
         RequestLog.latency_ms,
         *(getattr(RequestLog, name) for name in _SUMS),
         RequestLog.priced,
+        RequestLog.model_requested,
+        RequestLog.error_code,
+        RequestLog.ttfb_ms,
+        RequestLog.end_user,
+        RequestLog.metadata_.label("metadata"),
     ).where(RequestLog.workspace_id == workspace_id)
     ingested = select(
         literal("ingested", String).label("source"),
@@ -80,6 +85,11 @@ def usage_rows(workspace_id: str) -> Subquery:
         cast(null(), RequestLog.latency_ms.type).label("latency_ms"),
         *(getattr(UsageEvent, name) for name in _SUMS),
         UsageEvent.priced,
+        cast(null(), String).label("model_requested"),
+        cast(null(), String).label("error_code"),
+        cast(null(), RequestLog.ttfb_ms.type).label("ttfb_ms"),
+        cast(null(), String).label("end_user"),
+        UsageEvent.metadata_.label("metadata"),
     ).where(UsageEvent.workspace_id == workspace_id)
     return union_all(gateway, ingested).subquery("usage")
 

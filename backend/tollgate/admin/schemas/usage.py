@@ -145,6 +145,17 @@ class RequestLogSchema(ma.Schema):
     value_micros = ma.fields.Integer(required=True)
     value_usd = usd_field(required=True)
     priced = ma.fields.Boolean(required=True)
+    model_requested = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "As the caller named it; `model` is what served."}
+    )
+    error_code = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Why it failed, e.g. budget_exceeded, rate_limit_exceeded, upstream_rate_limited."},
+    )
+    ttfb_ms = ma.fields.Integer(required=True, allow_none=True, metadata={"description": "Time to first byte."})
+    end_user = ma.fields.String(required=True, allow_none=True, metadata={"description": "The request's `user`."})
+    metadata = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True, allow_none=True)
 
 
 class MonthArgs(ma.Schema):
