@@ -72,3 +72,17 @@ def test_delete_workspace_is_owner_only(app: Flask, svc: Services, seeded: Seede
     assert as_role(app, svc, seeded, "admin").delete("workspace").status_code == 403
     assert owner.delete("workspace").status_code == 204
     assert owner.get("workspace").status_code == 401
+
+
+def test_every_audit_event_of_an_api_change_names_the_callers_ip(owner: AdminClient, seeded: Seeded) -> None:
+    client = owner.post("clients", json={"name": "Audited", "slug": "audited"}).get_json()
+    owner.post("projects", json={"client_id": client["id"], "name": "P", "slug": "p"})
+    key = owner.post("sub-keys", json={"client_id": client["id"], "name": "k"}).get_json()
+    owner.post(f"sub-keys/{key['id']}/rotate", json={"overlap_seconds": 0})
+    owner.post("price-overrides", json={"model": "m", "input_mtok_micros": 1, "output_mtok_micros": 2})
+    token = owner.post("admin-tokens", json={"name": "ci", "role": "viewer"}).get_json()
+    owner.delete(f"admin-tokens/{token['id']}")
+    events = owner.get("audit-events", query_string={"limit": 200}).get_json()["data"]
+    by_api = [e for e in events if e["actor"].startswith("token:")]
+    assert {e["action"] for e in by_api} >= {"admin_token.create", "sub_key.create", "sub_key.rotate", "client.create"}
+    assert [e for e in by_api if e["ip"] != "127.0.0.1"] == []

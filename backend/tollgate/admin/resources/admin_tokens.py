@@ -57,7 +57,8 @@ def create_token(data: dict[str, Any]) -> dict[str, Any]:
         client_id=data.get("client_id"),
         actor=actor().label,
     )
-    token = get_or_404(AdminToken, issued.id)
+    with db.session.no_autoflush:  # an autoflush would write the audit event before commit() stamps its IP
+        token = get_or_404(AdminToken, issued.id)
     token.expires_at = data.get("expires_at")
     commit()
     fields = {name: getattr(token, name) for name in _public.dump_fields if hasattr(token, name)}
