@@ -8,7 +8,8 @@
 
 `track()` only puts the event on an in-memory queue and returns its event id; a daemon thread sends batches
 to POST /api/v1/usage-events (one request per `batch_size` events or `flush_interval_s`), retries network
-errors, 429 and 5xx with backoff (event ids make resends harmless), and `close()` — registered with atexit —
+errors, 429 and 5xx with backoff (event ids make resends harmless), resends the rest of a batch when the
+server refuses some of its events (those are logged and dropped), and `close()` — registered with atexit —
 sends what is left. When the queue is full the event is dropped with a warning rather than blocking.
 """
 
@@ -143,8 +144,9 @@ class Tracker:
         return batch
 
     def _send(self, batch: list[dict[str, Any]]) -> None:
-        body = {"events": [{k: v for k, v in e.items() if v is not None} for e in batch]}
-        for attempt in range(self._attempts):
+        attempt = 0
+        while batch and attempt < self._attempts:
+            body = {"events": [{k: v for k, v in e.items() if v is not None} for e in batch]}
             try:
                 response = self._session.post(self._url, json=body, headers=self._headers, timeout=self._timeout)
             except requests.RequestException as exc:
@@ -152,11 +154,31 @@ class Tracker:
             else:
                 if response.status_code < 300:
                     return
+                refused = _refused_events(response, len(batch)) if response.status_code == 422 else None
+                if refused:
+                    # the server refuses the whole batch for one bad event: drop those, resend the others now
+                    for index in sorted(refused):
+                        log.error("tollgate rejected usage event %s: %s", batch[index]["event_id"], refused[index])
+                    batch = [e for i, e in enumerate(batch) if i not in refused]
+                    continue
                 if response.status_code not in _RETRY_STATUSES:
                     log.error("tollgate rejected %d usage events: %s", len(batch), response.text[:500])
                     return
             time.sleep(min(2**attempt * 0.5, 8.0))
-        log.error("tollgate usage events dropped after %d attempts (%d events)", self._attempts, len(batch))
+            attempt += 1
+        if batch:
+            log.error("tollgate usage events dropped after %d attempts (%d events)", self._attempts, len(batch))
+
+
+def _refused_events(response: requests.Response, size: int) -> dict[int, Any]:
+    """The events a 422 problem names by index (`errors.events.<i>`), with their messages; {} when it names none."""
+    try:
+        errors = response.json().get("errors", {}).get("events")
+    except (ValueError, AttributeError):
+        return {}
+    if not isinstance(errors, dict) or not all(str(k).isdigit() for k in errors):
+        return {}
+    return {int(k): v for k, v in errors.items() if int(k) < size}
 
 
 def _plain(usage: Any) -> dict[str, Any] | None:
