@@ -293,3 +293,16 @@ def test_request_log_shows_attribution_and_why_a_call_failed(
     assert isinstance(served["ttfb_ms"], int)
     failed = by_id[refused.headers["x-request-id"]]
     assert (failed["status_code"], failed["error_code"]) == (400, "missing_model")
+
+
+def test_csv_cells_cannot_smuggle_spreadsheet_formulas(app: Flask, svc: Services, seeded: Seeded) -> None:
+    """A client token reports its own usage events; their model and provider strings end up in the agency's
+    CSV: a cell that would start a formula in Excel/Sheets is prefixed with an apostrophe."""
+    portal = as_role(app, svc, seeded, "client")
+    formula = '=HYPERLINK("https://evil.example","open")'
+    event = {"event_id": "f1", "timestamp": NOW.isoformat(), "client": seeded.client_id, "model": formula}
+    _ingest(portal, svc, [event | {"provider": "@sum"}])
+    raw = portal.get("exports/request-logs.csv").get_data(as_text=True)
+    (row,) = list(csv.DictReader(io.StringIO(raw)))
+    assert row["model"] == "'" + formula and row["provider"] == "'@sum"
+    assert row["cost_usd"] == "0.000000" and row["input_tokens"] == "0"

@@ -47,11 +47,19 @@ LOG_COLUMNS = (
 _CSV_DOC = {"200": {"description": "CSV file", "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula (CSV injection, OWASP) gets a leading apostrophe."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+
+
 def _csv(lines: Iterable[Iterable[Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for line in lines:
-        writer.writerow(line)
+        writer.writerow([_cell(value) for value in line])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
