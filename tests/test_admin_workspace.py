@@ -26,6 +26,13 @@ def test_price_override_crud_and_conflict(owner: AdminClient, foreign: Foreign) 
     body = {"model": "acme-llm", "input_mtok_micros": 1_000_000, "output_mtok_micros": 2_000_000}
     created = owner.post("price-overrides", json=body)
     assert created.status_code == 201
+    # money is `*_micros` plus an exact `*_usd` string everywhere, prices per million tokens too
+    shown = created.get_json()
+    assert (shown["input_mtok_usd"], shown["output_mtok_usd"], shown["cached_input_mtok_usd"]) == (
+        "1.000000",
+        "2.000000",
+        None,
+    )
     assert owner.post("price-overrides", json=body).status_code == 409
     override_id = created.get_json()["id"]
     assert (

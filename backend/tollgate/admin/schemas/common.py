@@ -49,6 +49,17 @@ def usd_field(**kw: Any) -> ma.fields.String:
     )
 
 
+class UsdFromMicros(ma.fields.String):
+    """Read-only `*_usd` twin of an integer `*_micros` attribute: `UsdFromMicros("input_mtok_micros")`."""
+
+    def __init__(self, micros_attribute: str, **kw: Any) -> None:
+        metadata = {"description": "US dollars as an exact decimal string (never a float).", "examples": ["1.250000"]}
+        super().__init__(attribute=micros_attribute, dump_only=True, metadata=metadata, **kw)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else usd(int(value))
+
+
 class TimestampsMixin(ma.Schema):
     id = ma.fields.String(dump_only=True, required=True)
     created_at = ma.fields.DateTime(dump_only=True, required=True)

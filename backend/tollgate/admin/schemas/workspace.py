@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 
 from ..pagination import ListArgs, page_schema, sort_field
-from .common import TimestampsMixin, aware_datetime, id_field, name_field
+from .common import TimestampsMixin, UsdFromMicros, aware_datetime, id_field, name_field
 
 COLOR = ma.validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="A colour like #1f2937.")
 ROLES = ("owner", "admin", "viewer", "client")
@@ -50,6 +50,9 @@ class PriceOverrideSchema(TimestampsMixin):
     input_mtok_micros = _micros(required=True)
     cached_input_mtok_micros = _micros(allow_none=True)
     output_mtok_micros = _micros(required=True)
+    input_mtok_usd = UsdFromMicros("input_mtok_micros", required=True)
+    cached_input_mtok_usd = UsdFromMicros("cached_input_mtok_micros", allow_none=True, required=True)
+    output_mtok_usd = UsdFromMicros("output_mtok_micros", required=True)
 
 
 class PriceOverrideUpdateSchema(ma.Schema):
