@@ -138,3 +138,29 @@ def test_no_secret_in_server_output_or_database(server: Server) -> None:
     assert secrets_in(output, secrets) == []
     assert secrets_in("\n".join(bodies), [*secrets, DEMO_API_KEY]) == []
     assert_no_secrets_in_db(server.data_dir / "tollgate.db", [*secrets, DEMO_API_KEY])
+
+
+def test_revoke_through_the_api_reaches_every_worker_at_once(server: Server) -> None:
+    """Without Redis the workers of one server share a generation counter: a key revoked through the admin API
+    (served by one worker) stops working in the other worker too, not only once its cache entry expires."""
+    admin = {"Authorization": f"Bearer {server.admin_token}"}
+    clients = requests.get(server.base_url + "/api/v1/clients", headers=admin, timeout=5).json()["data"]
+    created = requests.post(
+        server.base_url + "/api/v1/sub-keys",
+        json={"client_id": clients[0]["id"], "name": "leaked"},
+        headers=admin,
+        timeout=5,
+    ).json()
+    key = {"Authorization": f"Bearer {created['secret']}"}
+
+    def call(_: int) -> int:
+        return requests.get(server.base_url + "/v1/models", headers=key, timeout=5).status_code
+
+    def fresh_calls() -> list[int]:  # new connections, in parallel: gunicorn spreads them over both workers
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(call, range(48)))
+
+    assert set(fresh_calls()) == {200}  # both workers have the key cached now
+    revoked = requests.delete(server.base_url + f"/api/v1/sub-keys/{created['id']}", headers=admin, timeout=5)
+    assert revoked.status_code == 204
+    assert set(fresh_calls()) == {401}

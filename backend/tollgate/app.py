@@ -16,7 +16,7 @@ from .config import Settings, load_settings
 from .extensions import db
 from .gateway.catalog import ModelCatalog
 from .gateway.errors import GatewayError
-from .gateway.invalidation import InvalidationBus, LocalBus, RedisBus
+from .gateway.invalidation import InvalidationBus, LocalBus, RedisBus, sibling_generation
 from .gateway.key_resolver import KeyResolver
 from .gateway.upstream import UpstreamPools
 from .metering.log_writer import LogWriter
@@ -84,7 +84,7 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
         settings=settings,
         hasher=hasher,
         vault=vault,
-        keys=KeyResolver(hasher, vault, settings.key_cache_ttl_s, _invalidation_bus(settings)),
+        keys=KeyResolver(hasher, vault, settings.key_cache_ttl_s, _invalidation_bus(settings), sibling_generation()),
         upstreams=pools,
         log_writer=writer,
         catalog=ModelCatalog(pools),

@@ -1,14 +1,19 @@
 """Telling every process that cached key contexts are stale.
 
-Without Redis, each worker's cache expires within `key_cache_ttl_s`, and the process that made the change
-drops its own cache at once. With `REDIS_URL`, a change is published on one channel and every gateway process,
-on every host, drops its cache as soon as the message arrives.
+The workers of one `tollgate serve` share a generation counter in anonymous shared memory, mapped by the
+gunicorn master before it forks them: a change made through one worker (a revoke, a new budget) bumps it, and
+every sibling drops its cache on its next request (one memory read per request, no system call). With
+`REDIS_URL`, a change is also published on one channel and every gateway process, on every host, drops its
+cache as soon as the message arrives. Anything else (the CLI, another host without Redis) is seen within
+`key_cache_ttl_s`.
 """
 
 from __future__ import annotations
 
 import logging
+import mmap
 import os
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +21,34 @@ from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 CHANNEL = "tollgate:key-cache:invalidate"
+
+
+class SiblingGeneration:
+    """A counter in anonymous shared memory (MAP_SHARED): created before a fork, shared with every child."""
+
+    def __init__(self) -> None:
+        self._map = mmap.mmap(-1, 8)
+
+    def read(self) -> int:
+        return int(struct.unpack_from("Q", self._map, 0)[0])
+
+    def bump(self) -> None:
+        """Any change of value tells the siblings; two bumps racing to the same value still make one change."""
+        struct.pack_into("Q", self._map, 0, (self.read() + 1) % (1 << 64))
+
+
+_siblings: SiblingGeneration | None = None
+
+
+def share_with_forked_workers() -> None:
+    """Called in the gunicorn master, before it forks: its workers inherit the mapping."""
+    global _siblings
+    if _siblings is None:
+        _siblings = SiblingGeneration()
+
+
+def sibling_generation() -> SiblingGeneration | None:
+    return _siblings
 
 
 class InvalidationBus(Protocol):

@@ -2,8 +2,9 @@
 
 The checksum is verified before anything else, so garbage never costs a lookup. A cache hit costs one HMAC
 and a dict read; a miss loads the key, its client's projects and routing policy, and decrypts the lanes'
-credentials once. Revocation through the admin API or the CLI invalidates the entry in this process at once;
-other processes see it within `key_cache_ttl_s` (or at once through Redis pub/sub when configured).
+credentials once. Revocation through the admin API or the CLI invalidates the entry in this process at once,
+in its sibling workers on their next request (a shared generation counter), in other processes within
+`key_cache_ttl_s` (or at once through Redis pub/sub when configured).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..vault.crypto import VaultError, lane_owner
 from ..vault.tokens import SUB_KEY_PREFIX, is_well_formed
 from . import errors
 from .context import KeyContext, LaneTarget
-from .invalidation import InvalidationBus, LocalBus
+from .invalidation import InvalidationBus, LocalBus, SiblingGeneration
 
 _MAX_ENTRIES = 50_000
 """Bound on cached keys per process: negative entries (unknown keys) must not grow memory without end."""
@@ -31,10 +32,17 @@ _MAX_ENTRIES = 50_000
 
 class KeyResolver:
     def __init__(
-        self, hasher: TokenHasher, vault: CredentialVault, ttl_s: float, bus: InvalidationBus | None = None
+        self,
+        hasher: TokenHasher,
+        vault: CredentialVault,
+        ttl_s: float,
+        bus: InvalidationBus | None = None,
+        siblings: SiblingGeneration | None = None,
     ) -> None:
         self._hasher = hasher
         self._bus = bus or LocalBus()
+        self._siblings = siblings
+        self._seen = siblings.read() if siblings is not None else 0
         self._vault = vault
         self._ttl = ttl_s
         self._cache: dict[str, tuple[float, KeyContext | None]] = {}
@@ -48,6 +56,9 @@ class KeyResolver:
         if not is_well_formed(token, SUB_KEY_PREFIX):
             return errors.invalid_key()
         digest = self._hasher.hash(token)
+        if self._siblings is not None and (generation := self._siblings.read()) != self._seen:
+            self._seen = generation  # a sibling worker changed keys, lanes or limits
+            self._clear()
         now = time.monotonic()
         hit = self._cache.get(digest)
         if hit is not None and hit[0] > now:
@@ -70,6 +81,8 @@ class KeyResolver:
         """Drop every cached key, here and (through the bus) in every other process: after a revoke, a lane
         change, a routing or budget change."""
         self._clear()
+        if self._siblings is not None:
+            self._siblings.bump()
         self._bus.publish()
 
     def listen(self) -> None:
