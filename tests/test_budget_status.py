@@ -84,3 +84,24 @@ def test_gateway_cap_status_for_the_calling_key(app: Flask, svc: Services, seede
 def test_gateway_cap_status_needs_a_key(app: Flask, seeded: Seeded) -> None:
     resp = app.test_client().get("/v1/tollgate/cap-status")
     assert resp.status_code == 401 and resp.get_json()["error"]["code"] == "missing_api_key"
+
+
+def test_gateway_cap_status_refuses_a_project_the_key_cannot_name(app: Flask, seeded: Seeded) -> None:
+    """A mistyped X-Project-ID must not answer a status that silently leaves the project's budget out; the
+    gateway itself refuses that header with 403, so the status check does too."""
+    add_budget(app, seeded, 1_000_000, scope="project", name="Project cap")
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {seeded.key}"}
+    named = client.get("/v1/tollgate/cap-status", headers=auth | {"X-Project-ID": seeded.project_id})
+    assert [b["name"] for b in named.get_json()["budgets"]] == ["Project cap"]
+    typo = client.get("/v1/tollgate/cap-status", headers=auth | {"X-Project-ID": "suport-triage"})
+    assert typo.status_code == 403
+    assert typo.get_json()["error"]["code"] == "attribution_not_allowed"
+    other = client.get(
+        "/v1/tollgate/cap-status",
+        headers={"Authorization": f"Bearer {seeded.other_key}"}
+        | {
+            "X-Project-ID": seeded.project_id  # another client's project
+        },
+    )
+    assert other.status_code == 403

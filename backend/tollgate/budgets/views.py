@@ -9,6 +9,7 @@ import orjson
 from flask import Blueprint, Response, request
 
 from ..extensions import db
+from ..gateway import errors
 from ..gateway.errors import GatewayError
 from ..services import services
 from .status import worst_state
@@ -24,6 +25,12 @@ def key_cap_status() -> Response:
         return ctx.response()
     project_ref = request.headers.get("X-Project-ID") or request.args.get("project")
     project_id = ctx.projects.get(project_ref) if project_ref else ctx.project_id
+    if project_ref and project_id is None:  # as the gateway answers it: never a status missing the project's budget
+        return errors.attribution_denied(
+            f"Project '{project_ref}' does not exist for this key's client.", "X-Project-ID"
+        ).response()
+    if project_ref and ctx.project_id is not None and project_id != ctx.project_id:
+        return errors.attribution_denied("This key is bound to another project.", "X-Project-ID").response()
     budgets = ctx.limits.budgets_for(ctx.key_id, ctx.client_id, project_id)
     try:
         found = svc.ledger.statuses(budgets, ctx.limits.timezone)
