@@ -306,3 +306,13 @@ def test_csv_cells_cannot_smuggle_spreadsheet_formulas(app: Flask, svc: Services
     (row,) = list(csv.DictReader(io.StringIO(raw)))
     assert row["model"] == "'" + formula and row["provider"] == "'@sum"
     assert row["cost_usd"] == "0.000000" and row["input_tokens"] == "0"
+
+
+def test_a_mistyped_query_parameter_is_an_error_not_an_unfiltered_answer(app: Flask, seeded: Seeded) -> None:
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {seeded.admin_token}"}
+    resp = client.get("/api/v1/usage?client=acme", headers=headers)
+    assert resp.status_code == 422
+    assert resp.content_type.startswith("application/problem+json")
+    assert "client" in str(resp.get_json().get("errors"))
+    assert client.get(f"/api/v1/usage?client_id={seeded.client_id}", headers=headers).status_code == 200

@@ -7,7 +7,9 @@ from typing import Any, Final
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 from sqlalchemy.exc import IntegrityError
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from . import idempotency
@@ -17,9 +19,20 @@ from .problems import abort, handle_integrity_error
 API_PREFIX: Final = "/api/v1"
 
 
+class StrictQueryParser(FlaskParser):
+    """webargs ignores unknown query parameters by default; here a typo (`?client=` for `?client_id=`) is a 422
+    naming the parameter, not a silently unfiltered answer."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
+
+
+class AdminBlueprint(Blueprint):
+    ARGUMENTS_PARSER = StrictQueryParser()
+
+
 def admin_blueprint(name: str, import_name: str, description: str) -> Blueprint:
     """A flask-smorest blueprint mounted under /api/v1; routes are declared with their full path below it."""
-    bp = Blueprint(name, import_name, url_prefix=API_PREFIX, description=description)
+    bp = AdminBlueprint(name, import_name, url_prefix=API_PREFIX, description=description)
     bp.before_request(authorize)
     bp.before_request(reject_nul)
     bp.before_request(idempotency.claim)
