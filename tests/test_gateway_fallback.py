@@ -111,7 +111,7 @@ def test_falls_through_on_unreachable_base_url(
 
 
 def test_all_lanes_failing_reports_the_last_failure(
-    gateway: str, seeded: Seeded, mock_upstream: Mock, second: tuple[Mock, str]
+    app: Flask, svc: Services, gateway: str, seeded: Seeded, mock_upstream: Mock, second: tuple[Mock, str]
 ) -> None:
     mock_upstream.state.fail_status = 500
     second[0].state.fail_status = 429
@@ -120,6 +120,8 @@ def test_all_lanes_failing_reports_the_last_failure(
     assert resp.status_code == 429
     assert resp.json()["error"]["code"] == "upstream_rate_limited"
     assert resp.headers["Retry-After"] == "7"
+    [row] = wait_rows(app, svc)
+    assert (row.status_code, row.error_code, row.lane_id) == (429, "upstream_rate_limited", second[1])
 
 
 def test_client_error_is_not_retried_on_another_lane(

@@ -96,8 +96,11 @@ def _proxy(
     if isinstance(held, GatewayError):  # over a budget or a rate limit; `_finish` settles whatever was held
         return held
 
-    called = _call_lanes(svc.upstreams, lanes, operation, body, raw, stream)
+    tried: list[LaneTarget] = []
+    called = _call_lanes(svc.upstreams, lanes, operation, body, raw, stream, tried)
     if isinstance(called, GatewayError):
+        if tried:  # the log names the lane whose failure the caller sees
+            record.lane_id, record.provider, record.lane_payment = tried[-1].id, tried[-1].provider, tried[-1].payment
         return called
     lane, op, state, upstream = called
     record.lane_id, record.provider, record.lane_payment = lane.id, lane.provider, lane.payment
@@ -134,10 +137,13 @@ def _call_lanes(
     body: dict[str, Any],
     raw: bytes,
     stream: bool,
+    tried: list[LaneTarget],
 ) -> tuple[LaneTarget, Operation, StreamState, UpstreamResponse] | GatewayError:
-    """Try each lane in policy order; fall through on 429, 5xx, auth failures, timeouts and dead connections."""
+    """Try each lane in policy order; fall through on 429, 5xx, auth failures, timeouts and dead connections.
+    Every lane attempted is appended to `tried`."""
     failure: GatewayError = errors.no_lane()
     for lane in pools.cooldowns.order(lanes):  # a lane that asked for a pause (Retry-After) goes last
+        tried.append(lane)
         provider = get_provider(lane.provider)
         op = provider.operation(operation) if provider else None
         if provider is None or op is None:
