@@ -176,6 +176,7 @@ def test_unpriced_traffic_raises_an_alert(app: Flask, clocked: Services, seeded:
     clocked.alerts.run_once()
     [event] = [e for e in events(app) if e.type == "price.unknown"]
     assert event.payload["model"] == "acme-private-llm" and "price override" in event.payload["summary"]
+    assert event.client_id == seeded.client_id == event.payload["client_id"]  # client-filtered subscriptions see it
 
 
 def test_subscription_validation(app: Flask, svc: Services, seeded: Seeded) -> None:

@@ -74,15 +74,19 @@ def _unpriced(session: Session, workspace: Workspace, now: dt.datetime) -> list[
     today = window(Period.DAILY, now, workspace.timezone)
     model = func.coalesce(RequestLog.model_served, RequestLog.model_requested)
     rows = session.execute(
-        select(model, func.count())
+        select(RequestLog.client_id, model, func.count())
         .where(
             RequestLog.workspace_id == workspace.id,
             RequestLog.priced.is_(False),
             RequestLog.created_at >= today.start,
         )
-        .group_by(model)
+        .group_by(RequestLog.client_id, model)
     ).all()
-    return [unpriced_fire(workspace.id, str(name), int(count), today.key) for name, count in rows if name]
+    return [
+        unpriced_fire(workspace.id, client_id, str(name), int(count), today.key)
+        for client_id, name, count in rows
+        if name
+    ]
 
 
 def _store(session: Session, workspace_id: str, fires: Sequence[Fire], now: dt.datetime) -> list[AlertEvent]:

@@ -109,10 +109,12 @@ def spike_fires(
     return Fire("spend.spike", f"{rule.id}:{client_id}:{win.key}", client_id, None, rule.id, payload)
 
 
-def unpriced_fire(workspace_id: str, model: str, requests: int, day_key: int) -> Fire:
+def unpriced_fire(workspace_id: str, client_id: str, model: str, requests: int, day_key: int) -> Fire:
+    """One event per client and model a day: a subscription filtered by client receives its own."""
     payload = {
+        "client_id": client_id,
         "model": model,
         "requests": requests,
         "summary": f"{requests} request(s) to '{model}' could not be priced; add a price override for it.",
     }
-    return Fire("price.unknown", f"price:{workspace_id}:{model}:{day_key}", None, None, None, payload)
+    return Fire("price.unknown", f"price:{workspace_id}:{client_id}:{model}:{day_key}", client_id, None, None, payload)
