@@ -76,6 +76,9 @@ def test_gateway_cap_status_for_the_calling_key(app: Flask, svc: Services, seede
     assert monthly["budget_id"] == client_budget
     assert monthly["spent_micros"] == row.value_micros and monthly["reserved_micros"] == 0
     assert monthly["limit_micros"] == 1_000_000 and monthly["period"] == "monthly"
+    assert (monthly["limit_usd"], monthly["reserved_usd"]) == ("1.000000", "0.000000")  # exact strings, never floats
+    assert monthly["spent_usd"] == f"{row.value_micros / 1_000_000:.6f}"
+    assert monthly["remaining_usd"] == f"{(1_000_000 - row.value_micros) / 1_000_000:.6f}"
     assert data["state"] in ("ok", "warning")
     other = client.get("/v1/tollgate/cap-status", headers={"Authorization": f"Bearer {seeded.other_key}"})
     assert other.get_json()["budgets"] == []  # another client's key sees none of these

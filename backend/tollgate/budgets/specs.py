@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from ..metering.prices import OverridePrice
 from .periods import Period
@@ -57,6 +58,7 @@ NO_LIMITS = Limits()
 
 def format_usd(micros: int) -> str:
     """$12.50; under a cent every significant micro-dollar digit ($0.0042, $0.00003), never a misleading $0.0000."""
+    dollars = Decimal(micros) / 1_000_000  # Decimal, not float: $0.125 must not print as $0.12 by accident
     if micros >= 10_000 or micros == 0:
-        return f"${micros / 1_000_000:,.2f}"
-    return "$" + f"{micros / 1_000_000:.6f}".rstrip("0")
+        return f"${dollars.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+    return "$" + f"{dollars:.6f}".rstrip("0")

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from ..metering.prices import usd_string
 from .periods import Window, window
 from .specs import BudgetSpec, format_usd
 from .store import Usage
@@ -65,6 +66,11 @@ class CapStatus:
             "period_end": self.period.end.isoformat() if self.period.end else None,
             "projected_micros": self.projected_micros,
             "state": self.state,
+            "limit_usd": usd_string(self.limit_micros),
+            "spent_usd": usd_string(self.spent_micros),
+            "reserved_usd": usd_string(self.reserved_micros),
+            "remaining_usd": usd_string(self.remaining_micros),
+            "projected_usd": None if self.projected_micros is None else usd_string(self.projected_micros),
         }
 
 

@@ -43,6 +43,11 @@ class OverridePrice:
         return micros / MICROS_PER_USD
 
 
+def usd_string(micros: int) -> str:
+    """Integer micro-dollars as an exact decimal string for APIs and CSVs: 1234567 → "1.234567"."""
+    return f"{(Decimal(micros) / MICROS_PER_USD).quantize(Decimal('0.000001')):f}"
+
+
 def to_micros(amount_usd: Decimal) -> int:
     return int((amount_usd * MICROS_PER_USD).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 

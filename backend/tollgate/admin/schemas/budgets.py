@@ -9,7 +9,7 @@ import marshmallow as ma
 from ...budgets.periods import Period
 from ...models.budget import BUDGET_SCOPES, RATE_SCOPES
 from ..pagination import ListArgs, page_schema, sort_field
-from .common import TimestampsMixin, id_field, name_field, usd
+from .common import TimestampsMixin, id_field, name_field, usd, usd_field
 
 PERIODS = tuple(p.value for p in Period)
 MAX_MICROS = 10**15
@@ -73,8 +73,11 @@ class CapBudgetSchema(ma.Schema):
         required=True, allow_none=True, metadata={"description": "Spend at period end at the current burn rate."}
     )
     state = ma.fields.String(required=True, metadata={"enum": ["ok", "warning", "exceeded"]})
-    spent_usd = ma.fields.Function(lambda s: usd(s["spent_micros"]), required=True)
-    limit_usd = ma.fields.Function(lambda s: usd(s["limit_micros"]), required=True)
+    limit_usd = usd_field(required=True)
+    spent_usd = usd_field(required=True)
+    reserved_usd = usd_field(required=True)
+    remaining_usd = usd_field(required=True)
+    projected_usd = usd_field(required=True, allow_none=True)
 
 
 class CapStatusSchema(ma.Schema):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
+
+from ...metering.prices import usd_string
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
 
@@ -39,7 +40,7 @@ def aware_datetime(**kw: Any) -> ma.fields.AwareDateTime:
 
 def usd(micros: int) -> str:
     """Integer micro-dollars as an exact decimal string: 1234567 → "1.234567"."""
-    return f"{(Decimal(micros) / Decimal(1_000_000)).quantize(Decimal('0.000001')):f}"
+    return usd_string(micros)
 
 
 def usd_field(**kw: Any) -> ma.fields.String:
