@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.test import TestResponse
 
 from tests.admin_support import PROBLEM, AdminClient, Foreign, as_role, foreign, owner
 from tests.conftest import Seeded
@@ -46,6 +47,29 @@ def test_malformed_json_is_400_problem(owner: AdminClient) -> None:
 def test_duplicate_slug_is_409(owner: AdminClient) -> None:
     response = owner.post("clients", json={"name": "Acme again", "slug": "acme"})
     assert response.status_code == 409 and response.mimetype == PROBLEM
+
+
+def test_conflicts_name_the_field(owner: AdminClient, seeded: Seeded) -> None:
+    """A 409 from a unique constraint says which field is taken, like a field-level 422 (SQLite and PostgreSQL)."""
+
+    def conflict(response: TestResponse, field: str) -> None:
+        assert response.status_code == 409 and response.mimetype == PROBLEM
+        body = response.get_json()
+        assert set(body["errors"]) == {field}
+        assert all("already exists" in message for message in body["errors"][field])
+        assert field in body["detail"]
+        assert "UNIQUE" not in response.get_data(as_text=True) and "_key" not in body["detail"]
+
+    conflict(owner.post("clients", json={"name": "Acme again", "slug": "acme"}), "slug")
+    other = owner.post("clients", json={"name": "Other", "slug": "other-one"}).get_json()
+    conflict(owner.patch(f"clients/{other['id']}", json={"slug": "acme"}), "slug")
+    project = {"client_id": seeded.client_id, "name": "Again", "slug": seeded.project_slug}
+    conflict(owner.post("projects", json=project), "slug")
+    price = {"model": "acme-llm", "input_mtok_micros": 1, "output_mtok_micros": 2}
+    assert owner.post("price-overrides", json=price).status_code == 201
+    conflict(owner.post("price-overrides", json=price), "model")
+    # the same slug under another client is no conflict
+    assert owner.post("projects", json=project | {"client_id": other["id"]}).status_code == 201
 
 
 def test_cursor_pagination_walks_every_row_once(owner: AdminClient) -> None:

@@ -12,10 +12,11 @@ from typing import Any, NoReturn
 
 import marshmallow as ma
 from flask import Response, json, request
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from ..extensions import db
+from ..extensions import Base, db
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +134,74 @@ def _flatten_webargs(messages: Any) -> dict[str, Any]:
     return flat
 
 
+_CONFLICT_FIELDS: dict[tuple[str, frozenset[str]], tuple[str, str]] = {
+    ("clients", frozenset({"workspace_id", "slug"})): (
+        "slug",
+        "A client with this slug already exists in this workspace.",
+    ),
+    ("projects", frozenset({"client_id", "slug"})): (
+        "slug",
+        "A project with this slug already exists for this client.",
+    ),
+    ("price_overrides", frozenset({"workspace_id", "model"})): (
+        "model",
+        "A price override for this model already exists in this workspace; change that one instead.",
+    ),
+    ("rate_limits", frozenset({"workspace_id", "scope", "scope_id"})): (
+        "scope_id",
+        "A rate limit for this scope and scope_id already exists in this workspace.",
+    ),
+    ("workspaces", frozenset({"slug"})): ("slug", "A workspace with this slug already exists."),
+}
+"""Unique constraints a request can run into → (the request field to blame, a message naming it)."""
+
+_SQLITE_UNIQUE = "UNIQUE constraint failed: "
+_PG_NAME_MAX = 63
+
+
 def handle_integrity_error(error: IntegrityError) -> Response:
-    """A unique or foreign-key constraint said no: a conflict, reported without the SQL."""
+    """A unique or foreign-key constraint said no: a conflict, reported without the SQL, naming the field when the
+    constraint is a known one."""
     db.session.rollback()
-    log.info("integrity error on %s %s: %s", request.method, request.path, type(error.orig).__name__)
-    return problem_response(409, "This conflicts with an existing resource (a unique field is already taken).")
+    found = unique_violation(error)
+    log.info("integrity error on %s %s: %s %s", request.method, request.path, type(error.orig).__name__, found)
+    conflict = _CONFLICT_FIELDS.get(found) if found else None
+    if conflict is None:
+        return problem_response(409, "This conflicts with an existing resource (a unique field is already taken).")
+    field, message = conflict
+    return problem_response(409, message, {field: [message]})
+
+
+def unique_violation(error: IntegrityError) -> tuple[str, frozenset[str]] | None:
+    """(table, columns) of the unique constraint that `error` violated, or None (another kind of integrity error,
+    or a driver this does not know). Reads the constraint name PostgreSQL reports, or SQLite's message."""
+    orig = error.orig
+    diag = getattr(orig, "diag", None)  # psycopg
+    if diag is not None:
+        table, constraint = getattr(diag, "table_name", None), getattr(diag, "constraint_name", None)
+        return _pg_constraint_columns(table, constraint) if table and constraint else None
+    text = str(orig)
+    if not text.startswith(_SQLITE_UNIQUE):
+        return None
+    qualified = [part.strip().partition(".") for part in text[len(_SQLITE_UNIQUE) :].split(",")]
+    tables = {table for table, _, _ in qualified}
+    if len(tables) != 1 or not all(column for _, _, column in qualified):
+        return None
+    return tables.pop(), frozenset(column for _, _, column in qualified)
+
+
+def _pg_constraint_columns(table_name: str, constraint_name: str) -> tuple[str, frozenset[str]] | None:
+    """Match PostgreSQL's constraint name against the model's unique constraints: their explicit name, or the name
+    PostgreSQL gives an unnamed one (`<table>_<col>_<col>_key`; longer names than ours get truncated differently
+    and fall back to the generic message)."""
+    table = Base.metadata.tables.get(table_name)
+    if table is None:
+        return None
+    for constraint in table.constraints:
+        if not isinstance(constraint, UniqueConstraint):
+            continue
+        columns = [column.name for column in constraint.columns]
+        default = "_".join([table_name, *columns, "key"])[:_PG_NAME_MAX]
+        if constraint_name in {constraint.name, default}:
+            return table_name, frozenset(columns)
+    return None
