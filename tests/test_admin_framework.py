@@ -24,6 +24,21 @@ def test_missing_and_bad_tokens_get_401_problem(app: Flask, seeded: Seeded) -> N
     assert anonymous.get("/api/v1/nope").status_code == 404
 
 
+def test_wrong_kind_of_key_says_what_to_use(app: Flask, seeded: Seeded) -> None:
+    """A sub-key or a provider key sent to the admin API: 401 saying which token it wants, never echoing the key."""
+    cases = (
+        (seeded.key, "gateway sub-key (tg_…); the admin API takes an admin token (tga_…)"),
+        ("sk-proj-" + "x" * 40, "provider API key (sk-…); the admin API takes an admin token (tga_…)"),
+    )
+    for token, wanted in cases:
+        response = AdminClient(app.test_client(), token).get("clients")
+        assert response.status_code == 401 and response.mimetype == PROBLEM
+        assert wanted in response.get_json()["detail"]
+        assert token not in response.get_data(as_text=True)
+        assert token[-4:] not in response.get_data(as_text=True)
+        assert "WWW-Authenticate" in response.headers
+
+
 def test_unknown_route_and_method_are_problems(owner: AdminClient) -> None:
     response = owner.get("/api/v1/no-such-thing")
     assert response.status_code == 404 and response.mimetype == PROBLEM

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import AdminToken
 from ..models.base import utcnow
 from ..services import services
-from ..vault.tokens import ADMIN_TOKEN_PREFIX, is_well_formed
+from ..vault.tokens import ADMIN_TOKEN_PREFIX, SUB_KEY_PREFIX, is_well_formed
 from .problems import Problem
 
 Level = Literal["read", "write", "owner"]
@@ -93,7 +93,7 @@ def authenticate(header: str | None) -> Actor:
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized("Send an admin token as 'Authorization: Bearer tga_...'.")
     if not is_well_formed(token, ADMIN_TOKEN_PREFIX):
-        raise _unauthorized("The admin token is malformed.")
+        raise _unauthorized(_wrong_kind(token) or "The admin token is malformed.")
     digest = services().hasher.hash(token)
     row = db.session.scalars(select(AdminToken).where(AdminToken.token_hash == digest)).first()
     now = utcnow()
@@ -103,6 +103,18 @@ def authenticate(header: str | None) -> Actor:
         db.session.execute(update(AdminToken).where(AdminToken.id == row.id).values(last_used_at=now))
         db.session.commit()
     return Actor(row.id, row.workspace_id, row.role, row.client_id, request.remote_addr)
+
+
+def _wrong_kind(token: str) -> str | None:
+    """What to say when the bearer is another kind of key (by its prefix only; the key itself is never echoed)."""
+    if token.startswith(SUB_KEY_PREFIX):
+        return "This is a gateway sub-key (tg_…); the admin API takes an admin token (tga_…)."
+    if token.startswith("sk-"):
+        return (
+            "This is a provider API key (sk-…); the admin API takes an admin token (tga_…). "
+            "Provider keys belong in a lane's api_key."
+        )
+    return None
 
 
 def _ended(moment: dt.datetime | None, now: dt.datetime) -> bool:
