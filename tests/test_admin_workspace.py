@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import datetime as dt
 
-from tests.admin_support import AdminClient, Foreign, as_role, foreign, owner
+from flask import Flask
+from sqlalchemy import update
+
+from tests.admin_support import PROBLEM, AdminClient, Foreign, as_role, foreign, owner
 from tests.conftest import Seeded
+from tollgate.extensions import db
+from tollgate.models import AdminToken
+from tollgate.models.base import utcnow
 from tollgate.services import Services
 
 __all__ = ["foreign", "owner"]
@@ -93,3 +99,28 @@ def test_every_audit_event_of_an_api_change_names_the_callers_ip(owner: AdminCli
     by_api = [e for e in events if e["actor"].startswith("token:")]
     assert {e["action"] for e in by_api} >= {"admin_token.create", "sub_key.create", "sub_key.rotate", "client.create"}
     assert [e for e in by_api if e["ip"] != "127.0.0.1"] == []
+
+
+def test_the_last_owner_token_cannot_be_revoked(app: Flask, seeded: Seeded, owner: AdminClient) -> None:
+    """Revoking the workspace's last active owner token would lock everyone out of token management: 409."""
+    own_id = next(t["id"] for t in owner.get("admin-tokens", query_string={"role": "owner"}).get_json()["data"])
+    refused = owner.delete(f"admin-tokens/{own_id}")
+    assert refused.status_code == 409 and refused.mimetype == PROBLEM
+    assert "at least one owner token must remain; issue another owner token first" in refused.get_json()["detail"]
+    assert owner.get("admin-tokens").status_code == 200  # still works
+    # an expired owner token does not count
+    stale = owner.post("admin-tokens", json={"name": "stale", "role": "owner"}).get_json()
+    with app.app_context():
+        db.session.execute(
+            update(AdminToken).where(AdminToken.id == stale["id"]).values(expires_at=utcnow() - dt.timedelta(days=1))
+        )
+        db.session.commit()
+    assert owner.delete(f"admin-tokens/{own_id}").status_code == 409
+    # with another live owner, either may go, but not both
+    other = owner.post("admin-tokens", json={"name": "second owner", "role": "owner"}).get_json()
+    assert owner.delete(f"admin-tokens/{own_id}").status_code == 204
+    second = AdminClient(app.test_client(), other["secret"])
+    assert second.delete(f"admin-tokens/{other['id']}").status_code == 409
+    # the role cannot be changed away from owner through PATCH either
+    assert second.patch(f"admin-tokens/{other['id']}", json={"role": "admin"}).status_code in (409, 422)
+    assert second.get(f"admin-tokens/{other['id']}").get_json()["role"] == "owner"

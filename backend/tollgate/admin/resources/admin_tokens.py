@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import or_, select
+
 from ... import provisioning
 from ...extensions import db
 from ...models import AdminToken
@@ -13,6 +15,7 @@ from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import changed_fields, commit, record, snapshot
 from ..pagination import paginate
+from ..problems import abort
 from ..schemas.workspace import (
     AdminTokenCreatedSchema,
     AdminTokenListArgs,
@@ -80,6 +83,8 @@ def get_token(token_id: str) -> AdminToken:
 def update_token(data: dict[str, Any], token_id: str) -> AdminToken:
     """Rename a token."""
     token = get_or_404(AdminToken, token_id)
+    if data.get("role", token.role) != token.role:  # no demotion of the last owner (if `role` becomes patchable)
+        _keep_an_owner(token)
     before = snapshot(_public, token)
     for name, value in data.items():
         setattr(token, name, value)
@@ -92,9 +97,39 @@ def update_token(data: dict[str, Any], token_id: str) -> AdminToken:
 @requires("owner")
 @bp.response(204)
 def revoke_token(token_id: str) -> None:
-    """Revoke a token now (it stays listed with `include_revoked=true`)."""
+    """Revoke a token now (it stays listed with `include_revoked=true`).
+
+    The workspace's last active owner token cannot be revoked (409): issue another owner token first. Locked out
+    anyway? `tollgate create-token --role owner` on the server issues one."""
     token = get_or_404(AdminToken, token_id)
     if token.revoked_at is None:
+        _keep_an_owner(token)
         token.revoked_at = utcnow()
         record("admin_token.revoke", "admin_token", token.id, after={"revoked_at": token.revoked_at.isoformat()})
         commit()
+
+
+def _keep_an_owner(token: AdminToken) -> None:
+    """409 unless another active (not revoked, not expired) owner token of the workspace remains besides `token`.
+    All the workspace's active owner rows are locked, in id order (PostgreSQL; SQLite serialises writers anyway), so
+    two owners revoking each other at once cannot both succeed: the second waits, then no longer sees the first."""
+    if token.role != "owner":
+        return
+    now = utcnow()
+    owners = db.session.scalars(
+        select(AdminToken.id)
+        .where(
+            AdminToken.workspace_id == token.workspace_id,
+            AdminToken.role == "owner",
+            AdminToken.revoked_at.is_(None),
+            or_(AdminToken.expires_at.is_(None), AdminToken.expires_at > now),
+        )
+        .order_by(AdminToken.id)
+        .with_for_update()
+    ).all()
+    if not set(owners) - {token.id}:
+        abort(
+            409,
+            "This is the workspace's last active owner token: "
+            "at least one owner token must remain; issue another owner token first.",
+        )
