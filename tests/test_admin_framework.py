@@ -46,6 +46,20 @@ def test_unknown_route_and_method_are_problems(owner: AdminClient) -> None:
     assert response.status_code == 405 and response.mimetype == PROBLEM
 
 
+def test_method_not_allowed_lists_the_allowed_methods(owner: AdminClient) -> None:
+    response = owner.post("rate-limits", json={"scope": "client"})
+    assert response.status_code == 405 and response.mimetype == PROBLEM
+    assert {m.strip() for m in response.headers["Allow"].split(",")} >= {"GET", "PUT"}
+    detail = response.get_json()["detail"]
+    assert "POST" in detail and "Allowed: GET, PUT." in detail
+    assert "Use PUT /api/v1/rate-limits to set" in detail
+    response = owner.put("clients", json={})
+    assert "Allowed: GET, POST." in response.get_json()["detail"]
+    assert "Use POST /api/v1/clients to create" in response.get_json()["detail"]
+    response = owner.delete("clients")  # no body to redirect: just the list
+    assert response.status_code == 405 and response.get_json()["detail"].endswith("Allowed: GET, POST.")
+
+
 def test_validation_errors_are_field_level(owner: AdminClient) -> None:
     response = owner.post("clients", json={"name": "", "slug": "Not A Slug", "bogus": 1})
     assert response.status_code == 422 and response.mimetype == PROBLEM

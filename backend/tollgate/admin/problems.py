@@ -7,14 +7,15 @@ and, for bad input, `errors` (field → messages). Nothing else reaches a client
 from __future__ import annotations
 
 import http
+import inspect
 import logging
 from typing import Any, NoReturn
 
 import marshmallow as ma
-from flask import Response, json, request
+from flask import Response, current_app, json, request
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..extensions import Base, db
 
@@ -107,9 +108,41 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
     errors = _flatten_webargs(data.get("messages")) if "messages" in data else None
     detail = data.get("message") or _detail_for(status, errors, error)
     headers = dict(data.get("headers") or {})
-    if status == 405 and error.get_headers():
-        headers.update({k: v for k, v in error.get_headers() if k.lower() == "allow"})
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        allowed = sorted(error.valid_methods)
+        headers["Allow"] = ", ".join(allowed)
+        detail = _method_detail(allowed)
     return problem_response(status, detail, errors, headers)
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _method_detail(allowed: list[str]) -> str:
+    """`POST is not allowed on /api/v1/rate-limits. Allowed: GET, PUT. Use PUT /api/v1/rate-limits to set ...`:
+    the methods the path takes (HEAD and OPTIONS left out) and, when a body was sent where exactly one other method
+    takes one, that method with its operation summary."""
+    methods = [m for m in allowed if m not in {"HEAD", "OPTIONS"}]
+    detail = f"{request.method} is not allowed on {request.path}. Allowed: {', '.join(methods)}."
+    instead = [m for m in methods if m in _BODY_METHODS]
+    if request.method in _BODY_METHODS and len(instead) == 1:
+        detail += f" Use {instead[0]} {request.path}{_purpose(instead[0])}."
+    return detail
+
+
+def _purpose(method: str) -> str:
+    """` to <first sentence of the view's summary>`, or "" when there is none."""
+    try:
+        endpoint, _ = current_app.url_map.bind_to_environ(request.environ).match(method=method)
+    except HTTPException:
+        return ""
+    doc = inspect.getdoc(current_app.view_functions.get(endpoint)) or ""
+    sentence = doc.split("\n", 1)[0].split(". ", 1)[0].rstrip(".")
+    if not sentence:
+        return ""
+    if len(sentence) > 1 and sentence[1].islower():
+        sentence = sentence[0].lower() + sentence[1:]
+    return f" to {sentence}"
 
 
 def _detail_for(status: int, errors: dict[str, Any] | None, error: HTTPException) -> str:
