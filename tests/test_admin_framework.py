@@ -60,6 +60,20 @@ def test_method_not_allowed_lists_the_allowed_methods(owner: AdminClient) -> Non
     assert response.status_code == 405 and response.get_json()["detail"].endswith("Allowed: GET, POST.")
 
 
+def test_no_content_has_no_body_and_no_content_type(owner: AdminClient, seeded: Seeded) -> None:
+    limit = owner.put("rate-limits", json={"scope": "client", "scope_id": seeded.client_id, "requests_per_min": 5})
+    price = owner.post("price-overrides", json={"model": "m", "input_mtok_micros": 1, "output_mtok_micros": 2})
+    for path in (
+        f"rate-limits/{limit.get_json()['id']}",
+        f"price-overrides/{price.get_json()['id']}",
+        f"projects/{seeded.project_id}",
+        f"clients/{seeded.client_id}",
+    ):
+        response = owner.delete(path)
+        assert response.status_code == 204, path
+        assert response.get_data() == b"" and "Content-Type" not in response.headers, path
+
+
 def test_validation_errors_are_field_level(owner: AdminClient) -> None:
     response = owner.post("clients", json={"name": "", "slug": "Not A Slug", "bogus": 1})
     assert response.status_code == 422 and response.mimetype == PROBLEM

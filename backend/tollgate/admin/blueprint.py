@@ -38,8 +38,18 @@ def admin_blueprint(name: str, import_name: str, description: str) -> Blueprint:
     bp.before_request(idempotency.claim)
     bp.after_request(idempotency.store)
     bp.after_request(locate_created)  # after_request hooks run last-registered first: before the store
+    bp.after_request(empty_no_content)
     bp.register_error_handler(IntegrityError, handle_integrity_error)
     return bp
+
+
+def empty_no_content(response: Response) -> Response:
+    """A 204 has no content: no body, and no `Content-Type` (flask-smorest labels its empty 204 as JSON)."""
+    if response.status_code == 204:
+        response.set_data(b"")
+        response.headers.remove("Content-Type")
+        response.headers.remove("Content-Length")
+    return response
 
 
 def locate_created(response: Response) -> Response:
