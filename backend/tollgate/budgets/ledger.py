@@ -18,6 +18,7 @@ from typing import Any
 from ..gateway.context import KeyContext
 from ..gateway.errors import GatewayError
 from ..metering import prices
+from ..metering.pricing_rows import record_value_micros
 from ..metering.record import RequestRecord
 from ..models.base import utcnow
 from . import estimate, refusals
@@ -178,12 +179,7 @@ def settled_micros(hold: Hold, record: RequestRecord) -> int:
     (a stream cut off by the client or the network); nothing when no upstream call went through. Pure."""
     usage = record.usage
     if usage is not None and usage.total_tokens > 0:
-        model = record.model_served or record.model_requested or ""
-        override = hold.override
-        value = prices.value_micros(usage, model, record.provider or "openai", override)
-        if value is None and record.model_requested and record.model_requested != model:
-            value = prices.value_micros(usage, record.model_requested, record.provider or "openai", override)
-        return value or 0
+        return record_value_micros(record, hold.override) or 0
     return hold.reserved_micros if _answered(record) and usage is None else 0
 
 

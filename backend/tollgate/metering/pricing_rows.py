@@ -14,15 +14,25 @@ def actual_cost_micros(value_micros: int, lane_payment: str) -> int:
     return value_micros if lane_payment == "metered" else 0
 
 
+def record_value_micros(record: RequestRecord, override: prices.OverridePrice | None) -> int | None:
+    """What a request's usage is worth: at the served model's price, else the requested model's (a snapshot
+    the price table lacks); `override` wins over both. 0 without usage; None when nothing prices it.
+    The log row and the ledger's settle both use this, so the two always agree."""
+    usage = record.usage
+    if usage is None or usage.total_tokens <= 0:
+        return 0
+    model = record.model_served or record.model_requested or ""
+    provider = record.provider or "openai"
+    value = prices.value_micros(usage, model, provider, override)
+    if value is None and record.model_requested and record.model_requested != model:
+        value = prices.value_micros(usage, record.model_requested, provider, override)
+    return value
+
+
 def to_row(record: RequestRecord, overrides: Mapping[str, prices.OverridePrice]) -> dict[str, Any]:
     usage = record.usage
     model = record.model_served or record.model_requested or ""
-    value: int | None = 0
-    if usage is not None and usage.total_tokens > 0:
-        override = overrides.get(model) or overrides.get(record.model_requested or "")
-        value = prices.value_micros(usage, model, record.provider or "openai", override)
-        if value is None and record.model_requested and record.model_requested != model:
-            value = prices.value_micros(usage, record.model_requested, record.provider or "openai")
+    value = record_value_micros(record, overrides.get(model) or overrides.get(record.model_requested or ""))
     return {
         "request_id": record.request_id,
         "created_at": record.created_at,
