@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import AdminToken
 from ..models.base import utcnow
 from ..services import services
-from ..vault.tokens import ADMIN_TOKEN_PREFIX, SUB_KEY_PREFIX, is_well_formed
+from ..vault.tokens import ADMIN_TOKEN_PREFIX, SUB_KEY_PREFIX, bearer_token, is_well_formed
 from .problems import Problem
 
 Level = Literal["read", "write", "owner"]
@@ -88,9 +88,8 @@ def authorize() -> None:
 
 
 def authenticate(header: str | None) -> Actor:
-    scheme, _, token = (header or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(header)
+    if token is None:
         raise _unauthorized("Send an admin token as 'Authorization: Bearer tga_...'.")
     if not is_well_formed(token, ADMIN_TOKEN_PREFIX):
         raise _unauthorized(_wrong_kind(token) or "The admin token is malformed.")

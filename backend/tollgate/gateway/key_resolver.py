@@ -21,7 +21,7 @@ from ..models import Client, Lane, Project, RouteEntry, SubKey
 from ..models.base import utcnow
 from ..vault import CredentialVault, TokenHasher
 from ..vault.crypto import VaultError, lane_owner
-from ..vault.tokens import SUB_KEY_PREFIX, is_well_formed
+from ..vault.tokens import SUB_KEY_PREFIX, bearer_token, is_well_formed
 from . import errors
 from .context import KeyContext, LaneTarget
 from .invalidation import InvalidationBus, LocalBus, SiblingGeneration
@@ -50,7 +50,7 @@ class KeyResolver:
 
     def resolve(self, authorization: str | None, session: Callable[[], DbSession]) -> KeyContext | errors.GatewayError:
         """`session` is a factory: a cache hit never opens one."""
-        token = _bearer(authorization)
+        token = bearer_token(authorization)
         if token is None:
             return errors.missing_key()
         if not is_well_formed(token, SUB_KEY_PREFIX):
@@ -161,12 +161,3 @@ class KeyResolver:
             payment=lane.payment,
             models=tuple(lane.models) if lane.models is not None else None,
         )
-
-
-def _bearer(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()

@@ -24,6 +24,13 @@ SUB_KEY_PREFIX: Final = "tg_"
 ADMIN_TOKEN_PREFIX: Final = "tga_"
 
 
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), or None."""
+    scheme, _, value = (header or "").partition(" ")
+    value = value.strip()
+    return value if scheme.lower() == "bearer" and value else None
+
+
 def _checksum(body: str) -> str:
     return encode_int(zlib.crc32(body.encode()), _BASE62, _CHECK_LEN)
 
