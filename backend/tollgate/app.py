@@ -71,7 +71,10 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
     hasher = TokenHasher(master.derive("token-hmac"))
     vault = CredentialVault(master)
     pools = UpstreamPools(
-        settings.upstream_connect_timeout_s, settings.upstream_read_timeout_s, settings.upstream_pool_size
+        settings.upstream_connect_timeout_s,
+        settings.upstream_read_timeout_s,
+        settings.upstream_pool_size,
+        allow_private=settings.allow_private_upstreams,
     )
     ledger = _build_ledger(settings, engine)
     writer = LogWriter(
