@@ -77,7 +77,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         try:
             if requests.get(base_url + "/healthz", timeout=1).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or still booting its workers
             pass
         assert proc.poll() is None, stderr_path.read_text()
         assert time.monotonic() < deadline, "server did not come up"
@@ -164,3 +164,27 @@ def test_revoke_through_the_api_reaches_every_worker_at_once(server: Server) -> 
     revoked = requests.delete(server.base_url + f"/api/v1/sub-keys/{created['id']}", headers=admin, timeout=5)
     assert revoked.status_code == 204
     assert set(fresh_calls()) == {401}
+
+
+def _chunked(body: bytes, size: int = 1 << 20) -> Iterator[bytes]:
+    """A generator body: requests sends it with `Transfer-Encoding: chunked` and no Content-Length."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def test_chunked_body_over_the_limit_is_413_not_cut_and_forwarded(server: Server) -> None:
+    """A valid JSON object padded with whitespace past the 25 MiB limit: cut at the limit it would still parse and
+    be forwarded (200); whole, it is too large, chunked or not."""
+    padding = 30 * 1024 * 1024
+    chat = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    gateway = {"Authorization": f"Bearer {server.sub_keys['acme']}", "Content-Type": "application/json"}
+    admin = {"Authorization": f"Bearer {server.admin_token}", "Content-Type": "application/json"}
+    client = json.dumps({"name": "Big", "slug": "big"}).encode()
+    for path, body, headers in (("/v1/chat/completions", chat, gateway), ("/api/v1/clients", client, admin)):
+        padded = body + b" " * padding
+        for data in (padded, _chunked(padded)):
+            resp = requests.post(server.base_url + path, data=data, headers=headers, timeout=60)
+            assert resp.status_code == 413, (path, resp.status_code, resp.text[:200])
+            assert resp.headers["Content-Type"].startswith(("application/json", "application/problem+json"))
+        small = requests.post(server.base_url + path, data=_chunked(body + b" " * 1024), headers=headers, timeout=10)
+        assert small.status_code in (200, 201), small.text
