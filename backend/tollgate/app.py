@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .alerts.worker import AlertService
+from .bodies import BoundedRequest
 from .budgets.ledger import Ledger
 from .budgets.sql_store import SqlLedgerStore
 from .config import Settings, load_settings
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or load_settings(**overrides)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__)
+    app.request_class = BoundedRequest  # a chunked body over the limit is a 413, not a body cut at the limit
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
@@ -71,7 +73,10 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
     hasher = TokenHasher(master.derive("token-hmac"))
     vault = CredentialVault(master)
     pools = UpstreamPools(
-        settings.upstream_connect_timeout_s, settings.upstream_read_timeout_s, settings.upstream_pool_size
+        settings.upstream_connect_timeout_s,
+        settings.upstream_read_timeout_s,
+        settings.upstream_pool_size,
+        allow_private=settings.allow_private_upstreams,
     )
     ledger = _build_ledger(settings, engine)
     writer = LogWriter(

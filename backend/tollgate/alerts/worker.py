@@ -20,7 +20,7 @@ from ..budgets.ledger import Ledger
 from ..models.base import utcnow
 from ..vault import CredentialVault
 from .evaluate import evaluate
-from .webhooks import Poster, deliver_due, http_post
+from .webhooks import Poster, deliver_due, http_poster
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class AlertService:
         vault: CredentialVault,
         interval_s: float = 30.0,
         allow_private: bool = False,
-        post: Poster = http_post,
+        post: Poster | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self._engine = engine
@@ -41,7 +41,7 @@ class AlertService:
         self._vault = vault
         self.interval_s = interval_s
         self.allow_private = allow_private
-        self.post = post
+        self.post = post or http_poster(allow_private)
         self.clock = clock
         self._pid: int | None = None
         self._stop = threading.Event()

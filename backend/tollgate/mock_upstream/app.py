@@ -1,8 +1,10 @@
 """The mock upstream as a plain WSGI app (no framework: it must be cheap enough to benchmark against).
 
-Behaviour is steered through `MockState`: in-process by tests, or over HTTP with `POST /__mock/state`
-(JSON with the same fields) when the mock runs in another process. Every request is recorded in
-`state.requests` so tests can see exactly what the gateway sent upstream.
+Behaviour is steered through `MockState`: in-process by tests, or, only in a mock built with `steerable=True`,
+over HTTP with `POST /__mock/state` (JSON with the same fields) when it runs in another process. The demo's
+mock (mounted at /mock on a server anyone may reach) is not steerable: its endpoint does not exist, so nobody
+can make it fail, stall or change its models. Every request is recorded in `state.requests` so tests can see
+exactly what the gateway sent upstream.
 """
 
 from __future__ import annotations
@@ -54,8 +56,10 @@ class MockState:
 
 
 class MockUpstream:
-    def __init__(self, state: MockState | None = None) -> None:
+    def __init__(self, state: MockState | None = None, steerable: bool = False) -> None:
         self.state = state or MockState()
+        self.steerable = steerable
+        """Serve `POST /__mock/state` (unauthenticated, so for test processes only)."""
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
@@ -63,7 +67,7 @@ class MockUpstream:
         if path.startswith("/v1/"):
             path = path[3:]
         body_bytes = _read_body(environ)
-        if path == "/__mock/state" and method == "POST":
+        if self.steerable and path == "/__mock/state" and method == "POST":
             self.state.update(orjson.loads(body_bytes or b"{}"))
             return _json(start_response, 200, {"ok": True})
         if self.state.api_key and environ.get("HTTP_AUTHORIZATION") != f"Bearer {self.state.api_key}":
