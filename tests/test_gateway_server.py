@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,17 +52,22 @@ class Server:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """`tollgate demo` then `tollgate serve` with two workers; `indirect` parametrization adds environment."""
     port = _free_port()
     data_dir = tmp_path / "data"
-    env = os.environ | {
-        "TOLLGATE_DATA_DIR": str(data_dir),
-        "TOLLGATE_PORT": str(port),
-        "TOLLGATE_WORKERS": "2",
-        "TOLLGATE_MOCK_UPSTREAM": "1",
-        "TOLLGATE_ALLOW_PRIVATE_UPSTREAMS": "1",
-        "TOLLGATE_LOG_FLUSH_INTERVAL_S": "30",
-    }
+    env = (
+        os.environ
+        | {
+            "TOLLGATE_DATA_DIR": str(data_dir),
+            "TOLLGATE_PORT": str(port),
+            "TOLLGATE_WORKERS": "2",
+            "TOLLGATE_MOCK_UPSTREAM": "1",
+            "TOLLGATE_ALLOW_PRIVATE_UPSTREAMS": "1",
+            "TOLLGATE_LOG_FLUSH_INTERVAL_S": "30",
+        }
+        | getattr(request, "param", {})
+    )
     env.pop("OPENAI_API_KEY", None)
     env.pop("TOLLGATE_SECRET_KEY", None)
     demo = subprocess.run([TOLLGATE, "demo"], env=env, capture_output=True, timeout=60)
@@ -164,3 +169,135 @@ def test_revoke_through_the_api_reaches_every_worker_at_once(server: Server) -> 
     revoked = requests.delete(server.base_url + f"/api/v1/sub-keys/{created['id']}", headers=admin, timeout=5)
     assert revoked.status_code == 204
     assert set(fresh_calls()) == {401}
+
+
+def _admin(server: Server) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.admin_token}"}
+
+
+def _acme_id(server: Server) -> str:
+    clients = requests.get(server.base_url + "/api/v1/clients", headers=_admin(server), timeout=5).json()["data"]
+    return next(c["id"] for c in clients if c["slug"] == "acme")
+
+
+def _fresh(server: Server, call: Callable[[], requests.Response], n: int = 48) -> list[requests.Response]:
+    """New connections, in parallel: gunicorn spreads them over both workers."""
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(lambda _: call(), range(n)))
+
+
+def test_a_new_project_is_accepted_by_every_worker_at_once(server: Server) -> None:
+    key = {"Authorization": f"Bearer {server.sub_keys['acme']}", "X-Project-ID": "night-batch"}
+
+    def status() -> requests.Response:
+        return requests.get(server.base_url + "/v1/tollgate/cap-status", headers=key, timeout=5)
+
+    assert {r.status_code for r in _fresh(server, status)} == {403}  # both workers cache the key without it
+    created = requests.post(
+        server.base_url + "/api/v1/projects",
+        json={"client_id": _acme_id(server), "name": "Night batch", "slug": "night-batch"},
+        headers=_admin(server),
+        timeout=5,
+    )
+    assert created.status_code == 201, created.text
+    assert {r.status_code for r in _fresh(server, status)} == {200}
+
+
+def test_a_timezone_change_moves_the_day_boundary_in_every_worker_at_once(server: Server) -> None:
+    budget = requests.post(
+        server.base_url + "/api/v1/budgets",
+        json={"scope": "client", "scope_id": _acme_id(server), "amount_micros": 5_000_000, "period": "daily"},
+        headers=_admin(server),
+        timeout=5,
+    )
+    assert budget.status_code == 201, budget.text
+    key = {"Authorization": f"Bearer {server.sub_keys['acme']}"}
+
+    def day_starts() -> set[str]:
+        found = _fresh(
+            server, lambda: requests.get(server.base_url + "/v1/tollgate/cap-status", headers=key, timeout=5)
+        )
+        return {r.json()["budgets"][0]["period_start"] for r in found}
+
+    before = day_starts()
+    assert len(before) == 1
+    changed = requests.patch(
+        server.base_url + "/api/v1/workspace",
+        json={"timezone": "Pacific/Kiritimati"},
+        headers=_admin(server),
+        timeout=5,
+    )
+    assert changed.status_code == 200, changed.text
+    after = day_starts()
+    assert len(after) == 1 and after != before  # UTC+14: another midnight, in every worker
+
+
+@pytest.mark.parametrize("server", [{"TOLLGATE_LOG_FLUSH_INTERVAL_S": "0.05"}], indirect=True)
+def test_a_price_override_is_used_by_every_worker_at_once(server: Server) -> None:
+    """A hard budget refuses a model no price list knows (403 model_unpriced); once the workspace prices it,
+    every worker admits it on the next request, and every worker's log writer prices its rows with it."""
+    budget = requests.post(
+        server.base_url + "/api/v1/budgets",
+        json={"scope": "client", "scope_id": _acme_id(server), "amount_micros": 5_000_000, "hard": True},
+        headers=_admin(server),
+        timeout=5,
+    )
+    assert budget.status_code == 201, budget.text
+    key = {"Authorization": f"Bearer {server.sub_keys['acme']}"}
+    body = {"model": "acme-finetune-7", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 16}
+
+    def chat() -> requests.Response:
+        return requests.post(server.base_url + "/v1/chat/completions", json=body, headers=key, timeout=10)
+
+    refused = _fresh(server, chat)
+    assert {r.status_code for r in refused} == {403}
+    listed = {**body, "model": "gpt-4o-mini"}  # both log writers write a batch, reading the overrides (none)
+    assert {
+        r.status_code
+        for r in _fresh(
+            server,
+            lambda: requests.post(server.base_url + "/v1/chat/completions", json=listed, headers=key, timeout=10),
+        )
+    } == {200}
+    time.sleep(0.3)
+    assert refused[0].json()["error"]["code"] == "model_unpriced"
+    override = requests.post(
+        server.base_url + "/api/v1/price-overrides",
+        json={"model": "acme-finetune-7", "input_mtok_micros": 1_000_000, "output_mtok_micros": 2_000_000},
+        headers=_admin(server),
+        timeout=5,
+    )
+    assert override.status_code == 201, override.text
+    assert {r.status_code for r in _fresh(server, chat)} == {200}
+    assert server.stop() == 0
+    with sqlite3.connect(server.data_dir / "tollgate.db") as conn:
+        rows = conn.execute(
+            "SELECT priced, value_micros FROM request_logs WHERE model_requested = ? AND status_code = 200",
+            ("acme-finetune-7",),
+        ).fetchall()
+    assert len(rows) == 48 and all(priced and value > 0 for priced, value in rows)
+
+
+def test_a_revoke_from_the_cli_reaches_every_running_worker_within_a_second(server: Server) -> None:
+    """`tollgate revoke-key` is another process: it bumps the generation file every worker maps."""
+    created = requests.post(
+        server.base_url + "/api/v1/sub-keys",
+        json={"client_id": _acme_id(server), "name": "leaked"},
+        headers=_admin(server),
+        timeout=5,
+    ).json()
+    key = {"Authorization": f"Bearer {created['secret']}"}
+
+    def models() -> requests.Response:
+        return requests.get(server.base_url + "/v1/models", headers=key, timeout=5)
+
+    assert {r.status_code for r in _fresh(server, models)} == {200}
+    env = os.environ | {"TOLLGATE_DATA_DIR": str(server.data_dir)}
+    env.pop("TOLLGATE_SECRET_KEY", None)
+    revoked = subprocess.run([TOLLGATE, "revoke-key", created["id"]], env=env, capture_output=True, timeout=60)
+    assert revoked.returncode == 0, revoked.stderr.decode()
+    done = time.monotonic()
+    while {r.status_code for r in _fresh(server, models, 16)} != {401}:
+        assert time.monotonic() - done < 1.0, "a worker still accepts the revoked key"
+    assert {r.status_code for r in _fresh(server, models)} == {401}
+    assert (server.data_dir / "cache-generation").stat().st_mode & 0o777 == 0o600

@@ -9,6 +9,7 @@ from flask import Flask, Response, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from . import config_changes
 from .alerts.worker import AlertService
 from .bodies import BoundedRequest
 from .budgets.ledger import Ledger
@@ -17,7 +18,7 @@ from .config import Settings, load_settings
 from .extensions import db
 from .gateway.catalog import ModelCatalog
 from .gateway.errors import GatewayError
-from .gateway.invalidation import InvalidationBus, LocalBus, RedisBus, sibling_generation
+from .gateway.invalidation import CacheGeneration, InvalidationBus, LocalBus, RedisBus
 from .gateway.key_resolver import KeyResolver
 from .gateway.upstream import UpstreamPools
 from .metering.log_writer import LogWriter
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         JSON_SORT_KEYS=False,
     )
     db.init_app(app)
+    config_changes.install()
     with app.app_context():
         _configure_sqlite(db.engine)
         app.extensions[EXTENSION_KEY] = _build_services(settings, db.engine)
@@ -79,17 +81,19 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
         allow_private=settings.allow_private_upstreams,
     )
     ledger = _build_ledger(settings, engine)
+    generation = CacheGeneration.in_data_dir(settings.data_dir)
     writer = LogWriter(
         SqlLogSink(engine),
         Spool(settings.spool_dir),
         batch_size=settings.log_batch_size,
         flush_interval_s=settings.log_flush_interval_s,
+        generation=generation.read,
     )
     return Services(
         settings=settings,
         hasher=hasher,
         vault=vault,
-        keys=KeyResolver(hasher, vault, settings.key_cache_ttl_s, _invalidation_bus(settings), sibling_generation()),
+        keys=KeyResolver(hasher, vault, settings.key_cache_ttl_s, _invalidation_bus(settings), generation),
         upstreams=pools,
         log_writer=writer,
         catalog=ModelCatalog(pools),
@@ -98,7 +102,7 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
             engine, ledger, vault, settings.alert_interval_s, allow_private=settings.allow_private_upstreams
         ),
         usage_writer=usage_event_writer(
-            engine, settings.spool_dir, settings.log_batch_size, settings.log_flush_interval_s
+            engine, settings.spool_dir, settings.log_batch_size, settings.log_flush_interval_s, generation.read
         ),
     )
 

@@ -244,7 +244,6 @@ def revoke_key(ctx: click.Context, key_id: str) -> None:
             raise click.UsageError(f"no sub-key {key_id}")
         provisioning.revoke_sub_key(db.session, key)
         db.session.commit()
-        services(app).keys.invalidate()
     click.echo(f"revoked {key_id}")
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from .config import Settings
-from .gateway.invalidation import share_with_forked_workers
 
 
 class GatewayServer(BaseApplication):
@@ -17,7 +16,6 @@ class GatewayServer(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
-        share_with_forked_workers()  # in the master, before the fork: workers tell each other of key changes
         options = {
             "bind": f"{self.settings.host}:{self.settings.port}",
             "workers": self.settings.workers,

@@ -1,5 +1,5 @@
 """Creating and changing budgets and rate limits, with their audit events. Used by the admin API, the CLI
-and tests alike. Callers invalidate the key cache afterwards (`services().keys.invalidate()`)."""
+and tests alike. Committing the change invalidates the key cache (`config_changes.py`)."""
 
 from __future__ import annotations
 

@@ -80,9 +80,12 @@ class LogWriter:
         flush_interval_s: float = 0.5,
         spool_retry_s: float = 5.0,
         row_builder: Callable[[Any, Mapping[str, OverridePrice]], dict[str, Any]] = to_row,
+        generation: Callable[[], int] | None = None,
     ) -> None:
         """`row_builder` prices one record into a row; the default makes `request_logs` rows (another writer
-        instance, with its own sink and spool, writes ingested usage events)."""
+        instance, with its own sink and spool, writes ingested usage events). `generation` reads the shared
+        cache generation (`gateway/invalidation.py`): when it changes, cached price overrides are dropped, so
+        a batch written after an override changed prices with it, as the ledger's settle does."""
         self._sink = sink
         self._row_builder = row_builder
         self._spool = spool
@@ -95,6 +98,8 @@ class LogWriter:
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._override_cache: dict[str, tuple[float, Mapping[str, OverridePrice]]] = {}
+        self._generation = generation
+        self._seen_generation = generation() if generation is not None else 0
 
     # -- request-thread side -------------------------------------------------------------------------------
     def submit(self, record: LoggedRecord) -> None:
@@ -171,6 +176,9 @@ class LogWriter:
     def _write(self, batch: list[LoggedRecord]) -> None:
         if not batch:
             return
+        if self._generation is not None and (generation := self._generation()) != self._seen_generation:
+            self._seen_generation = generation
+            self._override_cache.clear()
         rows: list[dict[str, Any]] = []
         for record in batch:
             try:

@@ -8,7 +8,7 @@ database hiccup never loses an event. The unique (workspace_id, event_id) makes 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,11 +78,18 @@ class SqlUsageEventSink(SqlLogSink):
         super().write([row | {"received_at": dt.datetime.fromisoformat(row["received_at"])} for row in rows])
 
 
-def usage_event_writer(engine: Engine, spool_dir: Path, batch_size: int, flush_interval_s: float) -> LogWriter:
+def usage_event_writer(
+    engine: Engine,
+    spool_dir: Path,
+    batch_size: int,
+    flush_interval_s: float,
+    generation: Callable[[], int] | None = None,
+) -> LogWriter:
     return LogWriter(
         SqlUsageEventSink(engine),
         Spool(spool_dir / "usage-events"),
         batch_size=batch_size,
         flush_interval_s=flush_interval_s,
         row_builder=to_row,
+        generation=generation,
     )

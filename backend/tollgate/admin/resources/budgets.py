@@ -1,7 +1,7 @@
 """/budgets, /rate-limits and cap status per client, project and sub-key.
 
-Definitions change here; the gateway reads them from its per-key cache, which is invalidated on every change
-(other processes pick them up within the key cache TTL). Spend is read from the ledger store, so cap status
+Definitions change here; the gateway reads them from its per-key cache, which every commit of a change
+invalidates in every process (`config_changes.py`). Spend is read from the ledger store, so cap status
 shows exactly what admission sees.
 """
 
@@ -67,7 +67,6 @@ def create_budget(data: dict[str, Any]) -> Budget:
     except manage.ScopeError as exc:
         abort(422, str(exc), {"scope_id": [str(exc)]})
     commit()
-    services().keys.invalidate()
     return budget
 
 
@@ -88,7 +87,6 @@ def update_budget(data: dict[str, Any], budget_id: str) -> Budget:
     budget = _live(budget_id)
     manage.update_budget(db.session, budget, data, actor=actor().label)
     commit()
-    services().keys.invalidate()
     return budget
 
 
@@ -99,7 +97,6 @@ def delete_budget(budget_id: str) -> None:
     """Remove a budget (archived: its spend history stays in reports)."""
     manage.archive_budget(db.session, _live(budget_id), actor=actor().label)
     commit()
-    services().keys.invalidate()
 
 
 def _live(budget_id: str) -> Budget:
@@ -183,7 +180,6 @@ def put_rate_limit(data: dict[str, Any]) -> RateLimit:
     except manage.ScopeError as exc:
         abort(422, str(exc), {"scope_id": [str(exc)]})
     commit()
-    services().keys.invalidate()
     return limit
 
 
@@ -196,4 +192,3 @@ def delete_rate_limit(rate_limit_id: str) -> None:
     record("rate_limit.delete", "rate_limit", limit.id, before=snapshot(_rate_public, limit))
     db.session.delete(limit)
     commit()
-    services().keys.invalidate()

@@ -10,7 +10,6 @@ from ...extensions import db
 from ...ids import new_id
 from ...models import Client, SubKey
 from ...models.base import utcnow
-from ...services import services
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import changed_fields, record, snapshot
@@ -98,4 +97,3 @@ def archive_client(client_id: str) -> None:
         )
         record("client.archive", "client", client.id, after={"archived_at": now.isoformat()})
         db.session.commit()
-        services().keys.invalidate()

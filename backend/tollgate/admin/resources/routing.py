@@ -10,7 +10,6 @@ from sqlalchemy import delete, select
 from ...extensions import db
 from ...ids import new_id
 from ...models import Lane, RouteEntry
-from ...services import services
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import commit, record
@@ -99,7 +98,6 @@ def put_policy(data: dict[str, Any], scope: str) -> dict[str, Any]:
         )
     record("routing_policy.update", "routing_policy", client_id, {"lane_ids": before}, {"lane_ids": lane_ids})
     commit()
-    services().keys.invalidate()
     return _policy(client_id)
 
 
@@ -140,4 +138,3 @@ def delete_policy(scope: str) -> None:
         _delete_entries(client_id)
         record("routing_policy.delete", "routing_policy", client_id, {"lane_ids": before}, None)
         commit()
-        services().keys.invalidate()

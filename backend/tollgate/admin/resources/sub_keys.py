@@ -148,7 +148,6 @@ def update_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
         setattr(key, name, value)
     record("sub_key.update", "sub_key", key.id, *changed_fields(before, snapshot(_public, _view(key))))
     commit()
-    services().keys.invalidate()
     return _view(key)
 
 
@@ -161,7 +160,6 @@ def revoke_sub_key(key_id: str) -> None:
     if key.revoked_at is None or key.revoked_at > utcnow():
         provisioning.revoke_sub_key(db.session, key, actor=actor().label)
         commit()
-        services().keys.invalidate()
 
 
 @bp.route("/sub-keys/<key_id>/rotate", methods=["POST"])
@@ -189,5 +187,4 @@ def rotate_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
         provisioning.revoke_sub_key(db.session, old, actor=actor().label, at=ends)
     record("sub_key.rotate", "sub_key", old.id, after={"replaced_by": issued.id, "revoked_at": ends.isoformat()})
     commit()
-    services().keys.invalidate()
     return _view(get_or_404(SubKey, issued.id), issued.secret)

@@ -8,7 +8,6 @@ from sqlalchemy import delete
 
 from ...extensions import db
 from ...models import AuditEvent, IdempotencyKey, RequestLog, UsageEvent, WebhookDelivery, Workspace
-from ...services import services
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import changed_fields, commit, record, snapshot
@@ -58,4 +57,3 @@ def delete_workspace() -> None:
         db.session.execute(delete(model).where(model.workspace_id == workspace.id))
     db.session.delete(workspace)
     db.session.commit()
-    services().keys.invalidate()
