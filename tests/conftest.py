@@ -77,6 +77,7 @@ _PG_TEMPLATE = "tollgate_template"
 PG_MODULES = frozenset(
     {
         "test_admin_framework",
+        "test_admin_hardening",
         "test_admin_keys_lanes",
         "test_admin_schemathesis",
         "test_admin_usage",

@@ -26,6 +26,7 @@ from .metering.spool import Spool
 from .metering.sql_sink import SqlLogSink
 from .metering.usage_events import usage_event_writer
 from .services import EXTENSION_KEY, Services
+from .storage import private_dir, private_sqlite_files
 from .vault import CredentialVault, TokenHasher
 from .vault import scrub as scrub_logs
 from .vault.crypto import load_or_create_master_keys
@@ -35,7 +36,9 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or load_settings(**overrides)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
+    private_dir(settings.spool_dir)
+    private_sqlite_files(settings.sqlalchemy_url)
     app = Flask(__name__)
     app.request_class = BoundedRequest  # a chunked body over the limit is a 413, not a body cut at the limit
     app.config.update(

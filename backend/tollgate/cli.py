@@ -16,6 +16,7 @@ from .config import Settings, load_settings
 from .extensions import db
 from .models import Client, Project, SubKey, Workspace
 from .services import services
+from .storage import private_dir
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -46,7 +47,7 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
 def init(ctx: click.Context) -> None:
     """Create the data directory, the master key and the database schema (idempotent)."""
     settings = _settings(ctx)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     db_migrate.upgrade(settings.sqlalchemy_url)
     _app(ctx)  # creates the master key file on first run
     click.echo(f"Database ready: {_redact_url(settings.sqlalchemy_url)}")

@@ -88,10 +88,14 @@ def issue_sub_key(
     allowed_models: list[str] | None = None,
     expires_at: dt.datetime | None = None,
     actor: str = "cli",
+    lineage_id: str | None = None,
 ) -> Issued:
+    """Issue a key. Its allowed models and expiry count as set by the agency (the CLI and agency roles); the
+    admin API replaces `agency_*` for a key a client token mints. `lineage_id`: the rotated key's lineage."""
     secret = generate(SUB_KEY_PREFIX)
+    key_id = new_id("key")
     key = SubKey(
-        id=new_id("key"),
+        id=key_id,
         workspace_id=client.workspace_id,
         client_id=client.id,
         project_id=project.id if project else None,
@@ -100,6 +104,9 @@ def issue_sub_key(
         last4=last4(secret),
         allowed_models=allowed_models,
         expires_at=expires_at,
+        lineage_id=lineage_id or key_id,
+        agency_allowed_models=allowed_models,
+        agency_expires_at=expires_at,
     )
     session.add(key)
     session.flush()

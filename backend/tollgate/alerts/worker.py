@@ -1,6 +1,7 @@
-"""The background jobs: evaluate alert rules, deliver due webhooks, release expired budget reservations.
+"""The background jobs: evaluate alert rules, deliver due webhooks, release expired budget reservations and
+delete expired idempotency keys (their stored answers).
 
-Embedded mode (no REDIS_URL): every `interval_s` each server process runs all three beside the request handlers,
+Embedded mode (no REDIS_URL): every `interval_s` each server process runs all of them beside the request handlers,
 never in them; events are deduplicated, deliveries claimed and holds deleted before release, so several
 processes never fire, send or release twice. With REDIS_URL the same methods run as rq jobs (`tollgate.jobs`).
 """
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..budgets.ledger import Ledger
 from ..models.base import utcnow
+from ..models.idempotency import delete_expired
 from ..vault import CredentialVault
 from .evaluate import evaluate
 from .webhooks import Poster, deliver_due, http_poster
@@ -47,10 +49,12 @@ class AlertService:
         self._stop = threading.Event()
 
     def run_once(self) -> tuple[int, int]:
-        """One pass: (events fired, deliveries attempted); expired reservations are released too."""
+        """One pass: (events fired, deliveries attempted); expired reservations are released and expired
+        idempotency keys deleted too."""
         fired = self.evaluate_once()
         attempted = self.deliver_once()
         self.sweep_once()
+        self.purge_once()
         return fired, attempted
 
     def evaluate_once(self) -> int:
@@ -66,6 +70,12 @@ class AlertService:
     def sweep_once(self) -> int:
         """Release budget reservations left by processes that died between admit and settle."""
         return self._ledger.sweep()
+
+    def purge_once(self) -> int:
+        """Delete idempotency keys past their retention (with the answers they kept), in every workspace: a key
+        nobody retries must not keep its stored answer until the next claim in its workspace."""
+        with self._engine.begin() as conn:
+            return delete_expired(conn, self.clock())
 
     def start(self) -> None:
         """Start the loop in this process (idempotent; a forked child starts its own)."""

@@ -126,6 +126,26 @@ def set_rate_limit(
     return limit
 
 
+def carry_key_limits(session: DbSession, workspace_id: str, old_key_id: str, new_key_id: str) -> list[str]:
+    """A rotation moves the old key's budgets and rate limits to its replacement: the same rows, so spend so
+    far and rate buckets carry on (the ledger keys them by budget and rate limit id). The old key keeps
+    counting against them during its overlap (`loader`: key scope = the key's lineage). Returns the ids moved."""
+    budgets = session.scalars(
+        select(Budget).where(Budget.workspace_id == workspace_id, Budget.scope == "key", Budget.scope_id == old_key_id)
+    ).all()
+    limits = session.scalars(
+        select(RateLimit).where(
+            RateLimit.workspace_id == workspace_id, RateLimit.scope == "key", RateLimit.scope_id == old_key_id
+        )
+    ).all()
+    for budget in budgets:
+        budget.scope_id = new_key_id
+    for limit in limits:
+        limit.scope_id = new_key_id
+    session.flush()
+    return [b.id for b in budgets] + [r.id for r in limits]
+
+
 def ensure_default_rules(session: DbSession, workspace_id: str) -> None:
     """The workspace-wide defaults (50/80/100 % and burn-rate spikes), created once and editable after."""
     exists = session.scalar(select(AlertRule.id).where(AlertRule.workspace_id == workspace_id).limit(1))

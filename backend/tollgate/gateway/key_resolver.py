@@ -129,7 +129,7 @@ class KeyResolver:
             lanes=self._lanes(session, key.workspace_id, client.id),
             projects=project_ids,
             expires_at_ts=expiry.timestamp() if expiry else None,
-            limits=load_limits(session, key.workspace_id, key.id, client.id, [p.id for p in projects]),
+            limits=load_limits(session, key.workspace_id, key.lineage_id, client.id, [p.id for p in projects]),
         )
 
     def _lanes(self, session: DbSession, workspace_id: str, client_id: str) -> tuple[LaneTarget, ...]:

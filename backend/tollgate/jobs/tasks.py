@@ -49,5 +49,9 @@ def deliver_webhooks() -> int:
 
 
 def sweep_reservations() -> int:
-    """Release budget reservations left by gateway processes that died between admit and settle."""
-    return _services().alerts.sweep_once()
+    """Release budget reservations left by gateway processes that died between admit and settle (returns how
+    many), and delete expired idempotency keys with the answers they kept."""
+    alerts = _services().alerts
+    released = alerts.sweep_once()
+    alerts.purge_once()
+    return released

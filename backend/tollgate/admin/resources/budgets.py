@@ -106,13 +106,14 @@ def _live(budget_id: str) -> Budget:
     return budget
 
 
-def _cap_status(scope: str, scope_id: str, client_id: str) -> dict[str, Any]:
+def _cap_status(scope: str, scope_id: str, client_id: str, applies_to: Any = None) -> dict[str, Any]:
+    """`applies_to`: the scope ids whose budgets count (default: `scope_id` alone)."""
     budgets = db.session.scalars(
         select(Budget).where(
             Budget.workspace_id == actor().workspace_id,
             Budget.client_id == client_id,
             Budget.scope == scope,
-            Budget.scope_id == scope_id,
+            Budget.scope_id.in_(applies_to) if applies_to is not None else Budget.scope_id == scope_id,
             Budget.archived_at.is_(None),
         )
     ).all()
@@ -143,9 +144,11 @@ def project_cap_status(project_id: str) -> dict[str, Any]:
 @requires("read", client=True)
 @bp.response(200, CapStatusSchema)
 def key_cap_status(key_id: str) -> dict[str, Any]:
-    """Where the sub-key's own budgets stand (its client's and project's budgets apply too; see those)."""
+    """Where the sub-key's own budgets stand (its client's and project's budgets apply too; see those). A key's
+    own budgets are those of its rotation lineage: a rotated key and its replacement share them."""
     key = get_or_404(SubKey, key_id)
-    return _cap_status("key", key.id, key.client_id)
+    lineage = select(SubKey.id).where(SubKey.lineage_id == key.lineage_id)
+    return _cap_status("key", key.id, key.client_id, lineage)
 
 
 @bp.route("/rate-limits", methods=["GET"])
