@@ -21,7 +21,7 @@ from tollgate.budgets.ledger import Ledger
 from tollgate.budgets.store import BudgetLine
 from tollgate.extensions import db
 from tollgate.ids import new_id
-from tollgate.models import AlertEvent, RequestLog, WebhookDelivery
+from tollgate.models import AlertEvent, AlertRule, RequestLog, WebhookDelivery
 from tollgate.services import Services
 
 from .conftest import Seeded, ServedApp
@@ -119,6 +119,28 @@ def test_thresholds_fire_once_per_period_and_are_delivered_signed(
         spend(clocked.ledger, budget, 2_000_000)
     assert clocked.alerts.run_once() == (1, 1)
     assert sorted(e.type for e in events(app)) == ["cap.exceeded"] + ["cap.threshold_reached"] * 2
+
+
+def test_default_and_budget_rule_at_one_percentage_fire_one_event(
+    app: Flask, clocked: Services, seeded: Seeded, receiver: tuple[Receiver, str]
+) -> None:
+    """The workspace default 80 % and the budget's own 80 % rule describe one crossing: one event, naming the
+    budget's own rule."""
+    target, url = receiver
+    subscribe(app, clocked, seeded, url, ["cap.threshold_reached", "cap.exceeded"])
+    budget = add_budget(app, seeded, 10_000_000, period="daily")
+    with app.app_context():
+        own = AlertRule(id=new_id("rule"), workspace_id=seeded.workspace_id, budget_id=budget, kind="threshold")
+        own.threshold_percent = 80
+        db.session.add(own)
+        db.session.commit()
+        own_id = own.id
+        spend(clocked.ledger, budget, 8_500_000)
+    assert clocked.alerts.run_once() == (2, 2)  # 50 % and 80 %, once each
+    fired = {e.payload["threshold_percent"]: e for e in events(app)}
+    assert sorted(fired) == [50, 80] and fired[80].rule_id == own_id
+    assert clocked.alerts.run_once() == (0, 0)
+    assert len(target.calls) == 2
 
 
 def test_failed_delivery_is_retried_with_backoff_then_resent(

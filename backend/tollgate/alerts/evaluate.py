@@ -41,10 +41,7 @@ def _workspace_fires(session: Session, ledger: Ledger, workspace: Workspace, now
     if budgets and any(r.kind == "threshold" for r in rules):
         client_of = {b.id: b.client_id for b in budgets}
         for status in ledger.statuses([budget_spec(b) for b in budgets], workspace.timezone):
-            for rule in rules:
-                fire = threshold_fires(rule, status, client_of[status.budget.id])
-                if fire is not None:
-                    fires.append(fire)
+            fires += threshold_fires(rules, status, client_of[status.budget.id])
     for rule in (r for r in rules if r.kind == "spike" and r.spike_window):
         fires += _spikes(session, workspace, rule, now)
     fires += _unpriced(session, workspace, now)
