@@ -1,6 +1,6 @@
-"""One evaluation pass over every workspace: budgets' thresholds, burn-rate spikes and unpriced models become
-alert events (once per period per rule, whichever process gets there first), and each new event is queued for
-delivery to the webhook subscriptions that want it. Runs off the request path (see worker.py)."""
+"""One evaluation pass over every workspace: budgets' thresholds and refusals, burn-rate spikes and unpriced
+models become alert events (each once, by its dedupe key, whichever process gets there first), and each new
+event is queued for delivery to the webhook subscriptions that want it. Runs off the request path (worker.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ..budgets.loader import budget_spec
 from ..budgets.periods import Period, window
 from ..ids import new_id
 from ..models import AlertEvent, AlertRule, Budget, RequestLog, WebhookDelivery, WebhookSubscription, Workspace
-from .rules import Fire, RuleSpec, spike_fires, spike_window, threshold_fires, unpriced_fire
+from .rules import Fire, RuleSpec, refusal_fire, spike_fires, spike_window, threshold_fires, unpriced_fire
 
 
 def evaluate(session: Session, ledger: Ledger, now: dt.datetime) -> list[AlertEvent]:
@@ -38,10 +38,13 @@ def _workspace_fires(session: Session, ledger: Ledger, workspace: Workspace, now
         select(Budget).where(Budget.workspace_id == workspace.id, Budget.archived_at.is_(None))
     ).all()
     fires: list[Fire] = []
-    if budgets and any(r.kind == "threshold" for r in rules):
+    if budgets:
         client_of = {b.id: b.client_id for b in budgets}
         for status in ledger.statuses([budget_spec(b) for b in budgets], workspace.timezone):
             fires += threshold_fires(rules, status, client_of[status.budget.id])
+            refused = refusal_fire(status, client_of[status.budget.id])
+            if refused is not None:
+                fires.append(refused)
     for rule in (r for r in rules if r.kind == "spike" and r.spike_window):
         fires += _spikes(session, workspace, rule, now)
     fires += _unpriced(session, workspace, now)

@@ -58,6 +58,19 @@ def threshold_fires(rules: Sequence[RuleSpec], status: CapStatus, client_id: str
     return [_cap_fire(status, client_id, percent, rule.id, "threshold") for percent, rule in sorted(chosen.items())]
 
 
+def refusal_fire(status: CapStatus, client_id: str) -> Fire | None:
+    """`cap.exceeded` when a hard budget has refused a request this period. Spend under a hard budget stops
+    below 100 % (the next call's worst case no longer fits), so the 100 % crossing may never come; the refusal
+    is the cap being hit. It shares the 100 % crossing's dedupe key: whichever comes first fires, once."""
+    if status.refused_at is None:
+        return None
+    fire = _cap_fire(status, client_id, 100, None, "refusal")
+    refused = status.refused_at.isoformat()
+    fire.payload["refused_at"] = refused
+    fire.payload["summary"] = f"Requests are being refused since {refused}: {status.summary}"
+    return fire
+
+
 def crossing_key(budget_id: str, percent: int, period_key: int) -> str:
     """The dedupe key of one threshold crossing of one budget in one period."""
     return f"threshold:{budget_id}:{percent}:{period_key}"
