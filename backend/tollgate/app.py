@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from .alerts.worker import AlertService
 from .budgets.ledger import Ledger
 from .budgets.sql_store import SqlLedgerStore
+from .budgets.usage_charge import UsageCharger
 from .config import Settings, load_settings
 from .extensions import db
 from .gateway.catalog import ModelCatalog
@@ -93,7 +94,11 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
             engine, ledger, vault, settings.alert_interval_s, allow_private=settings.allow_private_upstreams
         ),
         usage_writer=usage_event_writer(
-            engine, settings.spool_dir, settings.log_batch_size, settings.log_flush_interval_s
+            engine,
+            settings.spool_dir,
+            settings.log_batch_size,
+            settings.log_flush_interval_s,
+            on_inserted=UsageCharger(engine, ledger.store).charge_rows,  # ingested usage counts against budgets
         ),
     )
 

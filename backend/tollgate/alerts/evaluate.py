@@ -15,7 +15,16 @@ from ..budgets.ledger import Ledger
 from ..budgets.loader import budget_spec
 from ..budgets.periods import Period, window
 from ..ids import new_id
-from ..models import AlertEvent, AlertRule, Budget, RequestLog, WebhookDelivery, WebhookSubscription, Workspace
+from ..models import (
+    AlertEvent,
+    AlertRule,
+    Budget,
+    RequestLog,
+    UsageEvent,
+    WebhookDelivery,
+    WebhookSubscription,
+    Workspace,
+)
 from .rules import Fire, RuleSpec, refusal_fire, spike_fires, spike_window, threshold_fires, unpriced_fire
 
 
@@ -52,12 +61,17 @@ def _workspace_fires(session: Session, ledger: Ledger, workspace: Workspace, now
 
 
 def _client_spend(session: Session, workspace_id: str, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
-    rows = session.execute(
-        select(RequestLog.client_id, func.coalesce(func.sum(RequestLog.value_micros), 0))
-        .where(RequestLog.workspace_id == workspace_id, RequestLog.created_at >= start, RequestLog.created_at < end)
-        .group_by(RequestLog.client_id)
-    ).all()
-    return {client_id: int(total) for client_id, total in rows}
+    """Value per client in [start, end): gateway traffic and ingested usage events alike."""
+    spend: dict[str, int] = {}
+    for table in (RequestLog, UsageEvent):
+        rows = session.execute(
+            select(table.client_id, func.coalesce(func.sum(table.value_micros), 0))
+            .where(table.workspace_id == workspace_id, table.created_at >= start, table.created_at < end)
+            .group_by(table.client_id)
+        ).all()
+        for client_id, total in rows:
+            spend[client_id] = spend.get(client_id, 0) + int(total)
+    return spend
 
 
 def _spikes(session: Session, workspace: Workspace, rule: RuleSpec, now: dt.datetime) -> list[Fire]:

@@ -107,7 +107,7 @@ class Ledger:
             amount = estimate.cost_micros(estimate.prompt_tokens_upper(ask.raw), output, rates)
         now = self.clock()
         windows = [window(b.period, now, limits.timezone) for b in budgets]
-        lines = tuple(_line(b, w, amount) for b, w in zip(budgets, windows, strict=True))
+        lines = tuple(budget_line(b, w, amount) for b, w in zip(budgets, windows, strict=True))
         rate_lines = _rate_lines(limits, tokens_estimate(ask))
         now_us = refusals.now_us(now)
         try:
@@ -203,7 +203,9 @@ def settled_micros(hold: Hold, record: RequestRecord) -> int:
     return hold.reserved_micros if _answered(record) and usage is None else 0
 
 
-def _line(budget: BudgetSpec, period: Window, amount: int) -> BudgetLine:
+def budget_line(budget: BudgetSpec, period: Window, amount: int) -> BudgetLine:
+    """`amount` against `budget` in `period`, capped if the budget is hard; the store may forget a finished
+    period's row a while after its end."""
     expires = None if period.end is None else int(period.end.timestamp()) + _KEEP_PERIOD_S
     return BudgetLine(budget.id, period.key, amount, budget.amount_micros if budget.hard else None, expires)
 

@@ -168,6 +168,18 @@ class RedisLedgerStore:
         args += [delta for _, delta in shifts]
         self._settle(keys=keys, args=[*args, hold_id or ""])
 
+    def add_spend(self, budgets: Sequence[BudgetLine]) -> None:
+        if not budgets:
+            return
+        pipe = self._redis.pipeline(transaction=True)
+        for budget in budgets:
+            key = spend_key(budget.budget_id, budget.period_key)
+            pipe.hincrby(key, "s", budget.amount_micros)
+            pipe.hincrby(key, "r", 0)
+            if budget.expires_at:
+                pipe.expireat(key, budget.expires_at)
+        pipe.execute()
+
     def mark_refused(self, budget: BudgetLine, at_s: int) -> None:
         key = spend_key(budget.budget_id, budget.period_key)
         pipe = self._redis.pipeline(transaction=True)

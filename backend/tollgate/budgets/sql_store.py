@@ -56,6 +56,11 @@ _DELETE_HOLD = "DELETE FROM budget_holds WHERE request_id = :request_id RETURNIN
 _EXPIRED_HOLDS = """
 SELECT request_id FROM budget_holds WHERE expires_at <= :now ORDER BY expires_at LIMIT :limit
 """
+_ADD_SPEND = """
+INSERT INTO budget_spend (budget_id, period_start, spent_micros, reserved_micros)
+VALUES (:budget_id, :period, :amount, 0)
+ON CONFLICT (budget_id, period_start) DO UPDATE SET spent_micros = budget_spend.spent_micros + excluded.spent_micros
+"""
 _MARK_REFUSED = """
 INSERT INTO budget_spend (budget_id, period_start, spent_micros, reserved_micros, refused_at)
 VALUES (:budget_id, :period, 0, 0, :at)
@@ -91,6 +96,7 @@ class SqlLedgerStore:
         self._expired_holds = prepare(_EXPIRED_HOLDS)
         self._release_budget = prepare(_RELEASE_BUDGET)
         self._mark_refused = prepare(_MARK_REFUSED)
+        self._add_spend = prepare(_ADD_SPEND)
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
@@ -179,6 +185,15 @@ class SqlLedgerStore:
                     cur.execute(self._release_budget, params)
                 released += 1
         return released
+
+    def add_spend(self, budgets: Sequence[BudgetLine]) -> None:
+        if not budgets:
+            return
+        with self._cursor() as cur:
+            for b in sorted(budgets, key=lambda b: (b.budget_id, b.period_key)):
+                cur.execute(
+                    self._add_spend, {"budget_id": b.budget_id, "period": b.period_key, "amount": b.amount_micros}
+                )
 
     def mark_refused(self, budget: BudgetLine, at_s: int) -> None:
         with self._cursor() as cur:
