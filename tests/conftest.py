@@ -86,6 +86,7 @@ PG_MODULES = frozenset(
         "test_budget_admin",
         "test_budget_gateway",
         "test_budget_status",
+        "test_budget_usage_events",
         "test_database_portability",
         "test_gateway_attribution",
         "test_metering_cost",

@@ -94,11 +94,12 @@ def test_spend_rolls_over_at_the_local_boundary(
     settle_full(ledger, "r1")
     refused = admit(ledger, ctx, "r2")
     assert isinstance(refused, GatewayError) and refused.code == "budget_exceeded"
+    refused_at = int(clock.now.timestamp())  # recorded in the period it happened in, for the cap.exceeded alert
     clock.now = dt.datetime(*next_moment, tzinfo=tz).astimezone(dt.UTC)  # type: ignore[misc]
     assert isinstance(admit(ledger, ctx, "r3"), Hold)
     settle_full(ledger, "r3")
     rows = store.read([("bud_1", k) for k in _period_keys(store)])
-    assert sorted(rows.values(), key=lambda u: u.spent_micros) == [Usage(cost(), 0), Usage(cost(), 0)]
+    assert sorted(rows.values(), key=lambda u: u.spent_micros) == [Usage(cost(), 0, refused_at), Usage(cost(), 0)]
 
 
 def _period_keys(store: SqlLedgerStore) -> list[int]:
@@ -143,7 +144,7 @@ def test_a_crashed_workers_reservation_is_released_after_its_expiry(store: SqlLe
     assert isinstance(admit(survivor, ctx, "r3"), Hold)  # the room is back
     settle_full(crashed, "r_dead")  # late settle: the full reservation counts as spent, no second release
     [(_, usage)] = store.read([("bud_1", k) for k in _period_keys(store)]).items()
-    assert usage == Usage(cost(), cost())
+    assert usage == Usage(cost(), cost(), int(dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC).timestamp()))
     assert survivor.sweep() == 0
 
 

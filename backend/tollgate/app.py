@@ -14,6 +14,7 @@ from .alerts.worker import AlertService
 from .bodies import BoundedRequest
 from .budgets.ledger import Ledger
 from .budgets.sql_store import SqlLedgerStore
+from .budgets.usage_charge import UsageCharger
 from .config import Settings, load_settings
 from .extensions import db
 from .gateway.catalog import ModelCatalog
@@ -105,7 +106,12 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
             engine, ledger, vault, settings.alert_interval_s, allow_private=settings.allow_private_upstreams
         ),
         usage_writer=usage_event_writer(
-            engine, settings.spool_dir, settings.log_batch_size, settings.log_flush_interval_s, generation.read
+            engine,
+            settings.spool_dir,
+            settings.log_batch_size,
+            settings.log_flush_interval_s,
+            generation.read,
+            on_inserted=UsageCharger(engine, ledger.store).charge_rows,  # ingested usage counts against budgets
         ),
     )
 

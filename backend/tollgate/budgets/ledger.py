@@ -90,6 +90,8 @@ class Ledger:
         """A reservation not settled this long after admission is presumed leaked (its process died) and is
         released by `sweep`. It must outlast the longest request, fallback through lanes and streams included."""
         self._holds: dict[str, Hold] = {}
+        self._refusals_recorded: set[tuple[str, int]] = set()
+        """(budget, period) whose refusal this process has recorded in the store: later refusals write nothing."""
 
     def admit(self, ctx: KeyContext, ask: Ask, request_id: str) -> Hold | GatewayError:
         limits = ctx.limits
@@ -105,7 +107,7 @@ class Ledger:
             amount = estimate.cost_micros(estimate.prompt_tokens_upper(ask.raw), output, rates)
         now = self.clock()
         windows = [window(b.period, now, limits.timezone) for b in budgets]
-        lines = tuple(_line(b, w, amount) for b, w in zip(budgets, windows, strict=True))
+        lines = tuple(budget_line(b, w, amount) for b, w in zip(budgets, windows, strict=True))
         rate_lines = _rate_lines(limits, tokens_estimate(ask))
         now_us = refusals.now_us(now)
         try:
@@ -115,6 +117,8 @@ class Ledger:
             log.exception("ledger store failed; refusing request %s (fails closed)", request_id)
             return refusals.ledger_unavailable()
         if isinstance(outcome, Refused):
+            if outcome.kind == "budget":
+                self._record_refusal(lines[outcome.index], now)
             return _refusal(outcome, budgets, windows, rate_lines, amount, limits, now_us)
         states = [state_after(r, tat, now_us) for r, tat in zip(rate_lines, outcome.tats_us, strict=True)]
         hold = Hold(
@@ -128,6 +132,22 @@ class Ledger:
         if not hold.empty:
             self._holds[request_id] = hold
         return hold
+
+    def _record_refusal(self, line: BudgetLine, now: dt.datetime) -> None:
+        """The first refusal of a (budget, period) in this process is written to the store once (the store keeps
+        the first of all processes), so the alert evaluation can fire `cap.exceeded` for it: under a hard budget
+        spend stops below 100 % and no threshold would. Later refusals cost a set lookup, no write."""
+        seen = (line.budget_id, line.period_key)
+        if seen in self._refusals_recorded:
+            return
+        try:
+            self.store.mark_refused(line, int(now.timestamp()))
+        except Exception:  # the refusal stands; the next one tries to record it again
+            log.exception("could not record the refusal by budget %s", line.budget_id)
+            return
+        if len(self._refusals_recorded) >= 10_000:  # past periods' entries; one write each to re-learn is cheap
+            self._refusals_recorded.clear()
+        self._refusals_recorded.add(seen)
 
     def settle(self, record: RequestRecord) -> None:
         """Release what `record`'s request reserved and record its real cost. Idempotent; never raises."""
@@ -183,7 +203,9 @@ def settled_micros(hold: Hold, record: RequestRecord) -> int:
     return hold.reserved_micros if _answered(record) and usage is None else 0
 
 
-def _line(budget: BudgetSpec, period: Window, amount: int) -> BudgetLine:
+def budget_line(budget: BudgetSpec, period: Window, amount: int) -> BudgetLine:
+    """`amount` against `budget` in `period`, capped if the budget is hard; the store may forget a finished
+    period's row a while after its end."""
     expires = None if period.end is None else int(period.end.timestamp()) + _KEEP_PERIOD_S
     return BudgetLine(budget.id, period.key, amount, budget.amount_micros if budget.hard else None, expires)
 

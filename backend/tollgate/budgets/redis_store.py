@@ -2,7 +2,8 @@
 hosts share budgets and rate limits. Redis runs a script atomically: the checks and the writes of a request
 cannot interleave with another request's.
 
-Keys: `tg:spend:{budget}:{period}` is a hash (s = spent, r = reserved, micro-dollars); `tg:rate:{bucket}`
+Keys: `tg:spend:{budget}:{period}` is a hash (s = spent, r = reserved, micro-dollars; x = Unix seconds of the
+period's first refusal, if any); `tg:rate:{bucket}`
 holds a bucket's TAT in Unix microseconds and expires when the bucket is full again. `tg:holds` is a sorted
 set of unsettled reservations (request ids scored by expiry, Unix seconds) and `tg:hold-lines` a hash of what
 each reserved (`key micros` pairs): settle removes the hold and releases only if it was still there, the sweep
@@ -167,14 +168,34 @@ class RedisLedgerStore:
         args += [delta for _, delta in shifts]
         self._settle(keys=keys, args=[*args, hold_id or ""])
 
+    def add_spend(self, budgets: Sequence[BudgetLine]) -> None:
+        if not budgets:
+            return
+        pipe = self._redis.pipeline(transaction=True)
+        for budget in budgets:
+            key = spend_key(budget.budget_id, budget.period_key)
+            pipe.hincrby(key, "s", budget.amount_micros)
+            pipe.hincrby(key, "r", 0)
+            if budget.expires_at:
+                pipe.expireat(key, budget.expires_at)
+        pipe.execute()
+
+    def mark_refused(self, budget: BudgetLine, at_s: int) -> None:
+        key = spend_key(budget.budget_id, budget.period_key)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hsetnx(key, "x", at_s)
+        if budget.expires_at:
+            pipe.expireat(key, budget.expires_at)
+        pipe.execute()
+
     def release_expired(self, now_s: int, limit: int = 500) -> int:
         return int(self._release_expired(keys=[], args=[now_s, limit]))
 
     def read(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Usage]:
         pipe = self._redis.pipeline(transaction=False)
         for budget_id, period in keys:
-            pipe.hmget(spend_key(budget_id, period), "s", "r")
+            pipe.hmget(spend_key(budget_id, period), "s", "r", "x")
         out: dict[tuple[str, int], Usage] = {}
-        for key, (spent, reserved) in zip(keys, pipe.execute(), strict=True):
-            out[key] = Usage(int(spent or 0), int(reserved or 0))
+        for key, (spent, reserved, refused) in zip(keys, pipe.execute(), strict=True):
+            out[key] = Usage(int(spent or 0), int(reserved or 0), None if refused is None else int(refused))
         return out

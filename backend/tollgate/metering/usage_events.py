@@ -2,13 +2,14 @@
 
 They are priced by the same code as gateway traffic (`prices.value_micros` with the workspace's overrides)
 and written by a second `LogWriter` instance with its own sink and spool, so the API answers 202 at once and a
-database hiccup never loses an event. The unique (workspace_id, event_id) makes a resend a no-op.
+database hiccup never loses an event. The unique (workspace_id, event_id) makes a resend a no-op. Events newly
+written are charged to the budgets covering them (`budgets/usage_charge.py`, wired in by the app).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,15 +68,34 @@ def to_row(record: UsageEventRecord, overrides: Mapping[str, prices.OverridePric
     }
 
 
-class SqlUsageEventSink(SqlLogSink):
-    """`SqlLogSink` (override lookup included) inserting into usage_events, skipping event ids already stored."""
+OnInserted = Callable[[Sequence[Any]], None]
+"""Called with the rows a batch actually inserted (columns `INSERTED_COLUMNS`), after the commit."""
+INSERTED_COLUMNS = (
+    UsageEvent.workspace_id,
+    UsageEvent.client_id,
+    UsageEvent.project_id,
+    UsageEvent.created_at,
+    UsageEvent.value_micros,
+)
 
-    def __init__(self, engine: Engine) -> None:
+
+class SqlUsageEventSink(SqlLogSink):
+    """`SqlLogSink` (override lookup included) inserting into usage_events, skipping event ids already stored.
+    The events a batch really inserted go to `on_inserted` (budgets charge them): a resend is never charged."""
+
+    def __init__(self, engine: Engine, on_inserted: OnInserted | None = None) -> None:
         super().__init__(engine, UsageEvent, ("workspace_id", "event_id"))
+        self._on_inserted = on_inserted
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         # `received_at` travels as ISO text so that spooled rows (JSON) and fresh rows look alike.
-        super().write([row | {"received_at": dt.datetime.fromisoformat(row["received_at"])} for row in rows])
+        rows = [row | {"received_at": dt.datetime.fromisoformat(row["received_at"])} for row in rows]
+        if self._on_inserted is None:
+            super().write(rows)
+            return
+        inserted = self.insert(rows, INSERTED_COLUMNS)
+        if inserted:
+            self._on_inserted(inserted)
 
 
 def usage_event_writer(
@@ -84,9 +104,10 @@ def usage_event_writer(
     batch_size: int,
     flush_interval_s: float,
     generation: Callable[[], int] | None = None,
+    on_inserted: OnInserted | None = None,
 ) -> LogWriter:
     return LogWriter(
-        SqlUsageEventSink(engine),
+        SqlUsageEventSink(engine, on_inserted),
         Spool(spool_dir / "usage-events"),
         batch_size=batch_size,
         flush_interval_s=flush_interval_s,

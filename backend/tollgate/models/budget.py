@@ -50,6 +50,8 @@ class BudgetSpend(Base):
     """Unix seconds of the period's first instant (UTC); 0 for a lifetime budget."""
     spent_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     reserved_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+    refused_at: Mapped[int | None] = mapped_column(BigInteger)
+    """Unix seconds of the first request this budget refused in the period (None: none yet); alerts read it."""
 
 
 class RateLimit(Base):
