@@ -42,7 +42,6 @@ class Hold:
     lines: tuple[BudgetLine, ...] = ()
     token_lines: tuple[RateLine, ...] = ()
     reserved_micros: int = 0
-    override: prices.OverridePrice | None = None
     headers: tuple[tuple[str, str], ...] = ()
     unpriced: bool = False
 
@@ -121,7 +120,6 @@ class Ledger:
             lines=lines,
             token_lines=tuple(r for r in rate_lines if r.kind == "tokens"),
             reserved_micros=amount,
-            override=limits.overrides.get(ask.model),
             headers=headers(states),
             unpriced=rates is None,
         )
@@ -179,7 +177,7 @@ def settled_micros(hold: Hold, record: RequestRecord) -> int:
     (a stream cut off by the client or the network); nothing when no upstream call went through. Pure."""
     usage = record.usage
     if usage is not None and usage.total_tokens > 0:
-        return record_value_micros(record, hold.override) or 0
+        return record_value_micros(record) or 0
     return hold.reserved_micros if _answered(record) and usage is None else 0
 
 
