@@ -62,12 +62,15 @@ class Ask:
     project_id: str | None = None
 
 
-def rates_for(model: str, providers: Sequence[str], limits: Limits) -> prices.TokenRates | None:
-    """Override first; otherwise the worst list rate among the providers that may serve the call."""
+def rates_for(
+    model: str, providers: Sequence[str], limits: Limits, tier: str | None = prices.ANY_TIER
+) -> prices.TokenRates | None:
+    """Override first; otherwise the worst list rate among the providers that may serve the call, at the
+    service tier it asks for (none or `auto`: the dearest tier it could be served at)."""
     override = limits.overrides.get(model)
     if override is not None:
         return prices.override_rates(override)
-    found = [r for r in (prices.worst_case_rates(model, p) for p in providers or ("openai",)) if r is not None]
+    found = [r for r in (prices.worst_case_rates(model, p, tier) for p in providers or ("openai",)) if r is not None]
     if not found:
         return None
     return prices.TokenRates(max(r.input_mtok_micros for r in found), max(r.output_mtok_micros for r in found))
@@ -95,7 +98,7 @@ class Ledger:
         if not limits.enforces_anything:
             return Hold()
         budgets = limits.budgets_for(ctx.key_id, ctx.client_id, ask.project_id)
-        rates = rates_for(ask.model, ask.providers, limits)
+        rates = rates_for(ask.model, ask.providers, limits, prices.requested_tier(ask.body.get("service_tier")))
         if rates is None and any(b.hard for b in budgets):
             return refusals.unpriced_model(ask.model)
         amount = 0
