@@ -76,6 +76,14 @@ def rates_for(
     return prices.TokenRates(max(r.input_mtok_micros for r in found), max(r.output_mtok_micros for r in found))
 
 
+def worst_case_tokens(ask: Ask) -> tuple[int, int]:
+    """(input, output) tokens the call can be billed for at most, whichever of its providers serves it."""
+    windows = [w for w in (prices.context_window(ask.model, p) for p in ask.providers) if w is not None]
+    context = max(windows, default=estimate.DEFAULT_CONTEXT_WINDOW)
+    prompt = estimate.prompt_tokens_upper(ask.raw, ask.body, ask.model, ask.endpoint, context)
+    return prompt, estimate.output_tokens_upper(ask.body, ask.model, ask.endpoint)
+
+
 def tokens_estimate(ask: Ask) -> int:
     """Tokens a request is charged against tokens-per-minute when admitted (trued up when settled)."""
     return -(-len(ask.raw) // 4) + (estimate.requested_output_cap(ask.body) or 0)
@@ -103,8 +111,8 @@ class Ledger:
             return refusals.unpriced_model(ask.model)
         amount = 0
         if rates is not None:
-            output = estimate.output_tokens_upper(ask.body, ask.model, ask.endpoint)
-            amount = estimate.cost_micros(estimate.prompt_tokens_upper(ask.raw), output, rates)
+            prompt, output = worst_case_tokens(ask)
+            amount = estimate.cost_micros(prompt, output, rates)
         now = self.clock()
         windows = [window(b.period, now, limits.timezone) for b in budgets]
         lines = tuple(_line(b, w, amount) for b, w in zip(budgets, windows, strict=True))

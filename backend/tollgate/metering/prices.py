@@ -71,6 +71,13 @@ def is_listed(model: str, provider: str | None = "openai") -> bool:
     return _find_model(model, provider) is not None
 
 
+def context_window(model: str, provider: str | None = "openai") -> int | None:
+    """The most input tokens `model` takes in one call, when the price table says."""
+    found = _find_model(model, provider)
+    window = getattr(found[1], "context_window", None) if found is not None else None
+    return window if isinstance(window, int) and window > 0 else None
+
+
 def list_value_usd(usage: TokenUsage, model: str, provider: str | None = "openai") -> Decimal | None:
     """Value of `usage` at list price, or None when the price table does not know the model."""
     if _find_model(model, provider) is None:
