@@ -13,6 +13,7 @@ from tollgate.budgets import estimate, manage
 from tollgate.budgets.ledger import rates_for
 from tollgate.budgets.specs import Limits
 from tollgate.extensions import db
+from tollgate.metering import prices
 from tollgate.models import BudgetSpend, RequestLog
 from tollgate.services import Services
 
@@ -29,9 +30,9 @@ def chat_body(max_tokens: int | None = 50, stream: bool = False, model: str = "g
 
 
 def worst_case(raw: bytes, model: str = "gpt-4o-mini") -> int:
-    rates = rates_for(model, ("openai",), Limits())
-    assert rates is not None
     body = orjson.loads(raw)
+    rates = rates_for(model, ("openai",), Limits(), prices.requested_tier(body.get("service_tier")))
+    assert rates is not None
     return estimate.cost_micros(
         estimate.prompt_tokens_upper(raw), estimate.output_tokens_upper(body, model, "chat"), rates
     )

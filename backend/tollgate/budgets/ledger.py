@@ -42,7 +42,6 @@ class Hold:
     lines: tuple[BudgetLine, ...] = ()
     token_lines: tuple[RateLine, ...] = ()
     reserved_micros: int = 0
-    override: prices.OverridePrice | None = None
     headers: tuple[tuple[str, str], ...] = ()
     unpriced: bool = False
 
@@ -63,15 +62,26 @@ class Ask:
     project_id: str | None = None
 
 
-def rates_for(model: str, providers: Sequence[str], limits: Limits) -> prices.TokenRates | None:
-    """Override first; otherwise the worst list rate among the providers that may serve the call."""
+def rates_for(
+    model: str, providers: Sequence[str], limits: Limits, tier: str | None = prices.ANY_TIER
+) -> prices.TokenRates | None:
+    """Override first; otherwise the worst list rate among the providers that may serve the call, at the
+    service tier it asks for (none or `auto`: the dearest tier it could be served at)."""
     override = limits.overrides.get(model)
     if override is not None:
         return prices.override_rates(override)
-    found = [r for r in (prices.worst_case_rates(model, p) for p in providers or ("openai",)) if r is not None]
+    found = [r for r in (prices.worst_case_rates(model, p, tier) for p in providers or ("openai",)) if r is not None]
     if not found:
         return None
     return prices.TokenRates(max(r.input_mtok_micros for r in found), max(r.output_mtok_micros for r in found))
+
+
+def worst_case_tokens(ask: Ask) -> tuple[int, int]:
+    """(input, output) tokens the call can be billed for at most, whichever of its providers serves it."""
+    windows = [w for w in (prices.context_window(ask.model, p) for p in ask.providers) if w is not None]
+    context = max(windows, default=estimate.DEFAULT_CONTEXT_WINDOW)
+    prompt = estimate.prompt_tokens_upper(ask.raw, ask.body, ask.model, ask.endpoint, context)
+    return prompt, estimate.output_tokens_upper(ask.body, ask.model, ask.endpoint)
 
 
 def tokens_estimate(ask: Ask) -> int:
@@ -98,13 +108,13 @@ class Ledger:
         if not limits.enforces_anything:
             return Hold()
         budgets = limits.budgets_for(ctx.key_id, ctx.client_id, ask.project_id)
-        rates = rates_for(ask.model, ask.providers, limits)
+        rates = rates_for(ask.model, ask.providers, limits, prices.requested_tier(ask.body.get("service_tier")))
         if rates is None and any(b.hard for b in budgets):
             return refusals.unpriced_model(ask.model)
         amount = 0
         if rates is not None:
-            output = estimate.output_tokens_upper(ask.body, ask.model, ask.endpoint)
-            amount = estimate.cost_micros(estimate.prompt_tokens_upper(ask.raw), output, rates)
+            prompt, output = worst_case_tokens(ask)
+            amount = estimate.cost_micros(prompt, output, rates)
         now = self.clock()
         windows = [window(b.period, now, limits.timezone) for b in budgets]
         lines = tuple(budget_line(b, w, amount) for b, w in zip(budgets, windows, strict=True))
@@ -125,7 +135,6 @@ class Ledger:
             lines=lines,
             token_lines=tuple(r for r in rate_lines if r.kind == "tokens"),
             reserved_micros=amount,
-            override=limits.overrides.get(ask.model),
             headers=headers(states),
             unpriced=rates is None,
         )
@@ -199,7 +208,7 @@ def settled_micros(hold: Hold, record: RequestRecord) -> int:
     (a stream cut off by the client or the network); nothing when no upstream call went through. Pure."""
     usage = record.usage
     if usage is not None and usage.total_tokens > 0:
-        return record_value_micros(record, hold.override) or 0
+        return record_value_micros(record) or 0
     return hold.reserved_micros if _answered(record) and usage is None else 0
 
 

@@ -56,6 +56,7 @@ def handle(operation: str) -> Response:
         project_id=ctx.project_id,
         key_id=ctx.key_id,
         endpoint=operation,
+        overrides=ctx.limits.overrides,  # the set admission prices with: the log and settle use it too
     )
     outcome = _proxy(svc, ctx, operation, record, started)
     if isinstance(outcome, GatewayError):

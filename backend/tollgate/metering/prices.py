@@ -7,6 +7,8 @@ that rounding does not drift in one direction over millions of rows.
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -20,6 +22,9 @@ from .usage import TokenUsage
 
 MICROS_PER_USD = Decimal(1_000_000)
 _MTOK = Decimal(1_000_000)
+SERVICE_TIER = "service_tier"
+ANY_TIER = None
+"""A request that names no tier (or `auto`) may be served at any tier its project allows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,13 @@ def is_listed(model: str, provider: str | None = "openai") -> bool:
     return _find_model(model, provider) is not None
 
 
+def context_window(model: str, provider: str | None = "openai") -> int | None:
+    """The most input tokens `model` takes in one call, when the price table says."""
+    found = _find_model(model, provider)
+    window = getattr(found[1], "context_window", None) if found is not None else None
+    return window if isinstance(window, int) and window > 0 else None
+
+
 def list_value_usd(usage: TokenUsage, model: str, provider: str | None = "openai") -> Decimal | None:
     """Value of `usage` at list price, or None when the price table does not know the model."""
     if _find_model(model, provider) is None:
@@ -78,6 +90,8 @@ def list_value_usd(usage: TokenUsage, model: str, provider: str | None = "openai
         ),
         model,
         provider_id=provider,
+        # The tier the response reports selects genai-prices' variant (priority, flex, …); none: standard.
+        price_context={SERVICE_TIER: usage.service_tier} if usage.service_tier else None,
     )
     return Decimal(calc.total_price)
 
@@ -118,21 +132,46 @@ def _max_rate(value: Any) -> Decimal:
 
 
 def _model_prices(info: Any) -> list[Any]:
+    """Every standard price of the model (a time-bounded list or one price). ConditionalPrice wraps a ModelPrice."""
     base = info.prices if isinstance(info.prices, list) else [info.prices]
-    # ConditionalPrice wraps a ModelPrice. Variants (batch, priority service tier) are left out: the log
-    # writer prices every call at the default tier, and a reservation only has to cover what will be recorded.
     return [getattr(p, "prices", p) for p in base]
 
 
+def _tier_variants(info: Any, tier: str | None, day: dt.date) -> list[Any]:
+    """The service-tier variants that may price a call served at `tier` (None: at any tier) on `day`. Other
+    variants (batch processing, routes) do not apply to a synchronous gateway call."""
+    at = dt.datetime.combine(day, dt.time(23, 59, 59), dt.UTC)  # a variant starting later today counts already
+    found = []
+    for variant in info.price_variants or ():
+        if set(variant.when) != {SERVICE_TIER}:
+            continue
+        if tier is not None and variant.when[SERVICE_TIER] != tier:
+            continue
+        if variant.constraint is None or variant.constraint.active(at):
+            found.append(variant.prices)
+    return found
+
+
+def _with_variant(price: Any, variant: Any) -> Any:
+    """`price` with the rates `variant` sets replacing the standard ones (genai-prices' own rule)."""
+    resolved = copy.copy(price)
+    resolved.__dict__.update({k: v for k, v in vars(variant).items() if v is not None})
+    return resolved
+
+
 @functools.lru_cache(maxsize=4096)
-def worst_case_rates(model: str, provider: str | None = "openai") -> TokenRates | None:
-    """The highest per-token list rates of `model` over every tier and time-bounded price, or None
-    when the model is not listed. Input covers cache writes (dearer than plain input at some providers)."""
+def _worst_case_rates(model: str, provider: str | None, tier: str | None, day: dt.date) -> TokenRates | None:
     found = _find_model(model, provider)
     if found is None:
         return None
+    standard = _model_prices(found[1])
+    variants = _tier_variants(found[1], tier, day)
+    if tier is None:  # any tier: the standard prices and every tier's
+        candidates = standard + [_with_variant(p, v) for p in standard for v in variants]
+    else:  # the tier asked for; a tier without its own prices is billed at the standard ones
+        candidates = [_with_variant(p, v) for p in standard for v in variants] or standard
     rate_in = rate_out = Decimal(0)
-    for price in _model_prices(found[1]):
+    for price in candidates:
         for name, value in vars(price).items():
             if not name.endswith("_mtok") or value is None:
                 continue
@@ -141,6 +180,18 @@ def worst_case_rates(model: str, provider: str | None = "openai") -> TokenRates 
             else:
                 rate_in = max(rate_in, _max_rate(value))
     return TokenRates(to_micros(rate_in), to_micros(rate_out))
+
+
+def worst_case_rates(model: str, provider: str | None = "openai", tier: str | None = ANY_TIER) -> TokenRates | None:
+    """The highest per-token list rates of `model` over every time-bounded price and token tier, at service
+    tier `tier` (None: the dearest tier it could be served at), or None when the model is not listed. Input
+    covers cache writes (dearer than plain input at some providers)."""
+    return _worst_case_rates(model, provider, tier, dt.datetime.now(dt.UTC).date())
+
+
+def requested_tier(value: Any) -> str | None:
+    """The service tier a request body asks for; None when it leaves it to the project (`auto`, absent)."""
+    return value if isinstance(value, str) and value and value != "auto" else ANY_TIER
 
 
 def override_rates(override: OverridePrice) -> TokenRates:

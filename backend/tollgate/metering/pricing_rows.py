@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import prices
 from .record import RequestRecord
+
+OverrideLookup = Callable[[str], Mapping[str, prices.OverridePrice]]
+"""A workspace id → its current price overrides (read by the writer, cached)."""
 
 
 def actual_cost_micros(value_micros: int, lane_payment: str) -> int:
@@ -14,25 +17,28 @@ def actual_cost_micros(value_micros: int, lane_payment: str) -> int:
     return value_micros if lane_payment == "metered" else 0
 
 
-def record_value_micros(record: RequestRecord, override: prices.OverridePrice | None) -> int | None:
+def record_value_micros(record: RequestRecord) -> int | None:
     """What a request's usage is worth: at the served model's price, else the requested model's (a snapshot
-    the price table lacks); `override` wins over both. 0 without usage; None when nothing prices it.
-    The log row and the ledger's settle both use this, so the two always agree."""
+    the price table lacks); the record's own override set (what admission used) wins over both. 0 without
+    usage; None when nothing prices it. The log row and the ledger's settle both use this and nothing else, so
+    the two always agree, whenever each runs."""
     usage = record.usage
     if usage is None or usage.total_tokens <= 0:
         return 0
     model = record.model_served or record.model_requested or ""
     provider = record.provider or "openai"
+    override = record.overrides.get(model) or record.overrides.get(record.model_requested or "")
     value = prices.value_micros(usage, model, provider, override)
     if value is None and record.model_requested and record.model_requested != model:
         value = prices.value_micros(usage, record.model_requested, provider, override)
     return value
 
 
-def to_row(record: RequestRecord, overrides: Mapping[str, prices.OverridePrice]) -> dict[str, Any]:
+def to_row(record: RequestRecord, workspace_overrides: OverrideLookup | None = None) -> dict[str, Any]:
+    """The row of one request. `workspace_overrides` is not consulted: the record carries the override set its
+    admission used (a set read now could be newer, and the budget would disagree with the log)."""
     usage = record.usage
-    model = record.model_served or record.model_requested or ""
-    value = record_value_micros(record, overrides.get(model) or overrides.get(record.model_requested or ""))
+    value = record_value_micros(record)
     return {
         "request_id": record.request_id,
         "created_at": record.created_at,

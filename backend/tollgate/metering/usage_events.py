@@ -9,7 +9,7 @@ written are charged to the budgets covering them (`budgets/usage_charge.py`, wir
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from ..models import UsageEvent
 from . import prices
 from .log_writer import LogWriter
+from .pricing_rows import OverrideLookup
 from .spool import Spool
 from .sql_sink import SqlLogSink
 from .usage import TokenUsage
@@ -43,11 +44,12 @@ class UsageEventRecord:
         return self.event_id
 
 
-def to_row(record: UsageEventRecord, overrides: Mapping[str, prices.OverridePrice]) -> dict[str, Any]:
+def to_row(record: UsageEventRecord, overrides: OverrideLookup) -> dict[str, Any]:
     """Price one event: the workspace override for the model wins, else list price; unknown models are unpriced.
     Ingested usage is paid by the agency at the price it reports, so its cost equals its list value."""
     usage = record.usage
-    value = prices.value_micros(usage, record.model, record.provider, overrides.get(record.model))
+    override = overrides(record.workspace_id).get(record.model)
+    value = prices.value_micros(usage, record.model, record.provider, override)
     return {
         "event_id": record.event_id,
         "created_at": record.created_at,

@@ -41,6 +41,8 @@ class MockState:
     """Fixed counts: prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens."""
     served_model: str | None = None
     """Model name to report as served (e.g. a dated snapshot); default echoes the request."""
+    service_tier: str | None = None
+    """Service tier to report as served; default: the requested one (`auto` or none is served as `default`)."""
     models: list[str] = field(default_factory=lambda: ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small", "o3-mini"])
     record_requests: bool = True
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -128,6 +130,13 @@ class MockUpstream:
             fixed.get("reasoning_tokens", 0),
         )
 
+    def _tier(self, body: dict[str, Any]) -> str:
+        """The tier a call is served at, as OpenAI reports it: the requested one; `auto` (or none) → `default`."""
+        requested = body.get("service_tier")
+        if self.state.service_tier:
+            return self.state.service_tier
+        return requested if isinstance(requested, str) and requested not in ("", "auto") else "default"
+
     def _models(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
         data = [{"id": m, "object": "model", "created": 1715367049, "owned_by": "system"} for m in self.state.models]
         return _json(start_response, 200, {"object": "list", "data": data})
@@ -150,14 +159,15 @@ class MockUpstream:
         prompt_tokens, completion_tokens, cached, reasoning = self._counts(prompt, text)
         usage = payloads.chat_usage(prompt_tokens, completion_tokens, cached, reasoning)
         completion_id = "chatcmpl-" + secrets.token_hex(12)
+        tier = self._tier(body)
         if body.get("stream") is True:
             options = body.get("stream_options") or {}
             include_usage = isinstance(options, dict) and options.get("include_usage") is True
-            chunks = payloads.chat_chunks(completion_id, model, text, tool_calls, usage, include_usage)
+            chunks = payloads.chat_chunks(completion_id, model, text, tool_calls, usage, include_usage, tier)
             return self._sse(start_response, chunks, done_marker=True)
         message = payloads.assistant_message(None if tool_calls else text, tool_calls)
         finish = "tool_calls" if tool_calls else "stop"
-        return _json(start_response, 200, payloads.chat_completion(completion_id, model, message, finish, usage))
+        return _json(start_response, 200, payloads.chat_completion(completion_id, model, message, finish, usage, tier))
 
     def _responses(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
         model = self.state.served_model or str(body.get("model", ""))
@@ -169,10 +179,12 @@ class MockUpstream:
         input_tokens, output_tokens, cached, reasoning = self._counts(prompt, text)
         usage = payloads.responses_usage(input_tokens, output_tokens, cached, reasoning)
         response_id = "resp_" + secrets.token_hex(12)
+        tier = self._tier(body)
         if body.get("stream") is True:
-            events = payloads.response_events(response_id, model, body, text, usage)
+            events = payloads.response_events(response_id, model, body, text, usage, tier)
             return self._sse(start_response, events, done_marker=False, named=True)
-        return _json(start_response, 200, payloads.response_object(response_id, model, body, text, usage, "completed"))
+        completed = payloads.response_object(response_id, model, body, text, usage, "completed", tier)
+        return _json(start_response, 200, completed)
 
     def _embeddings(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
         raw_input = body.get("input")
