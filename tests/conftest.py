@@ -83,6 +83,7 @@ PG_MODULES = frozenset(
         "test_admin_usage",
         "test_admin_workspace",
         "test_alerts_webhooks",
+        "test_billing_admin",
         "test_budget_admin",
         "test_budget_gateway",
         "test_budget_status",

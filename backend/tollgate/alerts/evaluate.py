@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..budgets.ledger import Ledger
 from ..budgets.loader import budget_spec
 from ..budgets.periods import Period, window
+from ..extensions import DbSession
 from ..ids import new_id
 from ..models import (
     AlertEvent,
@@ -135,7 +136,7 @@ def _store(session: Session, workspace_id: str, fires: Sequence[Fire], now: dt.d
     return created
 
 
-def enqueue(session: Session, event: AlertEvent) -> list[WebhookDelivery]:
+def enqueue(session: DbSession, event: AlertEvent) -> list[WebhookDelivery]:
     """A pending delivery for every live subscription that wants this event type and client."""
     subs = session.scalars(
         select(WebhookSubscription).where(

@@ -5,6 +5,8 @@ from .alert import AlertRule as AlertRule
 from .alert import WebhookDelivery as WebhookDelivery
 from .alert import WebhookSubscription as WebhookSubscription
 from .audit import AuditEvent as AuditEvent
+from .billing import BillingPlan as BillingPlan
+from .billing import Invoice as Invoice
 from .budget import Budget as Budget
 from .budget import BudgetHold as BudgetHold
 from .budget import BudgetSpend as BudgetSpend

@@ -9,6 +9,7 @@ from . import (
     admin_tokens,
     alerts,
     audit_events,
+    billing,
     budgets,
     clients,
     exports,
@@ -37,4 +38,5 @@ BLUEPRINTS: list[Blueprint] = [
     usage_events.bp,
     budgets.bp,
     alerts.bp,
+    billing.bp,
 ]

@@ -50,7 +50,7 @@ _CSV_DOC = {"200": {"description": "CSV file", "content": {"text/csv": {"schema"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     """Text that a spreadsheet would run as a formula (CSV injection, OWASP) gets a leading apostrophe."""
     return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
 
@@ -59,7 +59,7 @@ def _csv(lines: Iterable[Iterable[Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for line in lines:
-        writer.writerow([_cell(value) for value in line])
+        writer.writerow([safe_cell(value) for value in line])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
