@@ -99,7 +99,10 @@ def _with_status(query: Select[Any], status: str) -> Select[Any]:
 @bp.arguments(SubKeySchema)
 @bp.response(201, SubKeyCreatedSchema)
 def create_sub_key(data: dict[str, Any]) -> dict[str, Any]:
-    """Issue a sub-key for a client (and optionally one of its projects). The secret is in this response only."""
+    """Issue a sub-key for a client (and optionally one of its projects). The secret is in this response only.
+
+    A client token's key gets the client's key policy: `allowed_models` must stay within the client's
+    `key_allowed_models` (403 otherwise) and defaults to it; that list becomes the key's `agency_allowed_models`."""
     client = live_client_or_404(data["client_id"])
     project = _project_of(client.id, data.get("project_id"))
     future_or_422(data.get("expires_at"), utcnow())
