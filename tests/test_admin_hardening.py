@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
 from flask import Flask
 
-from tests.admin_support import AdminClient, as_role, owner
+from tests.admin_support import PROBLEM, AdminClient, Foreign, as_role, foreign, owner
 from tests.conftest import Seeded
 from tollgate.admin.key_policy import uncovered
 from tollgate.budgets import manage
@@ -15,7 +16,7 @@ from tollgate.services import Services
 
 from .test_budget_gateway import chat_body, post, spend, worst_case
 
-__all__ = ["owner"]
+__all__ = ["foreign", "owner"]
 
 
 def _code(response: object) -> str:
@@ -168,3 +169,116 @@ def test_model_lists_are_covered_only_by_wider_entries() -> None:
     assert uncovered(["*", "gpt-4o?"], ["gpt-4o"]) == ["*", "gpt-4o?"]
     assert uncovered(["a[bc]"], ["a[*"]) == ["a[bc]"]  # a bracket is no literal prefix
     assert uncovered(["gpt-4o-mini"], ["gpt-4o-m?ni"]) == []
+
+
+def test_archived_client_can_be_unarchived_and_its_tokens_are_refused_meanwhile(
+    app: Flask, svc: Services, owner: AdminClient, seeded: Seeded
+) -> None:
+    portal = as_role(app, svc, seeded, "client")
+    event = {"event_id": "e1", "timestamp": "2026-11-01T00:00:00Z", "client": seeded.client_id, "model": "m"}
+    assert portal.get("sub-keys").status_code == 200
+    assert owner.delete(f"clients/{seeded.client_id}").status_code == 204
+
+    refused = portal.get("sub-keys")
+    assert refused.status_code == 403 and "archived" in refused.get_json()["detail"]
+    assert portal.post("usage-events", json={"events": [event]}).status_code == 403
+    archived = owner.post("usage-events", json={"events": [event]})
+    assert archived.status_code == 409 and "archived" in archived.get_json()["detail"]
+    assert "0" in archived.get_json()["errors"]["events"]
+    late = owner.post("admin-tokens", json={"name": "late", "role": "client", "client_id": seeded.client_id})
+    assert late.status_code == 409
+
+    restored = owner.post(f"clients/{seeded.client_id}/unarchive")
+    assert restored.status_code == 200 and restored.get_json()["archived_at"] is None
+    assert owner.post(f"clients/{seeded.client_id}/unarchive").status_code == 200  # already active: unchanged
+    assert owner.get("clients", query_string={"status": "active", "q": "Acme"}).get_json()["data"]
+    assert portal.get("sub-keys").status_code == 200
+    assert portal.post("usage-events", json={"events": [event]}).status_code == 202
+    assert owner.get(f"sub-keys/{seeded.key_id}").get_json()["status"] == "revoked"  # issue new keys
+    assert owner.post("sub-keys", json={"client_id": seeded.client_id, "name": "fresh"}).status_code == 201
+    assert portal.post(f"clients/{seeded.client_id}/unarchive").status_code == 403
+
+
+def test_admin_token_expiry_must_be_in_the_future(owner: AdminClient, seeded: Seeded) -> None:
+    past = {"name": "old", "role": "viewer", "expires_at": "2001-01-01T00:00:00Z"}
+    token = owner.post("admin-tokens", json=past)
+    key = owner.post("sub-keys", json={"client_id": seeded.client_id, "name": "old", "expires_at": past["expires_at"]})
+    assert token.status_code == key.status_code == 422
+    assert token.get_json()["detail"] == key.get_json()["detail"]
+    assert token.get_json()["errors"] == key.get_json()["errors"] == {"expires_at": ["Must be in the future."]}
+
+
+def test_another_workspaces_ids_in_a_body_are_404(owner: AdminClient, seeded: Seeded, foreign: Foreign) -> None:
+    bodies = [
+        ("post", "budgets", {"scope": "key", "scope_id": foreign.key_id, "amount_micros": 5}),
+        ("post", "budgets", {"scope": "project", "scope_id": foreign.project_id, "amount_micros": 5}),
+        ("put", "rate-limits", {"scope": "client", "scope_id": foreign.client_id, "requests_per_min": 5}),
+        ("put", "routing-policies/default", {"lane_ids": [foreign.lane_id]}),
+        (
+            "post",
+            "webhook-subscriptions",
+            {"url": "http://127.0.0.1:9/h", "event_types": ["cap.exceeded"], "client_ids": [foreign.client_id]},
+        ),
+        ("post", "sub-keys", {"client_id": foreign.client_id, "name": "x"}),
+        ("post", "projects", {"client_id": foreign.client_id, "name": "x", "slug": "x"}),
+        ("post", "admin-tokens", {"name": "x", "role": "client", "client_id": foreign.client_id}),
+        (
+            "post",
+            "usage-events",
+            {
+                "events": [
+                    {"event_id": "f", "timestamp": "2026-11-01T00:00:00Z", "client": foreign.client_id, "model": "m"}
+                ]
+            },
+        ),
+    ]
+    for method, path, body in bodies:
+        response = getattr(owner, method)(path, json=body)
+        assert response.status_code == 404, (path, response.get_json())
+        assert response.mimetype == PROBLEM and "in this workspace" in response.get_json()["detail"]
+
+
+def test_secret_shaped_metadata_is_redacted_before_it_is_stored(
+    app: Flask, svc: Services, owner: AdminClient, seeded: Seeded
+) -> None:
+    secrets = {
+        "openai": "sk-proj-abcdefghijklmnopqrstuvwxyz012345",
+        "subkey": seeded.other_key,
+        "admin": seeded.admin_token,
+        "hook": "whsec_abcdefghijklmnopqrstuvwxyz0123",
+        "auth": "Bearer abcdefghijklmnopqrstuvwxyz",
+    }
+    metadata = {name: f"note {value} end" for name, value in secrets.items()} | {"plain": "n8n workflow 42"}
+    now = dt.datetime.now(dt.UTC).isoformat()
+    event = {"event_id": "m1", "timestamp": now, "client": seeded.client_id, "model": "m"}
+    assert owner.post("usage-events", json={"events": [event | {"metadata": metadata}]}).status_code == 202
+    assert svc.usage_writer.flush()
+    body = orjson.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "metadata": metadata})
+    assert post(app.test_client(), seeded.key, body).status_code == 200
+    assert svc.log_writer.flush()
+
+    rows = owner.get("request-logs").get_json()["data"]
+    assert {r["source"] for r in rows} == {"gateway", "ingested"}
+    for row in rows:
+        assert row["metadata"]["plain"] == "n8n workflow 42"
+        assert all(row["metadata"][name] == "note [REDACTED] end" for name in secrets), row["metadata"]
+        text = orjson.dumps(row).decode()
+        assert not [v for v in secrets.values() if v in text or v.split()[-1] in text]
+
+
+def test_search_treats_like_wildcards_as_text(owner: AdminClient, seeded: Seeded) -> None:
+    assert owner.post("clients", json={"name": "50% off_sale\\x", "slug": "sale"}).status_code == 201
+    names = {
+        q: [c["name"] for c in owner.get("clients", query_string={"q": q}).get_json()["data"]]
+        for q in ("%", "_", "\\", "0%", "f_s", "%%%")
+    }
+    assert names == {
+        "%": ["50% off_sale\\x"],
+        "_": ["50% off_sale\\x"],
+        "\\": ["50% off_sale\\x"],
+        "0%": ["50% off_sale\\x"],
+        "f_s": ["50% off_sale\\x"],
+        "%%%": [],
+    }
+    for path in ("sub-keys", "projects", "price-overrides"):
+        assert owner.get(path, query_string={"q": "%"}).get_json()["data"] == [], path

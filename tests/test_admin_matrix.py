@@ -76,6 +76,7 @@ KNOWN = {
     ("DELETE", "/api/v1/workspace"),
     *((m, "/api/v1/clients") for m in ("GET", "POST")),
     *((m, "/api/v1/clients/<client_id>") for m in ("GET", "PATCH", "DELETE")),
+    ("POST", "/api/v1/clients/<client_id>/unarchive"),
     *((m, "/api/v1/projects") for m in ("GET", "POST")),
     *((m, "/api/v1/projects/<project_id>") for m in ("GET", "PATCH", "DELETE")),
     *((m, "/api/v1/sub-keys") for m in ("GET", "POST")),

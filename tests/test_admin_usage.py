@@ -111,7 +111,7 @@ def test_ingestion_is_idempotent_and_uses_overrides(svc: Services, owner: AdminC
 def test_ingestion_validation(owner: AdminClient, foreign: Foreign) -> None:
     base = {"event_id": "x", "timestamp": NOW.isoformat(), "client": "acme", "model": "m"}
     unknown = owner.post("usage-events", json={"events": [base, base | {"client": foreign.client_id}]})
-    assert unknown.status_code == 422 and "1" in unknown.get_json()["errors"]["events"]
+    assert unknown.status_code == 404 and "1" in unknown.get_json()["errors"]["events"]
     garbage = owner.post("usage-events", json={"events": [base | {"usage": {"foo": 1}, "input_tokens": -1}]})
     assert garbage.status_code == 422
     assert owner.post("usage-events", json={"events": []}).status_code == 422

@@ -25,7 +25,9 @@ Manage a Tollgate workspace: clients, projects, sub-keys, lanes, routing, prices
 
 Authenticate with an admin token: `Authorization: Bearer tga_...`. Roles: `owner` (everything), `admin`
 (everything but admin tokens and deleting the workspace), `viewer` (read only), `client` (only what concerns
-its own client). Errors are RFC 9457 problem documents (`application/problem+json`). Lists are cursor
+its own client, and its keys only within the limits the agency set: allowed models and expiry set by an agency
+role can only be narrowed, keys it mints get the client's `key_allowed_models`, budgets and rate limits are
+agency-only). Errors are RFC 9457 problem documents (`application/problem+json`). Lists are cursor
 paginated: pass `next_cursor` back as `cursor`. Money is integer micro-dollars (`*_micros`) plus an exact
 decimal string (`*_usd`). POST accepts an `Idempotency-Key` header.
 """

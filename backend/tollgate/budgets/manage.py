@@ -20,7 +20,11 @@ DEFAULT_SPIKE = (("day", 300), ("hour", 500))
 
 
 class ScopeError(ValueError):
-    """The scope names nothing in this workspace."""
+    """The scope is not one a budget (or rate limit) can have."""
+
+
+class ScopeNotFound(ScopeError):
+    """The scope id names nothing in this workspace."""
 
 
 def scope_client_id(session: DbSession, workspace_id: str, scope: str, scope_id: str) -> str:
@@ -29,7 +33,7 @@ def scope_client_id(session: DbSession, workspace_id: str, scope: str, scope_id:
         raise ScopeError(f"scope must be key, project or client, not {scope!r}")
     row = session.get(model, scope_id)
     if row is None or row.workspace_id != workspace_id:
-        raise ScopeError(f"no {scope} {scope_id!r} in this workspace")
+        raise ScopeNotFound(f"No {scope} with id '{scope_id}' in this workspace.")
     return str(row.id if scope == "client" else row.client_id)
 
 
@@ -142,7 +146,6 @@ def carry_key_limits(session: DbSession, workspace_id: str, old_key_id: str, new
         budget.scope_id = new_key_id
     for limit in limits:
         limit.scope_id = new_key_id
-    session.flush()
     return [b.id for b in budgets] + [r.id for r in limits]
 
 

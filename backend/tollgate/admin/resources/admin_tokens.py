@@ -15,7 +15,7 @@ from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import changed_fields, commit, record, snapshot
 from ..pagination import paginate
-from ..problems import abort
+from ..problems import abort, future_or_422
 from ..schemas.workspace import (
     AdminTokenCreatedSchema,
     AdminTokenListArgs,
@@ -23,7 +23,7 @@ from ..schemas.workspace import (
     AdminTokenSchema,
     AdminTokenUpdateSchema,
 )
-from ..scope import client_or_404, get_or_404, scoped
+from ..scope import get_or_404, live_client_or_404, scoped
 
 bp = admin_blueprint("admin_tokens", __name__, "Admin tokens: who may use this API, with which role.")
 _public = AdminTokenSchema()
@@ -48,9 +48,11 @@ def list_tokens(args: dict[str, Any]) -> dict[str, Any]:
 @bp.arguments(AdminTokenSchema)
 @bp.response(201, AdminTokenCreatedSchema)
 def create_token(data: dict[str, Any]) -> dict[str, Any]:
-    """Issue a token. A `client` token needs `client_id` and sees only that client."""
+    """Issue a token. A `client` token needs `client_id` (not archived) and sees only that client. An
+    `expires_at` must be in the future (422 otherwise)."""
     if data.get("client_id"):
-        client_or_404(data["client_id"])
+        live_client_or_404(data["client_id"])
+    future_or_422(data.get("expires_at"), utcnow())
     issued = provisioning.issue_admin_token(
         db.session,
         services().hasher,

@@ -64,8 +64,10 @@ def create_budget(data: dict[str, Any]) -> Budget:
         budget = manage.create_budget(
             db.session, actor().workspace_id, actor=actor().label, **{k: v for k, v in data.items() if v is not None}
         )
+    except manage.ScopeNotFound as exc:
+        abort(404, str(exc), {"scope_id": [str(exc)]})
     except manage.ScopeError as exc:
-        abort(422, str(exc), {"scope_id": [str(exc)]})
+        abort(422, str(exc), {"scope": [str(exc)]})
     commit()
     return budget
 
@@ -180,8 +182,10 @@ def put_rate_limit(data: dict[str, Any]) -> RateLimit:
             data.get("tokens_per_min"),
             actor=actor().label,
         )
+    except manage.ScopeNotFound as exc:
+        abort(404, str(exc), {"scope_id": [str(exc)]})
     except manage.ScopeError as exc:
-        abort(422, str(exc), {"scope_id": [str(exc)]})
+        abort(422, str(exc), {"scope": [str(exc)]})
     commit()
     return limit
 

@@ -13,7 +13,7 @@ from ...models import PriceOverride
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import changed_fields, commit, record, snapshot
-from ..pagination import paginate
+from ..pagination import contains, paginate
 from ..schemas.workspace import (
     PriceOverrideListArgs,
     PriceOverridePageSchema,
@@ -34,7 +34,7 @@ def list_overrides(args: dict[str, Any]) -> dict[str, Any]:
     """List price overrides."""
     query = scoped(PriceOverride)
     if args.get("q"):
-        query = query.where(PriceOverride.model.ilike(f"%{args['q']}%"))
+        query = query.where(contains(PriceOverride.model, args["q"]))
     return paginate(query, PriceOverride, args)
 
 

@@ -112,7 +112,8 @@ def _check_lanes(lane_ids: list[str], client_id: str | None) -> None:
     }
     missing = [i for i in lane_ids if i not in lanes]
     if missing:
-        abort(422, "Unknown lanes: " + ", ".join(missing) + ".", {"lane_ids": [f"No lane {i}." for i in missing]})
+        detail = "No lane with id " + ", ".join(f"'{i}'" for i in missing) + " in this workspace."
+        abort(404, detail, {"lane_ids": [f"No lane {i}." for i in missing]})
     foreign = [i for i in lane_ids if lanes[i].owner_client_id not in (None, client_id)]
     if foreign:
         abort(422, "Another client's own lane cannot route this traffic.", {"lane_ids": foreign})

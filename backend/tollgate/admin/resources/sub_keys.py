@@ -19,8 +19,8 @@ from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import changed_fields, commit, record, snapshot
 from ..key_policy import check_expiry, check_models
-from ..pagination import paginate
-from ..problems import abort
+from ..pagination import contains, paginate
+from ..problems import abort, future_or_422
 from ..schemas.sub_keys import (
     RotateSchema,
     SubKeyCreatedSchema,
@@ -76,7 +76,7 @@ def list_sub_keys(args: dict[str, Any]) -> dict[str, Any]:
     if args.get("project_id"):
         query = query.where(SubKey.project_id == args["project_id"])
     if args.get("q"):
-        query = query.where(SubKey.name.ilike(f"%{args['q']}%"))
+        query = query.where(contains(SubKey.name, args["q"]))
     page = paginate(_with_status(query, args["status"]), SubKey, args)
     return page | {"data": [_view(k) for k in page["data"]]}
 
@@ -99,10 +99,13 @@ def _with_status(query: Select[Any], status: str) -> Select[Any]:
 @bp.arguments(SubKeySchema)
 @bp.response(201, SubKeyCreatedSchema)
 def create_sub_key(data: dict[str, Any]) -> dict[str, Any]:
-    """Issue a sub-key for a client (and optionally one of its projects). The secret is in this response only."""
+    """Issue a sub-key for a client (and optionally one of its projects). The secret is in this response only.
+
+    A client token's key gets the client's key policy: `allowed_models` must stay within the client's
+    `key_allowed_models` (403 otherwise) and defaults to it; that list becomes the key's `agency_allowed_models`."""
     client = live_client_or_404(data["client_id"])
     project = _project_of(client.id, data.get("project_id"))
-    _future_or_422(data.get("expires_at"))
+    future_or_422(data.get("expires_at"), utcnow())
     models = data.get("allowed_models")
     by_client = actor().client_id is not None
     if by_client:  # within the client's key policy; none asked for: the policy's list
@@ -118,7 +121,8 @@ def create_sub_key(data: dict[str, Any]) -> dict[str, Any]:
         expires_at=data.get("expires_at"),
         actor=actor().label,
     )
-    key = get_or_404(SubKey, issued.id)
+    with db.session.no_autoflush:  # an autoflush would write the audit event before commit() stamps its IP
+        key = get_or_404(SubKey, issued.id)
     if by_client:  # what the client chose is not the agency's limit; the policy is
         key.agency_allowed_models, key.agency_expires_at = client.key_allowed_models, None
     commit()
@@ -134,11 +138,6 @@ def _project_of(client_id: str, project_id: str | None) -> Project | None:
     if project.archived_at is not None:
         abort(409, f"The project '{project_id}' is archived.")
     return project
-
-
-def _future_or_422(moment: dt.datetime | None) -> None:
-    if moment is not None and moment <= utcnow():
-        abort(422, "The expiry must be in the future.", {"expires_at": ["Must be in the future."]})
 
 
 @bp.route("/sub-keys/<key_id>", methods=["GET"])
@@ -160,7 +159,7 @@ def update_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
     only narrow `allowed_models` within `agency_allowed_models` and only bring `expires_at` forward to at most
     `agency_expires_at` (403 otherwise)."""
     key = get_or_404(SubKey, key_id)
-    _future_or_422(data.get("expires_at"))
+    future_or_422(data.get("expires_at"), utcnow())
     if actor().client_id is not None:
         if "allowed_models" in data:
             check_models(data["allowed_models"], key.agency_allowed_models)
@@ -214,9 +213,10 @@ def rotate_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
         actor=actor().label,
         lineage_id=old.lineage_id,
     )
-    new = get_or_404(SubKey, issued.id)
-    new.agency_allowed_models, new.agency_expires_at = old.agency_allowed_models, old.agency_expires_at
-    moved = manage.carry_key_limits(db.session, old.workspace_id, old.id, new.id)
+    with db.session.no_autoflush:  # an autoflush would write the audit event before commit() stamps its IP
+        new = get_or_404(SubKey, issued.id)
+        new.agency_allowed_models, new.agency_expires_at = old.agency_allowed_models, old.agency_expires_at
+        moved = manage.carry_key_limits(db.session, old.workspace_id, old.id, new.id)
     ends = utcnow() + dt.timedelta(seconds=data["overlap_seconds"])
     if old.revoked_at is None or old.revoked_at > ends:
         provisioning.revoke_sub_key(db.session, old, actor=actor().label, at=ends)
