@@ -22,6 +22,7 @@ import requests
 from tollgate.mock_upstream import DEMO_API_KEY
 from tollgate.vault.tokens import SUB_KEY_PREFIX, generate
 
+from .conftest import MOCK_PROVIDER_KEY, Mock
 from .test_gateway_secrets import assert_no_secrets_in_db, secrets_in
 
 TOLLGATE = str(Path(sys.executable).parent / "tollgate")
@@ -233,9 +234,22 @@ def test_a_timezone_change_moves_the_day_boundary_in_every_worker_at_once(server
 
 
 @pytest.mark.parametrize("server", [{"TOLLGATE_LOG_FLUSH_INTERVAL_S": "0.05"}], indirect=True)
-def test_a_price_override_is_used_by_every_worker_at_once(server: Server) -> None:
+def test_a_price_override_is_used_by_every_worker_at_once(server: Server, mock_upstream: Mock) -> None:
     """A hard budget refuses a model no price list knows (403 model_unpriced); once the workspace prices it,
     every worker admits it on the next request, and every worker's log writer prices its rows with it."""
+    lane = requests.post(  # a mock that serves any model (the demo's answers 404 for models it does not list)
+        server.base_url + "/api/v1/lanes",
+        json={"name": "Fine-tunes", "base_url": mock_upstream.base_url, "api_key": MOCK_PROVIDER_KEY},
+        headers=_admin(server),
+        timeout=5,
+    ).json()
+    routed = requests.put(
+        server.base_url + f"/api/v1/routing-policies/{_acme_id(server)}",
+        json={"lane_ids": [lane["id"]]},
+        headers=_admin(server),
+        timeout=5,
+    )
+    assert routed.status_code == 200, routed.text
     budget = requests.post(
         server.base_url + "/api/v1/budgets",
         json={"scope": "client", "scope_id": _acme_id(server), "amount_micros": 5_000_000, "hard": True},
@@ -301,3 +315,30 @@ def test_a_revoke_from_the_cli_reaches_every_running_worker_within_a_second(serv
         assert time.monotonic() - done < 1.0, "a worker still accepts the revoked key"
     assert {r.status_code for r in _fresh(server, models)} == {401}
     assert (server.data_dir / "cache-generation").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_demo_answers_an_unknown_model_as_openai_does(server: Server) -> None:
+    """The demo's mock lists and serves a fixed set of models; any other gets OpenAI's 404 model_not_found
+    through the gateway, so a typo fails in the demo as it would in production."""
+    key = {"Authorization": f"Bearer {server.sub_keys['acme']}"}
+    listed = requests.get(server.base_url + "/v1/models", headers=key, timeout=5).json()["data"]
+    assert {"gpt-4o-mini", "gpt-4.1-mini", "text-embedding-3-small"} <= {m["id"] for m in listed}
+    body = {"model": "gpt-4o-mnii", "messages": [{"role": "user", "content": "hi"}]}
+    typo = requests.post(server.base_url + "/v1/chat/completions", json=body, headers=key, timeout=5)
+    assert typo.status_code == 404
+    assert typo.json()["error"]["code"] == "model_not_found" and "gpt-4o-mnii" in typo.json()["error"]["message"]
+    body["model"] = "gpt-4o-mini"
+    assert requests.post(server.base_url + "/v1/chat/completions", json=body, headers=key, timeout=5).ok
+
+
+@pytest.mark.parametrize("server", [{"TOLLGATE_ACCESS_LOG": "1"}], indirect=True)
+def test_the_optional_access_log_leaves_query_strings_out(server: Server) -> None:
+    key = {"Authorization": f"Bearer {server.sub_keys['acme']}"}
+    requests.get(server.base_url + "/v1/models?api_key=tg_secret_in_a_query", headers=key, timeout=5)
+    assert server.stop() == 0
+    lines = [line for line in server.stderr().splitlines() if '"GET /v1/models HTTP/1.1" 200' in line]
+    assert any(
+        line.startswith("127.0.0.1 - [") and line.endswith('"python-requests/' + requests.__version__ + '"')
+        for line in lines
+    )
+    assert "tg_secret_in_a_query" not in server.stderr() and server.sub_keys["acme"] not in server.stderr()

@@ -44,6 +44,9 @@ class MockState:
     service_tier: str | None = None
     """Service tier to report as served; default: the requested one (`auto` or none is served as `default`)."""
     models: list[str] = field(default_factory=lambda: ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small", "o3-mini"])
+    strict_models: bool = False
+    """True: a call naming a model not in `models` gets OpenAI's 404 `model_not_found` (the demo's mock, so a typo
+    fails there as it would at OpenAI). False: any model is served (tests name models no price list knows)."""
     record_requests: bool = True
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -105,6 +108,9 @@ class MockUpstream:
             if method == "GET" and path.startswith("/models/"):
                 return self._model(start_response, path[len("/models/") :])
             return _error(start_response, 404, f"Unknown request URL: {method} {path}", "unknown_url")
+        if method == "POST" and self.state.strict_models and body.get("model") not in self.state.models:
+            message = f"The model `{body.get('model')}` does not exist or you do not have access to it."
+            return _error(start_response, 404, message, "model_not_found")
         return route(start_response, body)
 
     def _failure(self, start_response: StartResponse) -> Iterable[bytes] | None:
