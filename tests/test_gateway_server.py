@@ -188,3 +188,22 @@ def test_chunked_body_over_the_limit_is_413_not_cut_and_forwarded(server: Server
             assert resp.headers["Content-Type"].startswith(("application/json", "application/problem+json"))
         small = requests.post(server.base_url + path, data=_chunked(body + b" " * 1024), headers=headers, timeout=10)
         assert small.status_code in (200, 201), small.text
+
+
+def test_gunicorns_own_errors_are_json(server: Server) -> None:
+    """Errors gunicorn answers before the app sees the request (request line or headers too long) are JSON: a
+    problem document that also carries OpenAI's `error` object, since the path may not even have been read."""
+    key = {"Authorization": f"Bearer {server.sub_keys['acme']}"}
+    long_line = requests.get(server.base_url + "/v1/models?q=" + "a" * 5000, headers=key, timeout=10)
+    huge_header = requests.get(server.base_url + "/api/v1/clients", headers={"X-Big": "b" * 9000}, timeout=10)
+    for resp, status in ((long_line, 414), (huge_header, 431)):
+        assert resp.status_code == status
+        assert resp.headers["Content-Type"] == "application/problem+json"
+        body = resp.json()
+        assert body["status"] == status and body["title"] and body["detail"]
+        assert set(body["error"]) == {"message", "type", "param", "code"}
+        assert body["error"]["type"] == "invalid_request_error" and body["error"]["message"] == body["detail"]
+        assert "<html" not in resp.text
+    assert long_line.json()["error"]["code"] == "uri_too_long"
+    assert huge_header.json()["error"]["code"] == "request_header_fields_too_large"
+    assert requests.get(server.base_url + "/v1/models", headers=key, timeout=10).status_code == 200
