@@ -342,3 +342,46 @@ def test_the_optional_access_log_leaves_query_strings_out(server: Server) -> Non
         for line in lines
     )
     assert "tg_secret_in_a_query" not in server.stderr() and server.sub_keys["acme"] not in server.stderr()
+
+
+def _chunked(body: bytes, size: int = 1 << 20) -> Iterator[bytes]:
+    """A generator body: requests sends it with `Transfer-Encoding: chunked` and no Content-Length."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def test_chunked_body_over_the_limit_is_413_not_cut_and_forwarded(server: Server) -> None:
+    """A valid JSON object padded with whitespace past the 25 MiB limit: cut at the limit it would still parse and
+    be forwarded (200); whole, it is too large, chunked or not."""
+    padding = 30 * 1024 * 1024
+    chat = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}).encode()
+    gateway = {"Authorization": f"Bearer {server.sub_keys['acme']}", "Content-Type": "application/json"}
+    admin = {"Authorization": f"Bearer {server.admin_token}", "Content-Type": "application/json"}
+    client = json.dumps({"name": "Big", "slug": "big"}).encode()
+    for path, body, headers in (("/v1/chat/completions", chat, gateway), ("/api/v1/clients", client, admin)):
+        padded = body + b" " * padding
+        for data in (padded, _chunked(padded)):
+            resp = requests.post(server.base_url + path, data=data, headers=headers, timeout=60)
+            assert resp.status_code == 413, (path, resp.status_code, resp.text[:200])
+            assert resp.headers["Content-Type"].startswith(("application/json", "application/problem+json"))
+        small = requests.post(server.base_url + path, data=_chunked(body + b" " * 1024), headers=headers, timeout=10)
+        assert small.status_code in (200, 201), small.text
+
+
+def test_gunicorns_own_errors_are_json(server: Server) -> None:
+    """Errors gunicorn answers before the app sees the request (request line or headers too long) are JSON: a
+    problem document that also carries OpenAI's `error` object, since the path may not even have been read."""
+    key = {"Authorization": f"Bearer {server.sub_keys['acme']}"}
+    long_line = requests.get(server.base_url + "/v1/models?q=" + "a" * 5000, headers=key, timeout=10)
+    huge_header = requests.get(server.base_url + "/api/v1/clients", headers={"X-Big": "b" * 9000}, timeout=10)
+    for resp, status in ((long_line, 414), (huge_header, 431)):
+        assert resp.status_code == status
+        assert resp.headers["Content-Type"] == "application/problem+json"
+        body = resp.json()
+        assert body["status"] == status and body["title"] and body["detail"]
+        assert set(body["error"]) == {"message", "type", "param", "code"}
+        assert body["error"]["type"] == "invalid_request_error" and body["error"]["message"] == body["detail"]
+        assert "<html" not in resp.text
+    assert long_line.json()["error"]["code"] == "uri_too_long"
+    assert huge_header.json()["error"]["code"] == "request_header_fields_too_large"
+    assert requests.get(server.base_url + "/v1/models", headers=key, timeout=10).status_code == 200

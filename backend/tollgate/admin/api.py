@@ -42,6 +42,15 @@ class _IdempotencyPlugin(BasePlugin):
             post.setdefault("parameters", []).append("IdempotencyKey")
 
 
+class _JsonBodyPlugin(BasePlugin):
+    """Documents the 415 every operation with a request body answers to a body that is not JSON."""
+
+    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any) -> None:
+        for operation in (operations or {}).values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {})["415"] = "UNSUPPORTED_MEDIA_TYPE"
+
+
 class AdminApi(Api):
     """flask-smorest's Api with problem+json errors instead of its own error payload."""
 
@@ -98,7 +107,7 @@ def configure(app: Flask) -> None:
 
 def make_api(app: Flask) -> AdminApi:
     configure(app)
-    api = AdminApi(spec_kwargs={"extra_plugins": [_IdempotencyPlugin()]})
+    api = AdminApi(spec_kwargs={"extra_plugins": [_IdempotencyPlugin(), _JsonBodyPlugin()]})
     api.init_app(app)
     return api
 
