@@ -7,7 +7,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, String, Subquery, case, cast, func, literal, null, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Subquery,
+    case,
+    cast,
+    func,
+    literal,
+    not_,
+    null,
+    select,
+    union_all,
+)
 
 from ..budgets.periods import zone
 from ..models import RequestLog, UsageEvent
@@ -163,7 +176,17 @@ def _group_columns(rows: Subquery, group_by: list[str], dialect: str, where: Usa
 
 
 def _measures(rows: Subquery) -> list[ColumnElement[Any]]:
-    return [func.count().label("requests")] + [func.coalesce(func.sum(rows.c[name]), 0).label(name) for name in _SUMS]
+    """Counts and sums. Unpriced rows (a model with no known price) add $0 to the money sums, so their requests
+    and tokens are also counted apart: a total is never silently short."""
+    unpriced = not_(rows.c.priced)
+    return [
+        func.count().label("requests"),
+        *(func.coalesce(func.sum(rows.c[name]), 0).label(name) for name in _SUMS),
+        func.coalesce(func.sum(case((unpriced, 1), else_=0)), 0).label("unpriced_requests"),
+        func.coalesce(func.sum(case((unpriced, rows.c.input_tokens + rows.c.output_tokens), else_=0)), 0).label(
+            "unpriced_tokens"
+        ),
+    ]
 
 
 def grouped(where: UsageFilter, group_by: list[str], dialect: str) -> Select[Any]:
