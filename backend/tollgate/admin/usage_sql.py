@@ -4,6 +4,7 @@ apart), filters, grouping and totals. No Flask here; the usage views and CSV exp
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -23,6 +24,7 @@ from sqlalchemy import (
 )
 
 from ..budgets.periods import zone
+from ..metering.prices import exact_micros
 from ..models import RequestLog, UsageEvent
 
 SOURCES: Final = ("gateway", "ingested")
@@ -44,7 +46,10 @@ _SUMS: Final = (
     "reasoning_tokens",
     "cost_micros",
     "value_micros",
+    "cost_remainder_picos",
+    "value_remainder_picos",
 )
+"""Summed per group. A money total is `prices.exact_micros(Σ *_micros, Σ *_remainder_picos)` (`exact_money`)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,17 @@ class UsageFilter:
     """Column → value, for the names in FILTERS."""
     timezone: str = "UTC"
     """The workspace's IANA time zone: `day` groups are its calendar days."""
+
+
+def exact_money(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A grouped row with its cost/value sums exact to the micro-dollar: the remainders (each request's value
+    below a micro-dollar) are added up and carried in, then dropped."""
+    data = dict(row)
+    for money in ("cost", "value"):
+        remainder = data.pop(f"{money}_remainder_picos", None)
+        if remainder is not None:
+            data[f"{money}_micros"] = exact_micros(int(data[f"{money}_micros"]), int(remainder))
+    return data
 
 
 def usage_rows(workspace_id: str) -> Subquery:

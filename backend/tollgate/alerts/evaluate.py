@@ -15,6 +15,7 @@ from ..budgets.ledger import Ledger
 from ..budgets.loader import budget_spec
 from ..budgets.periods import Period, window
 from ..ids import new_id
+from ..metering.prices import exact_micros
 from ..models import AlertEvent, AlertRule, Budget, RequestLog, WebhookDelivery, WebhookSubscription, Workspace
 from .rules import Fire, RuleSpec, spike_fires, spike_window, threshold_fires, unpriced_fire
 
@@ -53,11 +54,15 @@ def _workspace_fires(session: Session, ledger: Ledger, workspace: Workspace, now
 
 def _client_spend(session: Session, workspace_id: str, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
     rows = session.execute(
-        select(RequestLog.client_id, func.coalesce(func.sum(RequestLog.value_micros), 0))
+        select(
+            RequestLog.client_id,
+            func.coalesce(func.sum(RequestLog.value_micros), 0),
+            func.coalesce(func.sum(RequestLog.value_remainder_picos), 0),
+        )
         .where(RequestLog.workspace_id == workspace_id, RequestLog.created_at >= start, RequestLog.created_at < end)
         .group_by(RequestLog.client_id)
     ).all()
-    return {client_id: int(total) for client_id, total in rows}
+    return {client_id: exact_micros(int(total), int(remainder)) for client_id, total, remainder in rows}
 
 
 def _spikes(session: Session, workspace: Workspace, rule: RuleSpec, now: dt.datetime) -> list[Fire]:

@@ -72,9 +72,12 @@ class LedgerStore(Protocol):
         actual_micros: int,
         token_adjust_us: Sequence[tuple[str, int]],
         hold_id: str | None = None,
+        actual_remainder_picos: int = 0,
     ) -> None:
-        """Record `actual_micros` as spent; release each line's reservation unless the sweep already released
-        hold `hold_id` (None: the reservation was made without a hold, always release); shift token buckets."""
+        """Record `actual_micros` (+ `actual_remainder_picos`, carried into whole micro-dollars as the period's
+        remainders add up: see `prices.split_picos`) as spent; release each line's reservation unless the sweep
+        already released hold `hold_id` (None: the reservation was made without a hold, always release); shift
+        token buckets."""
 
     def release_expired(self, now_s: int, limit: int = 500) -> int:
         """Release up to `limit` holds that expired at or before `now_s`; returns how many were released."""

@@ -18,7 +18,7 @@ from ..auth import requires
 from ..blueprint import admin_blueprint
 from ..schemas.common import usd
 from ..schemas.usage import CsvLogArgs, MonthArgs
-from ..usage_sql import grouped
+from ..usage_sql import exact_money, grouped
 from .usage import dialect, log_page, usage_filter, workspace_timezone
 
 bp = admin_blueprint("exports", __name__, "CSV exports: the monthly client table and the raw request log.")
@@ -92,7 +92,7 @@ def monthly_csv(args: dict[str, Any]) -> Response:
 
     def lines() -> Iterator[list[Any]]:
         yield ["Client", "Requests", "Tokens", "Cost", "Unpriced requests", "Unpriced tokens"]
-        for row in db.session.execute(query).mappings():
+        for row in map(exact_money, db.session.execute(query).mappings()):
             tokens = int(row["input_tokens"]) + int(row["output_tokens"])
             money = usd(int(row["cost_micros"]))
             unpriced = [int(row["unpriced_requests"]), int(row["unpriced_tokens"])]
