@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tollgate.budgets import estimate
-from tollgate.budgets.ledger import Ask, Hold, Ledger, rates_for, settled_micros
+from tollgate.budgets.ledger import Ask, Hold, Ledger, rates_for, settled_picos
 from tollgate.budgets.periods import Period
 from tollgate.budgets.specs import BudgetSpec, Limits
 from tollgate.budgets.sql_store import SqlLedgerStore
@@ -171,13 +171,13 @@ def test_store_failure_fails_closed() -> None:
 def test_settle_amounts() -> None:
     hold = Hold(lines=(BudgetLine("b", 0, 500, 1000),), reserved_micros=500)
     record = RequestRecord("r", dt.datetime.now(dt.UTC), "ws", "cli", "key", "chat", model_requested="gpt-4o-mini")
-    assert settled_micros(hold, record) == 0  # never reached an upstream
+    assert settled_picos(hold, record) == 0  # never reached an upstream
     record.lane_id, record.status_code = "lane", 502
-    assert settled_micros(hold, record) == 0  # the upstream refused: nothing billed
+    assert settled_picos(hold, record) == 0  # the upstream refused: nothing billed
     record.status_code = 200
-    assert settled_micros(hold, record) == 500  # answered, usage lost (stream cut): the worst case
+    assert settled_picos(hold, record) == 500 * 10**6  # answered, usage lost (stream cut): the worst case
     record.usage = TokenUsage(input_tokens=1000, output_tokens=100)
-    assert settled_micros(hold, record) == prices.value_micros(record.usage, "gpt-4o-mini")
+    assert settled_picos(hold, record) == prices.value_picos(record.usage, "gpt-4o-mini")
 
 
 def test_worst_case_estimates() -> None:

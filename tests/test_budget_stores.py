@@ -104,6 +104,18 @@ def test_settle_moves_reserved_to_spent_and_frees_room(store: LedgerStore) -> No
     assert isinstance(store.reserve([line("b", 1, 1000)], [], NOW), Refused)
 
 
+def test_spend_below_a_micro_dollar_adds_up_exactly(store: LedgerStore) -> None:
+    """1,000 settles of 0.14 micro-dollars each (140,000 pico-dollars): 140 micro-dollars, not 1,000 × 0."""
+    held = [line("tiny", 1, 10_000)]
+    for _ in range(1000):
+        assert isinstance(store.reserve(held, [], NOW), Reserved)
+        store.settle(held, 0, [], None, 140_000)
+    assert store.read([("tiny", 100)])[("tiny", 100)] == Usage(140, 0)
+    store.reserve(held, [], NOW)
+    store.settle(held, 3, [], None, -499_999)  # 2.500001 micro-dollars
+    assert store.read([("tiny", 100)])[("tiny", 100)] == Usage(143, 0)
+
+
 def test_periods_are_separate_rows(store: LedgerStore) -> None:
     store.reserve([line("b", 1000, 1000, period=100)], [], NOW)
     assert isinstance(store.reserve([line("b", 1000, 1000, period=200)], [], NOW), Reserved)

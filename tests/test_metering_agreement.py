@@ -3,6 +3,9 @@ same service tier, the same estimate when usage is lost, to the micro-dollar."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 from dataclasses import replace
 
 import orjson
@@ -95,3 +98,37 @@ def test_the_worst_case_is_the_requested_tier_or_the_dearest_one(
     assert post(client, seeded.key, flex).status_code == 200  # flex reserves at flex rates: it fits
     spent, reserved = spend(app, budget)
     assert 0 < spent <= billed - 1 and reserved == 0
+
+
+def _month_row(owner: AdminClient, client_name: str) -> list[str]:
+    month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    table = list(csv.reader(io.StringIO(owner.get("exports/monthly.csv", query_string={"month": month}).text)))
+    return next(row for row in table if row[0] == client_name)
+
+
+def _cap_spent(client: FlaskClient, key: str) -> int:
+    status = client.get("/v1/tollgate/cap-status", headers={"Authorization": f"Bearer {key}"}).get_json()
+    [budget] = status["budgets"]
+    return int(budget["spent_micros"])
+
+
+def test_a_thousand_tiny_embeddings_add_up_to_the_exact_micro_dollar(
+    app: Flask, svc: Services, seeded: Seeded, owner: AdminClient, mock_upstream: Mock
+) -> None:
+    """7 tokens of text-embedding-3-small are worth 0.14 micro-dollars: each row rounds to 0, the month is 140."""
+    client: FlaskClient = app.test_client()
+    budget = add_budget(app, seeded, 1_000_000)
+    mock_upstream.state.usage = {"prompt_tokens": 7}
+    mock_upstream.state.record_requests = False
+    raw = orjson.dumps({"model": "text-embedding-3-small", "input": "a short text"})
+    headers = {"Authorization": f"Bearer {seeded.key}", "Content-Type": "application/json"}
+    for _ in range(1000):
+        assert client.post("/v1/embeddings", data=raw, headers=headers).status_code == 200
+    rows = logs(app, svc)
+    assert len(rows) == 1000 and {row.value_micros for row in rows} == {0}
+    assert prices.value_picos(TokenUsage(7), "text-embedding-3-small") == 140_000
+    totals = owner.get("usage").get_json()["totals"]
+    assert (totals["requests"], totals["value_micros"], totals["cost_micros"]) == (1000, 140, 140)
+    assert _month_row(owner, "Acme Co")[3] == "0.000140"
+    assert spend(app, budget) == (140, 0)
+    assert _cap_spent(client, seeded.key) == 140

@@ -16,6 +16,7 @@ from ..budgets.loader import budget_spec
 from ..budgets.periods import Period, window
 from ..extensions import DbSession
 from ..ids import new_id
+from ..metering.prices import exact_micros
 from ..models import (
     AlertEvent,
     AlertRule,
@@ -62,17 +63,23 @@ def _workspace_fires(session: Session, ledger: Ledger, workspace: Workspace, now
 
 
 def _client_spend(session: Session, workspace_id: str, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
-    """Value per client in [start, end): gateway traffic and ingested usage events alike."""
-    spend: dict[str, int] = {}
+    """Value per client in [start, end): gateway traffic and ingested usage events alike, exact to the micro-dollar
+    (the sub-micro remainders are summed before rounding)."""
+    totals: dict[str, tuple[int, int]] = {}
     for table in (RequestLog, UsageEvent):
         rows = session.execute(
-            select(table.client_id, func.coalesce(func.sum(table.value_micros), 0))
+            select(
+                table.client_id,
+                func.coalesce(func.sum(table.value_micros), 0),
+                func.coalesce(func.sum(table.value_remainder_picos), 0),
+            )
             .where(table.workspace_id == workspace_id, table.created_at >= start, table.created_at < end)
             .group_by(table.client_id)
         ).all()
-        for client_id, total in rows:
-            spend[client_id] = spend.get(client_id, 0) + int(total)
-    return spend
+        for client_id, total, remainder in rows:
+            micros, picos = totals.get(client_id, (0, 0))
+            totals[client_id] = (micros + int(total), picos + int(remainder))
+    return {client_id: exact_micros(micros, picos) for client_id, (micros, picos) in totals.items()}
 
 
 def _spikes(session: Session, workspace: Workspace, rule: RuleSpec, now: dt.datetime) -> list[Fire]:

@@ -18,7 +18,7 @@ from typing import Any
 from ..gateway.context import KeyContext
 from ..gateway.errors import GatewayError
 from ..metering import prices
-from ..metering.pricing_rows import record_value_micros
+from ..metering.pricing_rows import record_value_picos
 from ..metering.record import RequestRecord
 from ..models.base import utcnow
 from . import estimate, refusals
@@ -163,12 +163,12 @@ class Ledger:
         hold = self._holds.pop(record.request_id, None)
         if hold is None:
             return
-        actual = settled_micros(hold, record)
+        actual, remainder = prices.split_picos(settled_picos(hold, record))
         charged = hold.token_lines[0].cost if hold.token_lines else 0
         used_tokens = record.usage.total_tokens if record.usage is not None else (charged if _answered(record) else 0)
         shifts = [(line.bucket, (used_tokens - line.cost) * line.interval_us) for line in hold.token_lines]
         try:
-            self.store.settle(hold.lines, actual, shifts, record.request_id)
+            self.store.settle(hold.lines, actual, shifts, record.request_id, remainder)
         except Exception:
             # The reservation stays held (the budget errs on the safe side) and the failure is visible.
             log.exception("ledger settle failed for request %s; %d micros stay reserved", record.request_id, actual)
@@ -203,13 +203,14 @@ def _answered(record: RequestRecord) -> bool:
     return record.lane_id is not None and record.status_code == 200
 
 
-def settled_micros(hold: Hold, record: RequestRecord) -> int:
-    """Real cost when usage is known; the full reservation when the upstream answered but usage was lost
-    (a stream cut off by the client or the network); nothing when no upstream call went through. Pure."""
+def settled_picos(hold: Hold, record: RequestRecord) -> int:
+    """Real cost (exact, pico-dollars) when usage is known; the full reservation when the upstream answered but
+    usage was lost (a stream cut off by the client or the network); nothing when no upstream call went through.
+    Pure."""
     usage = record.usage
     if usage is not None and usage.total_tokens > 0:
-        return record_value_micros(record) or 0
-    return hold.reserved_micros if _answered(record) and usage is None else 0
+        return record_value_picos(record) or 0
+    return hold.reserved_micros * prices.PICOS_PER_MICRO if _answered(record) and usage is None else 0
 
 
 def budget_line(budget: BudgetSpec, period: Window, amount: int) -> BudgetLine:

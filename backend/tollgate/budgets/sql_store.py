@@ -44,10 +44,17 @@ _USED = """
 SELECT spent_micros + reserved_micros FROM budget_spend WHERE budget_id = :budget_id AND period_start = :period
 """
 _TAT = "SELECT tat_us FROM rate_buckets WHERE bucket = :bucket"
-_SETTLE_BUDGET = """
-UPDATE budget_spend SET reserved_micros = reserved_micros - :amount, spent_micros = spent_micros + :actual
+_CARRY = (
+    "CASE WHEN spent_remainder_picos + :rem >= 500000 THEN 1"
+    " WHEN spent_remainder_picos + :rem < -500000 THEN -1 ELSE 0 END"
+)
+_SETTLE_BUDGET = f"""
+UPDATE budget_spend SET reserved_micros = reserved_micros - :amount,
+spent_micros = spent_micros + :actual + {_CARRY},
+spent_remainder_picos = spent_remainder_picos + :rem - 1000000 * {_CARRY}
 WHERE budget_id = :budget_id AND period_start = :period
 """
+"""The remainder stays in [-500,000, 500,000) pico-dollars: SET expressions all read the row's old values."""
 _SHIFT_RATE = "UPDATE rate_buckets SET tat_us = tat_us + :delta WHERE bucket = :bucket"
 _INSERT_HOLD = """
 INSERT INTO budget_holds (request_id, expires_at, lines) VALUES (:request_id, :expires, :lines)
@@ -151,6 +158,7 @@ class SqlLedgerStore:
         actual_micros: int,
         token_adjust_us: Sequence[tuple[str, int]],
         hold_id: str | None = None,
+        actual_remainder_picos: int = 0,
     ) -> None:
         rate_rows = [{"bucket": bucket, "delta": delta} for bucket, delta in sorted(token_adjust_us) if delta]
         if not budgets and not rate_rows:
@@ -166,6 +174,7 @@ class SqlLedgerStore:
             for b in sorted(budgets, key=lambda b: b.budget_id):
                 amount = b.amount_micros if release else 0
                 row = {"budget_id": b.budget_id, "period": b.period_key, "amount": amount, "actual": actual_micros}
+                row["rem"] = actual_remainder_picos
                 cur.execute(self._settle_budget, row)
 
     def release_expired(self, now_s: int, limit: int = 500) -> int:

@@ -74,9 +74,12 @@ class LedgerStore(Protocol):
         actual_micros: int,
         token_adjust_us: Sequence[tuple[str, int]],
         hold_id: str | None = None,
+        actual_remainder_picos: int = 0,
     ) -> None:
-        """Record `actual_micros` as spent; release each line's reservation unless the sweep already released
-        hold `hold_id` (None: the reservation was made without a hold, always release); shift token buckets."""
+        """Record `actual_micros` (+ `actual_remainder_picos`, carried into whole micro-dollars as the period's
+        remainders add up: see `prices.split_picos`) as spent; release each line's reservation unless the sweep
+        already released hold `hold_id` (None: the reservation was made without a hold, always release); shift
+        token buckets."""
 
     def add_spend(self, budgets: Sequence[BudgetLine]) -> None:
         """Record each line's `amount_micros` as spent outright, without a reservation or a cap check: usage

@@ -1,8 +1,10 @@
 """List prices for models, from `genai-prices` (pydantic's maintained, offline price data) plus workspace overrides.
 
 One module answers "what is this usage worth at list price": the gateway's log writer, usage-event ingestion
-and reports all call `value_micros`. Money is integer micro-dollars, rounded half-to-even once per request so
-that rounding does not drift in one direction over millions of rows.
+and the ledger all call `value_picos`. A value is exact in integer pico-dollars (10⁻¹² USD: a token count times
+a rate in micro-dollars per million tokens is always a whole number of them); it is stored as whole
+micro-dollars plus a remainder (`split_picos`), so that a month of requests each worth a fraction of a
+micro-dollar still adds up to the right total.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from genai_prices import data_snapshot
 from .usage import TokenUsage
 
 MICROS_PER_USD = Decimal(1_000_000)
-_MTOK = Decimal(1_000_000)
+PICOS_PER_USD = Decimal(1_000_000_000_000)
+PICOS_PER_MICRO = 1_000_000
+HALF_MICRO_PICOS = 500_000
 SERVICE_TIER = "service_tier"
 ANY_TIER = None
 """A request that names no tier (or `auto`) may be served at any tier its project allows."""
@@ -35,17 +39,17 @@ class OverridePrice:
     output_mtok_micros: int
     cached_input_mtok_micros: int | None = None
 
-    def value_usd(self, usage: TokenUsage) -> Decimal:
+    def value_picos(self, usage: TokenUsage) -> int:
+        """Exact: tokens × micro-dollars per million tokens = pico-dollars."""
         cached = min(usage.cached_input_tokens, usage.input_tokens)
         cached_rate = (
             self.cached_input_mtok_micros if self.cached_input_mtok_micros is not None else self.input_mtok_micros
         )
-        micros = (
-            Decimal(usage.input_tokens - cached) * self.input_mtok_micros
-            + Decimal(cached) * cached_rate
-            + Decimal(usage.output_tokens) * self.output_mtok_micros
-        ) / _MTOK
-        return micros / MICROS_PER_USD
+        return (
+            (usage.input_tokens - cached) * self.input_mtok_micros
+            + cached * cached_rate
+            + usage.output_tokens * self.output_mtok_micros
+        )
 
 
 def usd_string(micros: int) -> str:
@@ -55,6 +59,23 @@ def usd_string(micros: int) -> str:
 
 def to_micros(amount_usd: Decimal) -> int:
     return int((amount_usd * MICROS_PER_USD).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def to_picos(amount_usd: Decimal) -> int:
+    return int((amount_usd * PICOS_PER_USD).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def split_picos(picos: int) -> tuple[int, int]:
+    """(micro-dollars, remainder in pico-dollars) with micros × 10⁶ + remainder == picos exactly: micros rounded
+    half up, the remainder in [-500,000, 500,000). Rows and budget periods keep both; a total is the sum of the
+    micros plus `split_picos` of the summed remainders, exact to the micro-dollar whatever the number of rows."""
+    micros = (picos + HALF_MICRO_PICOS) // PICOS_PER_MICRO
+    return micros, picos - micros * PICOS_PER_MICRO
+
+
+def exact_micros(micros: int, remainder_picos: int) -> int:
+    """A sum of split values (Σ micros, Σ remainders) as whole micro-dollars, rounded half up."""
+    return micros + split_picos(remainder_picos)[0]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -96,17 +117,28 @@ def list_value_usd(usage: TokenUsage, model: str, provider: str | None = "openai
     return Decimal(calc.total_price)
 
 
+def value_picos(
+    usage: TokenUsage,
+    model: str,
+    provider: str | None = "openai",
+    override: OverridePrice | None = None,
+) -> int | None:
+    """API-equivalent value in pico-dollars; an override wins over the list price. None: unpriced."""
+    if override is not None:
+        return override.value_picos(usage)
+    amount = list_value_usd(usage, model, provider)
+    return None if amount is None else to_picos(amount)
+
+
 def value_micros(
     usage: TokenUsage,
     model: str,
     provider: str | None = "openai",
     override: OverridePrice | None = None,
 ) -> int | None:
-    """API-equivalent value in micro-dollars; an override wins over the list price. None: unpriced."""
-    if override is not None:
-        return to_micros(override.value_usd(usage))
-    amount = list_value_usd(usage, model, provider)
-    return None if amount is None else to_micros(amount)
+    """`value_picos` in whole micro-dollars (rounded half up). None: unpriced."""
+    picos = value_picos(usage, model, provider, override)
+    return None if picos is None else split_picos(picos)[0]
 
 
 def price_table_version() -> str:

@@ -1,6 +1,6 @@
 """Usage events for traffic that did not pass through the gateway (reported with POST /api/v1/usage-events).
 
-They are priced by the same code as gateway traffic (`prices.value_micros` with the workspace's overrides)
+They are priced by the same code as gateway traffic (`prices.value_picos` with the workspace's overrides)
 and written by a second `LogWriter` instance with its own sink and spool, so the API answers 202 at once and a
 database hiccup never loses an event. The unique (workspace_id, event_id) makes a resend a no-op. Events newly
 written are charged to the budgets covering them (`budgets/usage_charge.py`, wired in by the app).
@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from ..models import UsageEvent
 from . import prices
 from .log_writer import LogWriter
-from .pricing_rows import OverrideLookup
+from .pricing_rows import OverrideLookup, money_columns
 from .spool import Spool
 from .sql_sink import SqlLogSink
 from .usage import TokenUsage
@@ -49,7 +49,7 @@ def to_row(record: UsageEventRecord, overrides: OverrideLookup) -> dict[str, Any
     Ingested usage is paid by the agency at the price it reports, so its cost equals its list value."""
     usage = record.usage
     override = overrides(record.workspace_id).get(record.model)
-    value = prices.value_micros(usage, record.model, record.provider, override)
+    value = prices.value_picos(usage, record.model, record.provider, override)
     return {
         "event_id": record.event_id,
         "created_at": record.created_at,
@@ -63,9 +63,7 @@ def to_row(record: UsageEventRecord, overrides: OverrideLookup) -> dict[str, Any
         "cached_input_tokens": usage.cached_input_tokens,
         "output_tokens": usage.output_tokens,
         "reasoning_tokens": usage.reasoning_tokens,
-        "value_micros": value or 0,
-        "cost_micros": value or 0,
-        "priced": value is not None,
+        **money_columns(value, "metered"),
         "metadata_": record.metadata,
     }
 

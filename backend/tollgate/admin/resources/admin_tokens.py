@@ -7,6 +7,7 @@ from typing import Any
 from ... import provisioning
 from ...extensions import db
 from ...models import AdminToken
+from ...models.base import utcnow
 from ...services import services
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
