@@ -95,6 +95,7 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
         usage_writer=usage_event_writer(
             engine, settings.spool_dir, settings.log_batch_size, settings.log_flush_interval_s
         ),
+        share_key=master.derive("report-share"),
     )
 
 

@@ -51,3 +51,18 @@ def deliver_webhooks() -> int:
 def sweep_reservations() -> int:
     """Release budget reservations left by gateway processes that died between admit and settle."""
     return _services().alerts.sweep_once()
+
+
+def generate_report(report_id: str) -> bool:
+    """Make one queued monthly usage report (claimed: a second worker given the same id does nothing)."""
+    from ..reporting import generate
+
+    app = _app_for_job()
+    with app.app_context():
+        return generate(db.session, report_id)
+
+
+def _app_for_job() -> Flask:
+    _services()
+    assert _app is not None
+    return _app
