@@ -13,7 +13,7 @@ from flask import Flask
 from tests.admin_support import PROBLEM, AdminClient, make_foreign, make_token
 from tests.budget_support import budget_sample_ids
 from tests.conftest import Seeded
-from tollgate import admin, invoicing, provisioning
+from tollgate import admin, invoicing, provisioning, reporting
 from tollgate.extensions import db
 from tollgate.models import Client, PriceOverride, Workspace
 from tollgate.services import Services
@@ -69,6 +69,9 @@ CLIENT_ALLOWED = {
     ("GET", "/api/v1/invoices"),
     ("GET", "/api/v1/invoices/<invoice_id>"),
     ("GET", "/api/v1/invoices/<invoice_id>/export"),
+    ("GET", "/api/v1/reports"),
+    ("GET", "/api/v1/reports/<report_id>"),
+    ("GET", "/api/v1/reports/<report_id>/download"),
 }
 KNOWN = {
     ("GET", "/api/v1/workspace"),
@@ -117,6 +120,10 @@ KNOWN = {
     *((m, "/api/v1/invoices") for m in ("GET", "POST")),
     ("GET", "/api/v1/invoices/<invoice_id>"),
     ("GET", "/api/v1/invoices/<invoice_id>/export"),
+    *((m, "/api/v1/reports") for m in ("GET", "POST")),
+    ("GET", "/api/v1/reports/<report_id>"),
+    ("GET", "/api/v1/reports/<report_id>/download"),
+    *((m, "/api/v1/reports/<report_id>/share-link") for m in ("POST", "DELETE")),
 }
 
 
@@ -142,6 +149,7 @@ class Ids:
     subscription_id: str = ""
     delivery_id: str = ""
     invoice_id: str = ""
+    report_id: str = ""
     month: str = "2026-01"
 
     @property
@@ -182,7 +190,7 @@ def _body(rule: str, ids: Ids) -> dict[str, object]:
 
 
 def _query(rule: str) -> dict[str, str]:
-    if rule.endswith("/export"):
+    if rule.endswith(("/export", "/download")):
         return {"format": "json"}
     return {"month": "2026-01"} if rule.endswith("monthly.csv") else {}
 
@@ -196,6 +204,17 @@ def _invoice(app: Flask, workspace_id: str, client_id: str) -> str:
         month = invoicing.Month(2026, 1)
         invoicing.set_plan(db.session, client, month, {"kind": "pass_through"}, "test")
         return invoicing.make_invoice(db.session, workspace, client, month, "test").id
+
+
+def _report(app: Flask, workspace_id: str, client_id: str) -> str:
+    """A queued January 2026 report of the client (not made: no job runs here)."""
+    with app.app_context():
+        client = db.session.get(Client, client_id)
+        workspace = db.session.get(Workspace, workspace_id)
+        assert client is not None and workspace is not None
+        report = reporting.request_report(db.session, workspace, client, invoicing.Month(2026, 1))
+        db.session.commit()
+        return report.id
 
 
 def test_every_endpoint_is_in_the_tables() -> None:
@@ -213,6 +232,7 @@ def test_role_and_tenant_matrix(app: Flask, svc: Services, seeded: Seeded, metho
         for name, value in budget_sample_ids(app, svc, workspace_id, ids.client_id).items():
             setattr(ids, name, value)
         ids.invoice_id = _invoice(app, workspace_id, ids.client_id)
+        ids.report_id = _report(app, workspace_id, ids.client_id)
     tokens = {
         role: make_token(app, svc, seeded.workspace_id, role, seeded.client_id if role == "client" else None)
         for role in ROLES

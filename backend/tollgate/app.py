@@ -113,6 +113,7 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
             generation.read,
             on_inserted=UsageCharger(engine, ledger.store).charge_rows,  # ingested usage counts against budgets
         ),
+        share_key=master.derive("report-share"),
     )
 
 

@@ -55,3 +55,18 @@ def sweep_reservations() -> int:
     released = alerts.sweep_once()
     alerts.purge_once()
     return released
+
+
+def generate_report(report_id: str) -> bool:
+    """Make one queued monthly usage report (claimed: a second worker given the same id does nothing)."""
+    from ..reporting import generate
+
+    app = _app_for_job()
+    with app.app_context():
+        return generate(db.session, report_id)
+
+
+def _app_for_job() -> Flask:
+    _services()
+    assert _app is not None
+    return _app

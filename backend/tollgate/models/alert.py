@@ -17,6 +17,7 @@ EVENT_TYPES = (
     "cap.exceeded",
     "spend.spike",
     "price.unknown",
+    "report.ready",
     "invoice.ready",
 )
 

@@ -16,6 +16,7 @@ from . import (
     lanes,
     price_overrides,
     projects,
+    reports,
     routing,
     sub_keys,
     usage,
@@ -39,4 +40,5 @@ BLUEPRINTS: list[Blueprint] = [
     budgets.bp,
     alerts.bp,
     billing.bp,
+    reports.bp,
 ]

@@ -1,4 +1,4 @@
-"""billing plans (per client and month, with history) and invoice drafts
+"""billing plans (per client and month, with history), invoice drafts and monthly usage reports
 
 Revision ID: 0005_reports
 Revises: 0004_budget_holds
@@ -74,8 +74,27 @@ def upgrade() -> None:
         sa.UniqueConstraint("workspace_id", "client_id", "month"),
         sa.UniqueConstraint("workspace_id", "number"),
     )
+    op.create_table(
+        "reports",
+        sa.Column("id", sa.String(32), primary_key=True),
+        _ws(),
+        _client(),
+        sa.Column("month", sa.String(7), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("figures", sa.JSON(), nullable=True),
+        sa.Column("html", sa.Text(), nullable=True),
+        sa.Column("pdf", sa.LargeBinary(), nullable=True),
+        sa.Column("share_nonce", sa.String(32), nullable=True),
+        sa.Column("share_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.UniqueConstraint("workspace_id", "client_id", "month"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("reports")
     op.drop_table("invoices")
     op.drop_table("billing_plans")
