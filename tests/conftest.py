@@ -86,6 +86,8 @@ PG_MODULES = frozenset(
         "test_budget_admin",
         "test_budget_gateway",
         "test_budget_status",
+        "test_monthly_close",
+        "test_reports",
         "test_database_portability",
         "test_gateway_attribution",
         "test_metering_cost",

@@ -1,4 +1,5 @@
-"""billing plans (per client and month, with history), invoice drafts and monthly usage reports
+"""billing plans (per client and month, with history), invoice drafts, monthly usage reports and the claims
+of the 1st-of-month run
 
 Revision ID: 0005_reports
 Revises: 0004_budget_holds
@@ -92,9 +93,17 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.UniqueConstraint("workspace_id", "client_id", "month"),
     )
+    op.create_table(
+        "monthly_closes",
+        sa.Column("workspace_id", sa.String(32), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("client_id", sa.String(32), sa.ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("month", sa.String(7), primary_key=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("monthly_closes")
     op.drop_table("reports")
     op.drop_table("invoices")
     op.drop_table("billing_plans")
