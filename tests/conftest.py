@@ -87,6 +87,7 @@ PG_MODULES = frozenset(
         "test_budget_gateway",
         "test_budget_status",
         "test_monthly_close",
+        "test_profitability_admin",
         "test_reports",
         "test_database_portability",
         "test_gateway_attribution",

@@ -1,5 +1,5 @@
-"""billing plans (per client and month, with history), invoice drafts, monthly usage reports and the claims
-of the 1st-of-month run
+"""billing plans (per client and month, with history), invoice drafts, monthly usage reports the claims
+of the 1st-of-month run, and flat-fee lanes' monthly fees
 
 Revision ID: 0005_reports
 Revises: 0004_budget_holds
@@ -93,6 +93,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.UniqueConstraint("workspace_id", "client_id", "month"),
     )
+    op.add_column("lanes", sa.Column("monthly_fee_micros", sa.BigInteger(), nullable=True))
     op.create_table(
         "monthly_closes",
         sa.Column("workspace_id", sa.String(32), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
@@ -104,6 +105,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("monthly_closes")
+    with op.batch_alter_table("lanes") as batch:
+        batch.drop_column("monthly_fee_micros")
     op.drop_table("reports")
     op.drop_table("invoices")
     op.drop_table("billing_plans")
