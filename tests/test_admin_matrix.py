@@ -124,6 +124,7 @@ KNOWN = {
     ("GET", "/api/v1/reports/<report_id>"),
     ("GET", "/api/v1/reports/<report_id>/download"),
     *((m, "/api/v1/reports/<report_id>/share-link") for m in ("POST", "DELETE")),
+    ("GET", "/api/v1/profitability"),
 }
 
 
@@ -192,7 +193,7 @@ def _body(rule: str, ids: Ids) -> dict[str, object]:
 def _query(rule: str) -> dict[str, str]:
     if rule.endswith(("/export", "/download")):
         return {"format": "json"}
-    return {"month": "2026-01"} if rule.endswith("monthly.csv") else {}
+    return {"month": "2026-01"} if rule.endswith(("monthly.csv", "/profitability")) else {}
 
 
 def _invoice(app: Flask, workspace_id: str, client_id: str) -> str:

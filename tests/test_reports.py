@@ -324,3 +324,13 @@ def test_a_report_not_ready_is_409_and_a_claimed_job_runs_once(app: Flask, seede
         assert made is not None and made.status == "ready"
         assert made.figures is not None and made.figures["header"][3] == "Requests served: 0"
         assert made.figures["cap_status"] == "no cap" and made.figures["billing_treatment"] == "no billing plan"
+
+        # A report left `running` by a dead process is queued again when asked for after a while, not before.
+        workspace, client = db.session.get(Workspace, seeded.workspace_id), db.session.get(Client, seeded.client_id)
+        assert workspace is not None and client is not None
+        made.status, made.requested_at = "running", utcnow() - dt.timedelta(minutes=5)
+        db.session.commit()
+        assert reporting.request_report(db.session, workspace, client, Month(2026, 1)).status == "running"
+        made.requested_at = utcnow() - reporting.STALE_RUNNING - dt.timedelta(seconds=1)
+        db.session.commit()
+        assert reporting.request_report(db.session, workspace, client, Month(2026, 1)).status == "queued"

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 _SHARE_SALT: Final = "report-share"
 MAX_SHARE_DAYS: Final = 90
+STALE_RUNNING: Final = dt.timedelta(minutes=15)
+"""A report `running` for longer than this was left by a process that died: asking for it again re-queues it."""
 
 
 def month_aggregates(session: DbSession, workspace: Workspace, client_id: str, month: Month) -> list[Aggregate]:
@@ -131,7 +133,7 @@ def brand_of(workspace: Workspace) -> Brand:
 
 def request_report(session: DbSession, workspace: Workspace, client: Client, month: Month) -> Report:
     """Queue the client's report for the month: a new row, or the existing one queued again (unless it is being
-    made right now). Flushes; the caller commits and then dispatches."""
+    made right now, and not for longer than `STALE_RUNNING`). Flushes; the caller commits and then dispatches."""
     found = _find(session, workspace.id, client.id, month)
     if found is None:
         found = Report(id=new_id("rpt"), workspace_id=workspace.id, client_id=client.id, month=str(month))
@@ -144,8 +146,9 @@ def request_report(session: DbSession, workspace: Workspace, client: Client, mon
             found = _find(session, workspace.id, client.id, month)
             assert found is not None
             return found
-    if found.status != "running":
-        found.status, found.error, found.requested_at = "queued", None, utcnow()
+    now = utcnow()
+    if found.status != "running" or found.requested_at < now - STALE_RUNNING:
+        found.status, found.error, found.requested_at = "queued", None, now
         session.flush()
     return found
 

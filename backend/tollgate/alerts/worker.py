@@ -1,5 +1,5 @@
-"""The background jobs: evaluate alert rules, deliver due webhooks, release expired budget reservations and
-delete expired idempotency keys (their stored answers).
+"""The background jobs: evaluate alert rules, deliver due webhooks, release expired budget reservations, delete
+expired idempotency keys (their stored answers), and the 1st-of-month run of reports and invoice drafts.
 
 Embedded mode (no REDIS_URL): every `interval_s` each server process runs all of them beside the request handlers,
 never in them; events are deduplicated, deliveries claimed and holds deleted before release, so several
@@ -77,6 +77,13 @@ class AlertService:
         with self._engine.begin() as conn:
             return delete_expired(conn, self.clock())
 
+    def close_month_once(self) -> int:
+        """The 1st-of-month run: previous-month reports and invoice drafts not made yet (claimed: made once)."""
+        from ..monthly_close import close_previous_month
+
+        with Session(self._engine) as session:
+            return close_previous_month(session, self.clock())
+
     def start(self) -> None:
         """Start the loop in this process (idempotent; a forked child starts its own)."""
         if self.interval_s <= 0 or self._pid == os.getpid():
@@ -102,5 +109,6 @@ class AlertService:
         while not self._stop.wait(self.interval_s):
             try:
                 self.run_once()
+                self.close_month_once()
             except Exception:
                 log.exception("alert pass failed; retrying in %.0fs", self.interval_s)

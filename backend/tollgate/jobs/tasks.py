@@ -57,6 +57,11 @@ def sweep_reservations() -> int:
     return released
 
 
+def monthly_close() -> int:
+    """The 1st-of-month run: previous-month reports and invoice drafts of every active client, once."""
+    return _services().alerts.close_month_once()
+
+
 def generate_report(report_id: str) -> bool:
     """Make one queued monthly usage report (claimed: a second worker given the same id does nothing)."""
     from ..reporting import generate

@@ -36,3 +36,17 @@ class Report(Base):
     created_at: Mapped[dt.datetime] = created_at_column()
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class MonthlyClose(Base):
+    """The claim of the 1st-of-month run on one client and month: whoever inserts it makes that month's report
+    and invoice draft; every other process or host finds the row and does nothing."""
+
+    __tablename__ = "monthly_closes"
+
+    workspace_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[str] = mapped_column(String(32), ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    created_at: Mapped[dt.datetime] = created_at_column()

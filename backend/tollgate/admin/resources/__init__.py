@@ -15,6 +15,7 @@ from . import (
     exports,
     lanes,
     price_overrides,
+    profitability,
     projects,
     reports,
     routing,
@@ -41,4 +42,5 @@ BLUEPRINTS: list[Blueprint] = [
     alerts.bp,
     billing.bp,
     reports.bp,
+    profitability.bp,
 ]

@@ -58,6 +58,7 @@ def create_lane(data: dict[str, Any]) -> Lane:
         models=data.get("models"),
         actor=actor().label,
     )
+    lane.monthly_fee_micros = data.get("monthly_fee_micros")
     commit()
     return lane
 

@@ -1,4 +1,5 @@
-"""billing plans (per client and month, with history), invoice drafts and monthly usage reports
+"""billing plans (per client and month, with history), invoice drafts, monthly usage reports the claims
+of the 1st-of-month run, and flat-fee lanes' monthly fees
 
 Revision ID: 0005_reports
 Revises: 0004_budget_holds
@@ -92,9 +93,20 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.UniqueConstraint("workspace_id", "client_id", "month"),
     )
+    op.add_column("lanes", sa.Column("monthly_fee_micros", sa.BigInteger(), nullable=True))
+    op.create_table(
+        "monthly_closes",
+        sa.Column("workspace_id", sa.String(32), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("client_id", sa.String(32), sa.ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("month", sa.String(7), primary_key=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("monthly_closes")
+    with op.batch_alter_table("lanes") as batch:
+        batch.drop_column("monthly_fee_micros")
     op.drop_table("reports")
     op.drop_table("invoices")
     op.drop_table("billing_plans")
