@@ -174,6 +174,9 @@ def test_unpriced_model_is_refused_under_a_hard_budget(app: Flask, seeded: Seede
     error = resp.get_json()["error"]
     assert error["code"] == "model_unpriced" and "acme-private-llm" in error["message"]
     assert "price override" in error["message"]
+    assert (
+        "POST /api/v1/price-overrides" in error["message"] and "dashboard" not in error["message"]
+    )  # only what exists
 
 
 def test_unpriced_model_under_soft_budget_is_admitted_and_logged_unpriced(

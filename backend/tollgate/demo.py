@@ -1,6 +1,6 @@
 """The demo workspace `make run` starts with: an agency, two clients with projects, a key each, one lane.
 
-DemoSeed once: a later `make run` leaves the workspace as the user changed it (a lane repointed at their own
+Seeded once: a later `make run` leaves the workspace as the user changed it (a lane repointed at their own
 provider, keys revoked) and only prints its URLs and secrets again; `tollgate demo --reseed` (`make
 demo-reset`) starts it afresh. The secrets it issues are written to `<data_dir>/demo-credentials.json` (mode
 0600, beside the master key) so that every later run prints the same working key: the database itself still
