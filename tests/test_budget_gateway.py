@@ -146,7 +146,7 @@ def test_completed_stream_settles_to_real_cost(app: Flask, svc: Services, seeded
     assert row.value_micros > 0 and spend(app, budget) == (row.value_micros, 0)
 
 
-def test_client_disconnect_mid_stream_settles_at_the_worst_case(
+def test_client_disconnect_mid_stream_settles_at_the_logged_estimate(
     app: Flask, svc: Services, seeded: Seeded, client: FlaskClient, mock_upstream: Mock
 ) -> None:
     budget = add_budget(app, seeded, 1_000_000)
@@ -162,8 +162,10 @@ def test_client_disconnect_mid_stream_settles_at_the_worst_case(
     next(chunks)
     resp.close()  # the client goes away: the stream generator's finally settles
     [row] = logs(app, svc)
-    assert row.error_code == "client_disconnected"
-    assert spend(app, budget) == (worst_case(raw), 0)
+    assert row.error_code == "client_disconnected" and row.usage_estimated
+    assert row.input_tokens == len(raw) and 1 <= row.output_tokens < 200  # prompt bound, deltas relayed
+    assert 0 < row.value_micros < worst_case(raw)
+    assert spend(app, budget) == (row.value_micros, 0)
     assert svc.ledger.open_holds == 0
 
 
@@ -230,5 +232,6 @@ def test_stream_closed_before_its_first_byte_still_settles_and_logs(app: Flask, 
     [row] = logs(app, svc)
     assert row.error_code == "client_disconnected"
     assert row.lane_id == seeded.lane_id
-    assert spend(app, budget) == (worst_case(raw), 0)
+    assert row.usage_estimated and (row.input_tokens, row.output_tokens) == (len(raw), 0)  # nothing relayed
+    assert spend(app, budget) == (row.value_micros, 0)
     assert svc.ledger.open_holds == 0

@@ -132,3 +132,41 @@ def test_a_thousand_tiny_embeddings_add_up_to_the_exact_micro_dollar(
     assert _month_row(owner, "Acme Co")[3] == "0.000140"
     assert spend(app, budget) == (140, 0)
     assert _cap_spent(client, seeded.key) == 140
+
+
+@pytest.mark.parametrize("endpoint", ["chat", "responses"])
+@pytest.mark.parametrize("with_budget", [True, False])
+def test_an_abandoned_stream_is_estimated_alike_in_the_log_the_budget_and_the_reports(
+    app: Flask, svc: Services, seeded: Seeded, owner: AdminClient, mock_upstream: Mock, endpoint: str, with_budget: bool
+) -> None:
+    """It used to be logged as $0 (0 tokens) while its budget was charged the whole reservation."""
+    client: FlaskClient = app.test_client()
+    budget = add_budget(app, seeded, 10_000_000) if with_budget else None
+    mock_upstream.state.stream_delay_s = 0.05
+    if endpoint == "chat":
+        path, raw = "/v1/chat/completions", _tier_body("default", model="gpt-4o-mini", stream=True)
+    else:
+        body = {"model": "gpt-4o-mini", "input": "tell me a long story", "stream": True, "max_output_tokens": 500}
+        path, raw = "/v1/responses", orjson.dumps(body)
+    headers = {"Authorization": f"Bearer {seeded.key}", "Content-Type": "application/json"}
+    resp = client.post(path, data=raw, headers=headers, buffered=False)
+    chunks = iter(resp.response)
+    seen = b""
+    while seen.count(b'.delta"' if endpoint == "responses" else b'"delta"') < 4:
+        seen += next(chunks)
+    resp.close()  # the caller abandons the stream
+    [row] = logs(app, svc)
+    assert row.error_code == "client_disconnected" and row.usage_estimated
+    assert row.input_tokens == len(raw)  # the prompt's bound from the body
+    assert 4 <= row.output_tokens <= 6  # one token per content delta relayed (one more may be in flight)
+    exact = prices.value_picos(TokenUsage(row.input_tokens, 0, row.output_tokens), "gpt-4o-mini")
+    assert exact is not None and row.value_micros * 10**6 + row.value_remainder_picos == exact > 0
+    listed = owner.get("request-logs").get_json()["data"]
+    assert [(r["usage_estimated"], r["value_micros"]) for r in listed] == [(True, row.value_micros)]
+    assert owner.get("usage").get_json()["totals"]["value_micros"] == row.value_micros
+    [line] = list(csv.DictReader(io.StringIO(owner.get("exports/request-logs.csv").text)))
+    assert (line["usage_estimated"], line["value_usd"]) == ("True", prices.usd_string(row.value_micros))
+    if budget is not None:
+        assert spend(app, budget) == (row.value_micros, 0)
+        assert _cap_spent(client, seeded.key) == row.value_micros
+    assert svc.ledger.open_holds == 0

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Select,
     String,
@@ -92,6 +93,7 @@ def usage_rows(workspace_id: str) -> Subquery:
         RequestLog.latency_ms,
         *(getattr(RequestLog, name) for name in _SUMS),
         RequestLog.priced,
+        RequestLog.usage_estimated,
         RequestLog.model_requested,
         RequestLog.error_code,
         RequestLog.ttfb_ms,
@@ -114,6 +116,7 @@ def usage_rows(workspace_id: str) -> Subquery:
         cast(null(), RequestLog.latency_ms.type).label("latency_ms"),
         *(getattr(UsageEvent, name) for name in _SUMS),
         UsageEvent.priced,
+        literal(False, Boolean).label("usage_estimated"),
         cast(null(), String).label("model_requested"),
         cast(null(), String).label("error_code"),
         cast(null(), RequestLog.ttfb_ms.type).label("ttfb_ms"),

@@ -20,6 +20,7 @@ from ..gateway.errors import GatewayError
 from ..metering import prices
 from ..metering.pricing_rows import record_value_picos
 from ..metering.record import RequestRecord
+from ..metering.usage import TokenUsage
 from ..models.base import utcnow
 from . import estimate, refusals
 from .periods import Window, window
@@ -82,6 +83,16 @@ def worst_case_tokens(ask: Ask) -> tuple[int, int]:
     context = max(windows, default=estimate.DEFAULT_CONTEXT_WINDOW)
     prompt = estimate.prompt_tokens_upper(ask.raw, ask.body, ask.model, ask.endpoint, context)
     return prompt, estimate.output_tokens_upper(ask.body, ask.model, ask.endpoint)
+
+
+def estimated_usage(ask: Ask, output_seen: int) -> TokenUsage:
+    """Usage of a call the upstream answered whose usage never reached us (the caller left mid-stream, the
+    stream broke, the provider sent none): the prompt at its bound from the body (the provider bills all of it;
+    without a tokenizer we cannot know less), the output as counted while relaying (capped at what the request
+    allowed), at the requested service tier. Settle and the log row both price exactly this."""
+    prompt, output = worst_case_tokens(ask)
+    tier = prices.requested_tier(ask.body.get("service_tier"))
+    return TokenUsage(input_tokens=prompt, output_tokens=min(output_seen, output), service_tier=tier)
 
 
 def tokens_estimate(ask: Ask) -> int:
@@ -204,8 +215,9 @@ def _answered(record: RequestRecord) -> bool:
 
 
 def settled_picos(hold: Hold, record: RequestRecord) -> int:
-    """Real cost (exact, pico-dollars) when usage is known; the full reservation when the upstream answered but
-    usage was lost (a stream cut off by the client or the network); nothing when no upstream call went through.
+    """Cost (exact, pico-dollars) of the record's usage, real or estimated (the gateway estimates a call the
+    upstream answered whose usage was lost: `estimated_usage`); nothing when no upstream call went through. A
+    record of an answered call without any usage (no caller should send one) is charged the whole reservation.
     Pure."""
     usage = record.usage
     if usage is not None and usage.total_tokens > 0:

@@ -17,7 +17,7 @@ import orjson
 from flask import Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..budgets.ledger import Ask
+from ..budgets.ledger import Ask, estimated_usage
 from ..extensions import db
 from ..metering.record import RequestRecord
 from ..services import Services, services
@@ -93,7 +93,8 @@ def _proxy(
         return errors.no_lane() if not ctx.lanes else errors.model_not_routable(model)
 
     providers = tuple(sorted({lane.provider for lane in lanes}))
-    held = svc.ledger.admit(ctx, Ask(operation, model, body, raw, providers, who.project_id), record.request_id)
+    ask = Ask(operation, model, body, raw, providers, who.project_id)
+    held = svc.ledger.admit(ctx, ask, record.request_id)
     if isinstance(held, GatewayError):  # over a budget or a rate limit; `_finish` settles whatever was held
         return held
 
@@ -107,9 +108,9 @@ def _proxy(
     record.lane_id, record.provider, record.lane_payment = lane.id, lane.provider, lane.payment
     record.ttfb_ms = _ms_since(started)
     if stream and upstream.status == 200:
-        response: Response | GatewayError = _stream_response(svc, lane, op, state, upstream, record, started)
+        response: Response | GatewayError = _stream_response(svc, lane, op, state, upstream, record, started, ask)
     else:
-        response = _plain_response(svc, lane, op, upstream, record, started)
+        response = _plain_response(svc, lane, op, upstream, record, started, ask)
     if isinstance(response, Response):
         response.headers.extend(held.headers)  # x-ratelimit-*
     return response
@@ -214,6 +215,7 @@ def _plain_response(
     upstream: UpstreamResponse,
     record: RequestRecord,
     started: float,
+    ask: Ask,
 ) -> Response | GatewayError:
     try:
         data = upstream.read_all()
@@ -229,6 +231,8 @@ def _plain_response(
             parsed = None
         if isinstance(parsed, dict):
             record.model_served, record.usage = op.usage(parsed)
+        if record.usage is None and upstream.status == 200:  # no usage sent: its text cannot hold more tokens
+            _estimate_usage(record, ask, len(data))
     else:
         data = scrub(data.decode("utf-8", "replace")).encode()
         record.error_code = _error_code(data)
@@ -245,6 +249,7 @@ def _stream_response(
     upstream: UpstreamResponse,
     record: RequestRecord,
     started: float,
+    ask: Ask,
 ) -> Response:
     record.status_code = 200
     done = False
@@ -260,6 +265,8 @@ def _stream_response(
         else:
             upstream.close()
         record.model_served, record.usage = state.model, state.usage
+        if state.usage is None:  # cut off (caller or network) or never sent: estimate from what was relayed
+            _estimate_usage(record, ask, state.relayed_deltas)
         _finish(svc, record, started)
 
     def events() -> Iterator[bytes]:
@@ -269,6 +276,7 @@ def _stream_response(
             for out in relay(upstream.iter_chunks(), op.needs_look, lambda event: op.on_event(event, state)):
                 if first:
                     record.ttfb_ms, first = _ms_since(started), False
+                state.relayed_deltas += op.count_deltas(out)
                 yield out
             completed = True
         except GeneratorExit:
@@ -292,6 +300,12 @@ def _stream_response(
     response = Response(events(), status=200, content_type=content_type, headers=headers)
     response.call_on_close(closed_before_start)
     return response
+
+
+def _estimate_usage(record: RequestRecord, ask: Ask, output_seen: int) -> None:
+    """The upstream answered but its usage never reached us: record the estimate (flagged), which the ledger's
+    settle and the log row then both price, so the budget and the log agree."""
+    record.usage, record.usage_estimated = estimated_usage(ask, output_seen), True
 
 
 def _error_code(data: bytes) -> str | None:

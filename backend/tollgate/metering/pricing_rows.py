@@ -67,6 +67,7 @@ def to_row(record: RequestRecord, workspace_overrides: OverrideLookup | None = N
         "cached_input_tokens": usage.cached_input_tokens if usage else 0,
         "output_tokens": usage.output_tokens if usage else 0,
         "reasoning_tokens": usage.reasoning_tokens if usage else 0,
+        "usage_estimated": record.usage_estimated,
         **money_columns(value, record.lane_payment),
         "status_code": record.status_code,
         "error_code": record.error_code,

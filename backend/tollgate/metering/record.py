@@ -29,6 +29,8 @@ class RequestRecord:
     model_served: str | None = None
     stream: bool = False
     usage: TokenUsage | None = None
+    usage_estimated: bool = False
+    """`usage` is the gateway's estimate (the upstream answered, its usage never arrived), not the provider's."""
     status_code: int = 0
     error_code: str | None = None
     latency_ms: int = 0

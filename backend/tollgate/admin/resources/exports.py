@@ -110,14 +110,15 @@ def request_logs_csv(args: dict[str, Any]) -> Response:
     where = usage_filter(args)  # a foreign client id is a 404 here, not a broken stream after the 200
 
     def lines() -> Iterator[list[Any]]:
-        yield [*LOG_COLUMNS[:16], "cost_usd", "value_usd", "priced"]
+        yield [*LOG_COLUMNS[:16], "cost_usd", "value_usd", "priced", "usage_estimated"]
         cursor: str | None = None
         while True:
             rows, cursor = log_page(args, CHUNK, cursor, where)
             for row in rows:
                 values = [row[c] for c in LOG_COLUMNS[:16]]
                 values[0] = row["created_at"].isoformat()
-                yield [*values, usd(int(row["cost_micros"])), usd(int(row["value_micros"])), bool(row["priced"])]
+                money = [usd(int(row["cost_micros"])), usd(int(row["value_micros"]))]
+                yield [*values, *money, bool(row["priced"]), bool(row["usage_estimated"])]
             if cursor is None:
                 return
 

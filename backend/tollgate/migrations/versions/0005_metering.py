@@ -1,4 +1,4 @@
-"""metering: exact sub-micro-dollar remainders of request values, usage events and budget spend
+"""metering: exact sub-micro-dollar remainders of request values, usage events and budget spend; estimated usage
 
 Revision ID: 0005_metering
 Revises: 0004_budget_holds
@@ -26,9 +26,12 @@ _REMAINDERS = (
 def upgrade() -> None:
     for table, column in _REMAINDERS:
         op.add_column(table, sa.Column(column, sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("request_logs", sa.Column("usage_estimated", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("request_logs") as batch:
+        batch.drop_column("usage_estimated")
     for table, column in reversed(_REMAINDERS):
         with op.batch_alter_table(table) as batch:
             batch.drop_column(column)

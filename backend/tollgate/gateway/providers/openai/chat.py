@@ -34,6 +34,9 @@ class Chat:
     def needs_look(self, data: bytes) -> bool:
         return b'"usage":{' in data or b'"usage": {' in data
 
+    def count_deltas(self, data: bytes) -> int:
+        return data.count(b'"delta"')  # one per chunk: the role chunk and the finish chunk too (errs high)
+
     def on_event(self, event: bytes, state: StreamState) -> bytes | None:
         payload = data_payload(event)
         if not payload or payload == b"[DONE]":

@@ -26,6 +26,9 @@ class Responses:
     def needs_look(self, data: bytes) -> bool:
         return any(name in data for name in _FINAL_EVENTS)
 
+    def count_deltas(self, data: bytes) -> int:
+        return data.count(b'.delta"')  # "type":"response.output_text.delta" (and the reasoning/tool-call kinds)
+
     def on_event(self, event: bytes, state: StreamState) -> bytes | None:
         payload = data_payload(event)
         if not payload:
