@@ -272,3 +272,14 @@ def test_spend_added_after_the_fact_skips_the_cap(store: LedgerStore) -> None:
     usage = store.read([("b", 100), ("b", 200), ("new", 100)])
     assert usage == {("b", 100): Usage(1000, 300), ("b", 200): Usage(50, 0), ("new", 100): Usage(70, 0)}
     assert isinstance(store.reserve([line("b", 1, 1000)], [], NOW), Refused)
+
+
+def test_spend_added_after_the_fact_carries_sub_micro_remainders(store: LedgerStore) -> None:
+    """1,000 ingested events worth 0.14 micro-dollars each add up to 140 micro-dollars of spend, as the same
+    values settled through the gateway do: each batch's remainder is carried, not dropped."""
+    for _ in range(1000):
+        store.add_spend([line("tiny", 0, None)], [140_000])
+    assert store.read([("tiny", 100)])[("tiny", 100)] == Usage(140, 0)
+    store.add_spend([line("tiny", 1, None), line("other", 2, None)], [-400_000, 499_999])
+    usage = store.read([("tiny", 100), ("other", 100)])
+    assert usage == {("tiny", 100): Usage(141, 0), ("other", 100): Usage(2, 0)}

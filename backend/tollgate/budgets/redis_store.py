@@ -130,12 +130,35 @@ def rate_key(bucket: str) -> str:
     return f"tg:rate:{bucket}"
 
 
+_ADD_SPEND = """
+-- KEYS: spend hashes; ARGV: (micros, remainder picos, expires_at) per key. Spend that already happened: no cap.
+for j = 1, #KEYS do
+  redis.call('HINCRBY', KEYS[j], 's', ARGV[3 * j - 2])
+  redis.call('HINCRBY', KEYS[j], 'r', 0)
+  local rem = tonumber(ARGV[3 * j - 1])
+  if rem ~= 0 then
+    local p = redis.call('HINCRBY', KEYS[j], 'p', rem)
+    if p >= 500000 then
+      redis.call('HINCRBY', KEYS[j], 'p', -1000000)
+      redis.call('HINCRBY', KEYS[j], 's', 1)
+    elseif p < -500000 then
+      redis.call('HINCRBY', KEYS[j], 'p', 1000000)
+      redis.call('HINCRBY', KEYS[j], 's', -1)
+    end
+  end
+  if tonumber(ARGV[3 * j]) > 0 then redis.call('EXPIREAT', KEYS[j], ARGV[3 * j]) end
+end
+return 0
+"""
+
+
 class RedisLedgerStore:
     def __init__(self, client: Any) -> None:
         """`client`: a `redis.Redis` (decode_responses off or on; both work)."""
         self._redis = client
         self._reserve = client.register_script(_RESERVE)
         self._settle = client.register_script(_SETTLE)
+        self._add_spend = client.register_script(_ADD_SPEND)
         self._release_expired = client.register_script(_RELEASE_EXPIRED)
 
     @classmethod
@@ -181,17 +204,15 @@ class RedisLedgerStore:
         args += [delta for _, delta in shifts]
         self._settle(keys=keys, args=[*args, actual_remainder_picos, hold_id or ""])
 
-    def add_spend(self, budgets: Sequence[BudgetLine]) -> None:
+    def add_spend(self, budgets: Sequence[BudgetLine], remainders_picos: Sequence[int] = ()) -> None:
         if not budgets:
             return
-        pipe = self._redis.pipeline(transaction=True)
-        for budget in budgets:
-            key = spend_key(budget.budget_id, budget.period_key)
-            pipe.hincrby(key, "s", budget.amount_micros)
-            pipe.hincrby(key, "r", 0)
-            if budget.expires_at:
-                pipe.expireat(key, budget.expires_at)
-        pipe.execute()
+        rems = list(remainders_picos) or [0] * len(budgets)
+        keys = [spend_key(b.budget_id, b.period_key) for b in budgets]
+        args: list[int] = []
+        for budget, rem in zip(budgets, rems, strict=True):
+            args += [budget.amount_micros, rem, budget.expires_at or 0]
+        self._add_spend(keys=keys, args=args)
 
     def mark_refused(self, budget: BudgetLine, at_s: int) -> None:
         key = spend_key(budget.budget_id, budget.period_key)

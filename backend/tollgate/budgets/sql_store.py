@@ -63,11 +63,18 @@ _DELETE_HOLD = "DELETE FROM budget_holds WHERE request_id = :request_id RETURNIN
 _EXPIRED_HOLDS = """
 SELECT request_id FROM budget_holds WHERE expires_at <= :now ORDER BY expires_at LIMIT :limit
 """
-_ADD_SPEND = """
-INSERT INTO budget_spend (budget_id, period_start, spent_micros, reserved_micros)
-VALUES (:budget_id, :period, :amount, 0)
-ON CONFLICT (budget_id, period_start) DO UPDATE SET spent_micros = budget_spend.spent_micros + excluded.spent_micros
+_ADD_CARRY = (
+    "CASE WHEN budget_spend.spent_remainder_picos + :rem >= 500000 THEN 1"
+    " WHEN budget_spend.spent_remainder_picos + :rem < -500000 THEN -1 ELSE 0 END"
+)
+_ADD_SPEND = f"""
+INSERT INTO budget_spend (budget_id, period_start, spent_micros, reserved_micros, spent_remainder_picos)
+VALUES (:budget_id, :period, :amount, 0, :rem)
+ON CONFLICT (budget_id, period_start) DO UPDATE SET
+spent_micros = budget_spend.spent_micros + excluded.spent_micros + {_ADD_CARRY},
+spent_remainder_picos = budget_spend.spent_remainder_picos + :rem - 1000000 * {_ADD_CARRY}
 """
+"""A new row's remainder is already in [-500,000, 500,000) (`prices.split_picos`); an existing one carries."""
 _MARK_REFUSED = """
 INSERT INTO budget_spend (budget_id, period_start, spent_micros, reserved_micros, refused_at)
 VALUES (:budget_id, :period, 0, 0, :at)
@@ -195,14 +202,16 @@ class SqlLedgerStore:
                 released += 1
         return released
 
-    def add_spend(self, budgets: Sequence[BudgetLine]) -> None:
+    def add_spend(self, budgets: Sequence[BudgetLine], remainders_picos: Sequence[int] = ()) -> None:
         if not budgets:
             return
+        rems = list(remainders_picos) or [0] * len(budgets)
         with self._cursor() as cur:
-            for b in sorted(budgets, key=lambda b: (b.budget_id, b.period_key)):
-                cur.execute(
-                    self._add_spend, {"budget_id": b.budget_id, "period": b.period_key, "amount": b.amount_micros}
-                )
+            for b, rem in sorted(
+                zip(budgets, rems, strict=True), key=lambda pair: (pair[0].budget_id, pair[0].period_key)
+            ):
+                params = {"budget_id": b.budget_id, "period": b.period_key, "amount": b.amount_micros, "rem": rem}
+                cur.execute(self._add_spend, params)
 
     def mark_refused(self, budget: BudgetLine, at_s: int) -> None:
         with self._cursor() as cur:

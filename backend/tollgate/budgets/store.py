@@ -81,9 +81,10 @@ class LedgerStore(Protocol):
         already released hold `hold_id` (None: the reservation was made without a hold, always release); shift
         token buckets."""
 
-    def add_spend(self, budgets: Sequence[BudgetLine]) -> None:
-        """Record each line's `amount_micros` as spent outright, without a reservation or a cap check: usage
-        reported after the fact (ingested usage events) has happened already."""
+    def add_spend(self, budgets: Sequence[BudgetLine], remainders_picos: Sequence[int] = ()) -> None:
+        """Record each line's `amount_micros` (+ `remainders_picos[i]`, carried as settle carries it) as spent
+        outright, without a reservation or a cap check: usage reported after the fact (ingested usage events)
+        has happened already."""
 
     def mark_refused(self, budget: BudgetLine, at_s: int) -> None:
         """Record that `budget` refused a request in its period at `at_s`, unless a refusal is recorded already

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.orm import Session
 
+from ..metering.prices import PICOS_PER_MICRO, split_picos
 from ..models import Budget, Workspace
 from .ledger import budget_line
 from .loader import budget_spec
@@ -35,29 +36,34 @@ class ChargedEvent:
     client_id: str
     project_id: str | None
     created_at: dt.datetime
-    value_micros: int
+    value_picos: int
+    """The event's exact value (its value_micros × 10⁶ + value_remainder_picos)."""
 
 
 def charge_lines(
     events: Sequence[ChargedEvent],
     budgets: Mapping[tuple[str, str, str], Sequence[BudgetSpec]],
     timezones: Mapping[str, str],
-) -> list[BudgetLine]:
-    """One line per (budget, period) the events fall in, with their summed value. `budgets` is keyed by
-    (workspace, scope, scope id). Pure."""
+) -> tuple[list[BudgetLine], list[int]]:
+    """One line per (budget, period) the events fall in, with their summed value in whole micro-dollars, and
+    beside each line the sub-micro remainder (pico-dollars) the store carries, as settle does, so that spend
+    worth less than a micro-dollar an event still adds up. `budgets` is keyed by (workspace, scope, scope id).
+    Pure."""
     totals: dict[tuple[str, int], int] = defaultdict(int)
     periods: dict[tuple[str, int], tuple[BudgetSpec, Window]] = {}
     for event in events:
-        if event.value_micros <= 0:
+        if event.value_picos <= 0:
             continue
         covering = list(budgets.get((event.workspace_id, "client", event.client_id), ()))
         if event.project_id is not None:
             covering += budgets.get((event.workspace_id, "project", event.project_id), ())
         for budget in covering:
             period = window(budget.period, event.created_at, timezones.get(event.workspace_id, "UTC"))
-            totals[(budget.id, period.key)] += event.value_micros
+            totals[(budget.id, period.key)] += event.value_picos
             periods[(budget.id, period.key)] = (budget, period)
-    return [budget_line(*periods[key], amount) for key, amount in totals.items()]
+    split = {key: split_picos(picos) for key, picos in totals.items()}
+    lines = [budget_line(*periods[key], micros) for key, (micros, _) in split.items()]
+    return lines, [remainder for _, remainder in split.values()]
 
 
 class UsageCharger:
@@ -68,19 +74,28 @@ class UsageCharger:
     def charge_rows(self, rows: Sequence[Any]) -> None:
         """`charge` for rows read back from the usage_events insert (attributes named as the columns)."""
         self.charge(
-            [ChargedEvent(r.workspace_id, r.client_id, r.project_id, r.created_at, int(r.value_micros)) for r in rows]
+            [
+                ChargedEvent(
+                    r.workspace_id,
+                    r.client_id,
+                    r.project_id,
+                    r.created_at,
+                    int(r.value_micros) * PICOS_PER_MICRO + int(r.value_remainder_picos or 0),
+                )
+                for r in rows
+            ]
         )
 
     def charge(self, events: Sequence[ChargedEvent]) -> None:
         """Add the events' value to the budgets covering them. Runs in the usage writer's thread, after the
         events are committed; a failure is logged and those events are missing from budget spend (the events
         themselves are stored and counted by usage reports and spike alerts)."""
-        priced = [e for e in events if e.value_micros > 0]
+        priced = [e for e in events if e.value_picos > 0]
         if not priced:
             return
         try:
             budgets, timezones = self._budgets(priced)
-            self._store.add_spend(charge_lines(priced, budgets, timezones))
+            self._store.add_spend(*charge_lines(priced, budgets, timezones))
         except Exception:
             log.exception("could not charge %d ingested usage event(s) to their budgets", len(priced))
 

@@ -76,6 +76,7 @@ INSERTED_COLUMNS = (
     UsageEvent.project_id,
     UsageEvent.created_at,
     UsageEvent.value_micros,
+    UsageEvent.value_remainder_picos,
 )
 
 
