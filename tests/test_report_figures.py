@@ -62,6 +62,16 @@ def test_header_in_the_agency_form() -> None:
     assert len(figures["daily"]) == 31 and figures["fallbacks"] == 0
 
 
+def test_workflows_are_the_served_projects_in_reading_order() -> None:
+    day = dt.date(2026, 5, 2)
+    rows = [
+        Aggregate(name, "gpt-4o-mini", "l1", day, 1, served, 9, 0, 9, 1000, 0)
+        for name, served in (("Zeta", 1), ("alpha", 1), ("Beta", 1), ("only failures", 0))
+    ]
+    data = ReportInput("C", "A", 2026, 5, "June 2026", "t", "no cap", rows, {"l1": "metered"}, "l1")
+    assert compute(data, reprice)["header"][2] == "Workflows: alpha, Beta, Zeta"
+
+
 def test_whole_dollars_round_half_up() -> None:
     assert [usd_whole(m) for m in (611_499_999, 611_500_000, 1_234_567_890_000)] == ["$611", "$612", "$1,234,568"]
 

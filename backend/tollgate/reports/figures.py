@@ -95,7 +95,8 @@ def compute(data: ReportInput, reprice: Repricer) -> dict[str, Any]:
     """The report's figures as plain JSON-able data (the one source of every format)."""
     rows = data.aggregates
     label = month_label(data.year, data.month)
-    workflows = sorted({row.project for row in rows if row.project is not None and row.ok_requests})
+    served_projects = {row.project for row in rows if row.project is not None and row.ok_requests}
+    workflows = sorted(served_projects, key=lambda name: (name.casefold(), name))  # "alpha, Beta", as a reader would
     served = sum(row.ok_requests for row in rows)
     value = sum(row.value_micros for row in rows)
     header = [
