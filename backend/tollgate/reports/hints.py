@@ -1,7 +1,8 @@
 """Optimisation hints with an estimated monthly saving, from a month's usage per model.
 
 Each hint reprices the month's own tokens under the change it suggests (at list prices) and reports the
-difference, so a saving is never a guess detached from the traffic:
+difference (the flat-fee hint compares the month's logged value with the fee), so a saving is never a guess
+detached from the traffic:
 - short outputs on a large model: the same tokens at its smaller sibling's prices;
 - large prompts with little prompt caching: half of the uncached input tokens at the cached-input price (a
   conservative share for a stable system prompt or document prefix);
