@@ -23,6 +23,7 @@ from tollgate.extensions import db
 from tollgate.invoicing import Month
 from tollgate.models import AlertEvent, Budget, Client, Report, RequestLog, WebhookDelivery, Workspace
 from tollgate.models.base import utcnow
+from tollgate.reports.figures import compute
 from tollgate.services import Services
 
 __all__ = ["foreign", "owner"]
@@ -199,6 +200,17 @@ def test_report_of_a_seeded_month_field_by_field(
         ("Flat-fee plan", 1),
     ]
     assert figures["fallbacks"] == 1  # served by the backup lane, not the routing policy's first
+    # $402 of served traffic on the metered lane (at most 1 request a day); the backup lane has no fee, so the
+    # reference plan ($200 a month) is compared.
+    flat = next(h for h in figures["hints"] if h["kind"] == "flat_fee_lane")
+    assert flat == {
+        "kind": "flat_fee_lane",
+        "model": None,
+        "text": "2 requests on metered lanes were worth $402.00 at list prices (at most 1 a day); a flat-fee plan "
+        "at $200.00 a month carries that traffic: about $202.00 a month less.",
+        "saving_micros": 202_000_000,
+    }
+    assert figures["estimated_monthly_saving_micros"] == sum(h["saving_micros"] for h in figures["hints"])
     assert ids["backup"] not in str(figures)
 
     with app.app_context():
@@ -234,6 +246,53 @@ def test_report_of_a_seeded_month_field_by_field(
     )
     image = next(tmp_path.glob("page*.png"))
     assert image.read_bytes().startswith(b"\x89PNG") and image.stat().st_size > 2000
+
+
+_NOTHING: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "value_micros": 0}
+
+
+def test_growing_conversations_and_flat_lanes_are_read_from_the_database(
+    app: Flask, svc: Services, seeded: Seeded
+) -> None:
+    start = dt.datetime(2026, 1, 12, 9, tzinfo=UTC)
+    sizes = [10_000, 20_000, 30_000, 40_000, 50_000]
+    for n, size in enumerate(sizes):
+        at = start + dt.timedelta(minutes=5 * n)
+        _log(app, seeded, at, end_user="user-1", input_tokens=size, model_served="gpt-4o", model_requested="gpt-4o")
+    # A failed attempt between two turns is not a turn; nor is another client's traffic, or a request without an
+    # end user (it cannot be told apart by conversation).
+    failed = start + dt.timedelta(minutes=12)
+    _log(app, seeded, failed, end_user="user-1", model_served="gpt-4o", status_code=500, **_NOTHING)
+    _log(app, seeded, start, end_user="user-1", client_id=seeded.other_client_id, input_tokens=1)
+    _log(app, seeded, start, input_tokens=1)
+    with app.app_context():
+        lanes = [
+            provisioning.create_lane(db.session, svc.vault, seeded.workspace_id, name, "https://x.example/v1", "sk-t")
+            for name in ("Plan", "Old plan", "Unpriced plan")
+        ]
+        for lane, fee in zip(lanes, (1_000_000, 500_000, None), strict=True):
+            lane.payment, lane.monthly_fee_micros, lane.models = "flat", fee, ["gpt-4o*"]
+        lanes[1].disabled_at = utcnow()
+        db.session.commit()
+        workspace = db.session.get(Workspace, seeded.workspace_id)
+        client = db.session.get(Client, seeded.client_id)
+        assert workspace is not None and client is not None
+        data = reporting.report_input(db.session, workspace, client, Month(2026, 1), utcnow())
+        assert [(t.end_user, t.input_tokens) for t in sorted(data.turns, key=lambda t: t.at)] == [
+            ("user-1", size) for size in sizes
+        ]
+        assert [(p.fee_micros, p.models) for p in data.flat_plans] == [(1_000_000, ("gpt-4o*",))]
+        figures = compute(data, reporting.reprice)
+    hints = {h["kind"]: h for h in figures["hints"]}
+    # A window of 3 turns keeps the 4th and 5th prompts at 30,000 tokens: 30,000 input tokens fewer.
+    now = reporting.reprice("gpt-4o", 150_000, 0, 5 * 200)
+    then = reporting.reprice("gpt-4o", 120_000, 0, 5 * 200)
+    assert now is not None and then is not None
+    assert hints["growing_prompts"]["saving_micros"] == now - then
+    assert "30,000 fewer input tokens" in hints["growing_prompts"]["text"] and "large_prompts" not in hints
+    # $6 of metered traffic (the served requests' logged value) against the enabled flat lane's $1 fee.
+    assert hints["flat_fee_lane"]["saving_micros"] == 6_000_000 - 1_000_000
+    assert "an existing flat-fee lane at $1.00 a month" in hints["flat_fee_lane"]["text"]
 
 
 def test_march_window_in_new_york_crosses_dst() -> None:

@@ -27,6 +27,7 @@ from .metering.usage import TokenUsage
 from .models import AlertEvent, Budget, Client, Lane, Project, Report, RouteEntry, Workspace
 from .models.base import utcnow
 from .reports.figures import Aggregate, ReportInput, compute
+from .reports.hints import REFERENCE_FLAT_PLAN, FlatPlan, Turn
 from .reports.pdf import pdf_bytes
 from .reports.render import Brand, html
 
@@ -70,6 +71,44 @@ def month_aggregates(session: DbSession, workspace: Workspace, client_id: str, m
 
 
 _SUMS: Final = ("input_tokens", "cached_input_tokens", "output_tokens", "value_micros", "cost_micros")
+
+
+def month_turns(session: DbSession, workspace: Workspace, client_id: str, month: Month) -> list[Turn]:
+    """The client's served requests of named end users in the month (token counts and times only), for the
+    growing-conversation hint. Requests without an end user cannot be told apart by conversation."""
+    span = month.window(workspace.timezone)
+    assert span.end is not None
+    where = UsageFilter(workspace.id, span.start, span.end, {"client_id": client_id}, workspace.timezone)
+    rows = usage_rows(workspace.id)
+    query = select(rows.c.project_id, rows.c.end_user, rows.c.model, rows.c.created_at, rows.c.input_tokens).where(
+        *conditions(rows, where), rows.c.end_user.is_not(None), rows.c.status_code < 400
+    )
+    return [
+        Turn(row.project_id, row.end_user, row.model or "unknown", row.created_at, int(row.input_tokens or 0))
+        for row in session.execute(query)
+    ]
+
+
+def flat_plans(session: DbSession, workspace_id: str) -> list[FlatPlan]:
+    """The agency's enabled flat-fee lanes with a fee, as plans the hints compare metered traffic with. A lane
+    records no capacity: each is assumed to carry as much as the reference plan."""
+    lanes = session.scalars(
+        select(Lane).where(
+            Lane.workspace_id == workspace_id,
+            Lane.payment == "flat",
+            Lane.owner_client_id.is_(None),
+            Lane.disabled_at.is_(None),
+            Lane.monthly_fee_micros.is_not(None),
+        )
+    )
+    return [
+        FlatPlan(
+            int(lane.monthly_fee_micros or 0),
+            None if lane.models is None else tuple(lane.models),
+            REFERENCE_FLAT_PLAN.daily_requests,
+        )
+        for lane in lanes
+    ]
 
 
 def cap_status(session: DbSession, client_id: str, value_micros: int) -> str:
@@ -116,6 +155,8 @@ def report_input(
         aggregates=aggregates,
         lane_payments={str(k): str(v) for k, v in payments.items()},
         first_lane_id=_first_lane(session, workspace.id, client.id),
+        turns=month_turns(session, workspace, client.id, month),
+        flat_plans=flat_plans(session, workspace.id),
     )
 
 

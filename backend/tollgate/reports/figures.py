@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .hints import Hint, ModelUsage, Repricer, hints_for
+from .hints import FlatPlan, Hint, MeteredTraffic, ModelUsage, Repricer, Turn, hints_for, total_saving
 
 MICROS_PER_USD = Decimal(1_000_000)
 PAYMENT_LABELS = {"metered": "Metered API", "flat": "Flat-fee plan", "byok": "Client's own provider account"}
@@ -48,6 +48,10 @@ class ReportInput:
     """lane id → metered | flat | byok."""
     first_lane_id: str | None
     """The first lane of the client's routing policy: traffic served by another lane fell back to it."""
+    turns: list[Turn] = field(default_factory=list)
+    """The month's served requests of named end users, for conversations whose prompts grow."""
+    flat_plans: list[FlatPlan] = field(default_factory=list)
+    """The workspace's flat-fee lanes with a fee (none: the hints compare with a reference plan)."""
 
 
 def usd_whole(micros: int) -> str:
@@ -91,7 +95,8 @@ def compute(data: ReportInput, reprice: Repricer) -> dict[str, Any]:
     """The report's figures as plain JSON-able data (the one source of every format)."""
     rows = data.aggregates
     label = month_label(data.year, data.month)
-    workflows = sorted({row.project for row in rows if row.project is not None and row.ok_requests})
+    served_projects = {row.project for row in rows if row.project is not None and row.ok_requests}
+    workflows = sorted(served_projects, key=lambda name: (name.casefold(), name))  # "alpha, Beta", as a reader would
     served = sum(row.ok_requests for row in rows)
     value = sum(row.value_micros for row in rows)
     header = [
@@ -125,7 +130,7 @@ def compute(data: ReportInput, reprice: Repricer) -> dict[str, Any]:
         )
         for m in sorted({r.model for r in rows})
     ]
-    hints: list[Hint] = hints_for(models, reprice)
+    hints: list[Hint] = hints_for(models, reprice, data.turns, _metered(data), data.flat_plans)
     return {
         "client": data.client_name,
         "agency": data.agency_name,
@@ -149,5 +154,19 @@ def compute(data: ReportInput, reprice: Repricer) -> dict[str, Any]:
         "lanes": lanes,
         "fallbacks": fallbacks,
         "hints": [hint.to_json() for hint in hints],
-        "estimated_monthly_saving_micros": sum(hint.saving_micros for hint in hints),
+        "estimated_monthly_saving_micros": total_saving(hints),
     }
+
+
+def _metered(data: ReportInput) -> MeteredTraffic:
+    """The month's served traffic on metered lanes, which a flat-fee lane could carry instead."""
+    rows = [row for row in data.aggregates if data.lane_payments.get(row.lane_id or "") == "metered"]
+    per_day: dict[dt.date, int] = defaultdict(int)
+    for row in rows:
+        per_day[row.day] += row.ok_requests
+    return MeteredTraffic(
+        requests=sum(row.ok_requests for row in rows),
+        value_micros=sum(row.value_micros for row in rows),
+        models=tuple(sorted({row.model for row in rows if row.ok_requests})),
+        peak_daily_requests=max(per_day.values(), default=0),
+    )
