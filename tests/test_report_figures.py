@@ -199,3 +199,19 @@ def test_the_flat_lane_hint_counts_only_metered_lanes() -> None:
     assert hint["kind"] == "flat_fee_lane" and hint["saving_micros"] == 100_000_000
     assert "130 requests" in hint["text"] and "at most 80 a day" in hint["text"]
     assert figures["estimated_monthly_saving_micros"] == 100_000_000
+
+
+def test_totals_add_the_sub_micro_remainders_before_rounding() -> None:
+    """1,000 days-and-models of requests each worth 0.14 micro-dollars (stored as 0 micros + 140,000 picos) are
+    worth 140 micro-dollars in the report, as in /usage: every total and breakdown sums the exact value."""
+    day = dt.date(2026, 5, 3)
+    rows = [
+        Aggregate("embeddings", f"m{i % 4}", "l1", day, 1, 1, 9, 0, 0, 0, 0, value_remainder_picos=140_000)
+        for i in range(1000)
+    ]
+    data = ReportInput("Acme Co", "YourAgency", 2026, 5, "June 2026", "t", "no cap", rows, {"l1": "metered"}, "l1")
+    figures = compute(data, reprice)
+    assert figures["value_micros"] == 140
+    assert [row["value_micros"] for row in figures["by_model"]] == [35, 35, 35, 35]
+    assert figures["by_workflow"][0]["value_micros"] == 140
+    assert next(d for d in figures["daily"] if d["day"] == "2026-05-03")["value_micros"] == 140

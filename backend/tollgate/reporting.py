@@ -26,7 +26,7 @@ from .metering import prices
 from .metering.usage import TokenUsage
 from .models import AlertEvent, Budget, Client, Lane, Project, Report, RouteEntry, Workspace
 from .models.base import utcnow
-from .reports.figures import Aggregate, ReportInput, compute
+from .reports.figures import Aggregate, ReportInput, compute, to_micros
 from .reports.hints import REFERENCE_FLAT_PLAN, FlatPlan, Turn
 from .reports.pdf import pdf_bytes
 from .reports.render import Brand, html
@@ -70,7 +70,15 @@ def month_aggregates(session: DbSession, workspace: Workspace, client_id: str, m
     ]
 
 
-_SUMS: Final = ("input_tokens", "cached_input_tokens", "output_tokens", "value_micros", "cost_micros")
+_SUMS: Final = (
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "value_micros",
+    "cost_micros",
+    "value_remainder_picos",
+    "cost_remainder_picos",
+)
 
 
 def month_turns(session: DbSession, workspace: Workspace, client_id: str, month: Month) -> list[Turn]:
@@ -151,7 +159,7 @@ def report_input(
         month=month.month,
         price_table=Month.containing(now, workspace.timezone).label,
         treatment=treatment(None if plan is None else terms_of(plan)),
-        cap_status=cap_status(session, client.id, sum(a.value_micros for a in aggregates)),
+        cap_status=cap_status(session, client.id, to_micros(sum(a.value_picos for a in aggregates))),
         aggregates=aggregates,
         lane_payments={str(k): str(v) for k, v in payments.items()},
         first_lane_id=_first_lane(session, workspace.id, client.id),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ..metering.prices import PICOS_PER_MICRO, split_picos
 from .hints import FlatPlan, Hint, MeteredTraffic, ModelUsage, Repricer, Turn, hints_for, total_saving
 
 MICROS_PER_USD = Decimal(1_000_000)
@@ -31,6 +32,23 @@ class Aggregate:
     output_tokens: int
     value_micros: int
     cost_micros: int
+    value_remainder_picos: int = 0
+    cost_remainder_picos: int = 0
+    """The sub-micro-dollar remainders the rows carry (see `metering.prices.split_picos`): summed with the
+    micro-dollars, every total and breakdown is exact to the micro-dollar and agrees with /usage."""
+
+    @property
+    def value_picos(self) -> int:
+        return self.value_micros * PICOS_PER_MICRO + self.value_remainder_picos
+
+    @property
+    def cost_picos(self) -> int:
+        return self.cost_micros * PICOS_PER_MICRO + self.cost_remainder_picos
+
+
+def to_micros(picos: int) -> int:
+    """Whole micro-dollars of an exact sum, rounded half up as every row and total is."""
+    return split_picos(picos)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +93,11 @@ def _days(year: int, month: int) -> list[dt.date]:
     return [first + dt.timedelta(days=i) for i in range((nxt - first).days)]
 
 
+def _money_row(row: dict[str, Any], value_picos: int) -> dict[str, Any]:
+    micros = to_micros(value_picos)
+    return row | {"value_micros": micros, "value": usd_cents(micros)}
+
+
 def _rollup(rows: Iterable[Aggregate], key: Any) -> list[dict[str, Any]]:
     """Requests, tokens and value per key, largest value first."""
     sums: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
@@ -82,11 +105,17 @@ def _rollup(rows: Iterable[Aggregate], key: Any) -> list[dict[str, Any]]:
         entry = sums[key(row)]
         entry[0] += row.ok_requests
         entry[1] += row.input_tokens + row.output_tokens
-        entry[2] += row.value_micros
+        entry[2] += row.value_picos
         entry[3] += row.requests
     ordered = sorted(sums.items(), key=lambda item: (-item[1][2], str(item[0])))
     return [
-        {"name": name, "requests": s[0], "tokens": s[1], "value_micros": s[2], "value": usd_cents(s[2])}
+        {
+            "name": name,
+            "requests": s[0],
+            "tokens": s[1],
+            "value_micros": to_micros(s[2]),
+            "value": usd_cents(to_micros(s[2])),
+        }
         for name, (s) in ordered
     ]
 
@@ -98,7 +127,7 @@ def compute(data: ReportInput, reprice: Repricer) -> dict[str, Any]:
     served_projects = {row.project for row in rows if row.project is not None and row.ok_requests}
     workflows = sorted(served_projects, key=lambda name: (name.casefold(), name))  # "alpha, Beta", as a reader would
     served = sum(row.ok_requests for row in rows)
-    value = sum(row.value_micros for row in rows)
+    value = to_micros(sum(row.value_picos for row in rows))
     header = [
         f"{data.client_name}: AI usage report, {label}",
         f"Prepared by: {data.agency_name}",
@@ -112,7 +141,7 @@ def compute(data: ReportInput, reprice: Repricer) -> dict[str, Any]:
     for row in rows:
         if row.day in daily:
             daily[row.day][0] += row.ok_requests
-            daily[row.day][1] += row.value_micros
+            daily[row.day][1] += row.value_picos
     lanes = _rollup(rows, lambda r: PAYMENT_LABELS.get(data.lane_payments.get(r.lane_id or "", ""), "Reported usage"))
     fallbacks = sum(
         row.ok_requests
@@ -126,7 +155,7 @@ def compute(data: ReportInput, reprice: Repricer) -> dict[str, Any]:
             sum(r.input_tokens for r in rows if r.model == m),
             sum(r.cached_input_tokens for r in rows if r.model == m),
             sum(r.output_tokens for r in rows if r.model == m),
-            sum(r.value_micros for r in rows if r.model == m),
+            to_micros(sum(r.value_picos for r in rows if r.model == m)),
         )
         for m in sorted({r.model for r in rows})
     ]
@@ -141,14 +170,19 @@ def compute(data: ReportInput, reprice: Repricer) -> dict[str, Any]:
         "requests_served": served,
         "requests_total": sum(row.requests for row in rows),
         "value_micros": value,
-        "cost_micros": sum(row.cost_micros for row in rows),
+        "cost_micros": to_micros(sum(row.cost_picos for row in rows)),
         "price_table": data.price_table,
         "billing_treatment": data.treatment,
         "cap_status": data.cap_status,
         "by_workflow": _rollup(rows, lambda r: r.project or "Other (no workflow)"),
         "by_model": _rollup(rows, lambda r: r.model),
         "daily": [
-            {"day": day.isoformat(), "requests": req, "value_micros": val, "value": usd_cents(val)}
+            {
+                "day": day.isoformat(),
+                "requests": req,
+                "value_micros": to_micros(val),
+                "value": usd_cents(to_micros(val)),
+            }
             for day, (req, val) in daily.items()
         ],
         "lanes": lanes,
@@ -166,7 +200,7 @@ def _metered(data: ReportInput) -> MeteredTraffic:
         per_day[row.day] += row.ok_requests
     return MeteredTraffic(
         requests=sum(row.ok_requests for row in rows),
-        value_micros=sum(row.value_micros for row in rows),
+        value_micros=to_micros(sum(row.value_picos for row in rows)),
         models=tuple(sorted({row.model for row in rows if row.ok_requests})),
         peak_daily_requests=max(per_day.values(), default=0),
     )
