@@ -5,9 +5,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_ENV := TOLLGATE_MOCK_UPSTREAM=$${TOLLGATE_MOCK_UPSTREAM:-1} TOLLGATE_ALLOW_PRIVATE_UPSTREAMS=$${TOLLGATE_ALLOW_PRIVATE_UPSTREAMS:-1}
 
-.PHONY: setup run demo-reset test lint typecheck pytest bench clean
+.PHONY: setup system-packages test-system-packages run demo-reset test lint typecheck pytest bench clean
 
-setup: $(VENV)/.installed
+setup: system-packages $(VENV)/.installed
+
+system-packages:  # Debian's pango for PDF reports (installed when missing and run as root; otherwise a warning)
+	@bash scripts/system-packages.sh
+
+test-system-packages:  # what the tests add: redis-server, PostgreSQL, poppler-utils
+	@bash scripts/system-packages.sh --test
 
 $(VENV)/.installed: pyproject.toml
 	@echo "First run: creating $(VENV) and installing Tollgate with its dependencies (about 3-4 minutes; pip shows each package)."
@@ -23,7 +29,7 @@ run: setup  # seeds the demo once; later runs keep what you changed and print th
 demo-reset: setup  # deletes the demo workspace and seeds it afresh (new keys, lane back to the mock)
 	$(DEMO_ENV) $(BIN)/tollgate demo --reseed
 
-test: setup lint typecheck pytest
+test: setup test-system-packages lint typecheck pytest
 
 lint: setup
 	$(BIN)/ruff check backend tests bench
