@@ -35,6 +35,10 @@ class MakeError(Exception):
         self.status = status
 
 
+class WouldLogSecret(Exception):
+    """A request or response would reach Make's logs with a secret that `log.sanitize` does not hide."""
+
+
 class _Undefined:
     def __repr__(self) -> str:
         return "undefined"
@@ -273,10 +277,12 @@ class App:
             return
         if "temp" in spec:
             ctx["temp"].update(evaluate(spec["temp"], ctx))
+        sanitized: set[str] = set()
         for source in (base, spec):
             for entry in (source.get("log") or {}).get("sanitize", []):
                 if not re.fullmatch(r"(request|response)\.(headers|body|qs)\.[A-Za-z0-9_.-]+", entry):
                     raise NotUnderstood(f"log.sanitize path {entry!r} not understood")
+                sanitized.add(entry.lower())
         response_spec: dict[str, Any] = dict(base.get("response", {}))
         response_spec.update(spec.get("response", {}))
         _check(response_spec, RESPONSE_KEYS, "response")
@@ -288,6 +294,7 @@ class App:
         while True:
             answer = self._send(spec, base, ctx, qs_template)
             result.calls.append(answer)
+            _check_logged_secrets(answer, sanitized)
             rctx = dict(ctx, **self._answer_context(answer))
             self._raise_for_error(response_spec, rctx, answer.status_code)
             if "temp" in response_spec:
@@ -380,6 +387,21 @@ class App:
         if error_type not in ERROR_TYPES:
             raise NotUnderstood(f"error type {error_type!r} is not one of Make's")
         raise MakeError(error_type, _text(evaluate(chosen["message"], rctx)), status)
+
+
+def _check_logged_secrets(answer: requests.Response, sanitized: set[str]) -> None:
+    """Make logs each request and response; the admin token and any `secret` in an answer must be sanitized."""
+    if (
+        "authorization" in {k.lower() for k in answer.request.headers}
+        and "request.headers.authorization" not in sanitized
+    ):
+        raise WouldLogSecret("the Authorization header is not in log.sanitize")
+    if "json" in answer.headers.get("Content-Type", "") and answer.content:
+        body = answer.json()
+        if isinstance(body, dict) and "secret" in body and "response.body.secret" not in sanitized:
+            raise WouldLogSecret(
+                f"{answer.request.method} {answer.request.path_url} answers a secret not in log.sanitize"
+            )
 
 
 def receive(spec: Mapping[str, Any], body: Any, headers: Mapping[str, str]) -> tuple[Any, Any]:

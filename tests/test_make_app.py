@@ -25,7 +25,7 @@ from jsonschema import Draft7Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
-from .make_iml import App, MakeError, NotUnderstood, receive
+from .make_iml import App, MakeError, NotUnderstood, WouldLogSecret, receive
 from .servers import free_port, wait_port
 
 APP = Path(__file__).resolve().parent.parent / "make-app"
@@ -145,6 +145,30 @@ def test_the_interpreter_refuses_what_it_does_not_understand() -> None:
             app.run(spec, connection={}, parameters={"a": "b"})
 
 
+def test_the_example_blueprint_uses_this_apps_modules_and_fields() -> None:
+    blueprint = json.loads((APP / "examples" / "report-ready-to-slack.blueprint.json").read_text())
+    modules = MANIFEST["components"]["module"]
+    outputs: dict[int, set[str]] = {}
+    for step in blueprint["flow"]:
+        app_name, _, module = step["module"].partition(":")
+        for ref_id, path in re.findall(r"\{\{(\d+)\.([a-z_.]+)\}\}", json.dumps(step["mapper"])):
+            assert path in outputs[int(ref_id)], (
+                f"step {step['id']} maps {ref_id}.{path}, which that module does not output"
+            )
+        if app_name != "tollgate":
+            continue
+        assert module in modules, step["module"]
+        fields = (
+            {p["name"] for p in component("module", module, "mappableParams")} if module != "watchEvents" else set()
+        )
+        assert set(step["mapper"]) <= fields, f"{module} has no field(s) {set(step['mapper']) - fields}"
+        names: set[str] = set()
+        for field in component("module", module, "interface"):
+            names.add(field["name"])
+            names |= {f"{field['name']}.{sub['name']}" for sub in field.get("spec", []) if isinstance(sub, dict)}
+        outputs[step["id"]] = names
+
+
 # ---------------------------------------------------------------- against a running Tollgate
 
 
@@ -259,6 +283,9 @@ def test_clients_projects_and_keys(app: App, gateway: Gateway) -> None:
     assert rotated["secret"].startswith("tg_") and rotated["secret"] != key["secret"] and rotated["id"] != key["id"]
     assert run_module(app, gateway, "revokeSubKey", key_id=rotated["id"]) == [{"id": rotated["id"], "revoked": True}]
     assert gateway.api("GET", f"/api/v1/sub-keys/{rotated['id']}").json()["status"] in {"revoking", "revoked"}
+    unsanitized = dict(component("module", "createSubKey", "communication"), log={})
+    with pytest.raises(WouldLogSecret):  # the check that keeps the secret out of Make's logs can fail
+        app.run(unsanitized, connection=gateway.connection, parameters={"client_id": client["id"], "name": "Leaky"})
 
 
 def test_rpcs_and_searches_follow_the_cursors(app: App, gateway: Gateway) -> None:
