@@ -254,7 +254,10 @@ def test_clients_projects_and_keys(app: App, gateway: Gateway) -> None:
     ]
     with pytest.raises(MakeError) as dup:
         run_module(app, gateway, "createClient", name="Again", slug="initech")
-    assert dup.value.type == "DuplicateDataError" and dup.value.message.startswith("[409] ")
+    assert (dup.value.type, dup.value.message) == (
+        "DuplicateDataError",
+        "[409] A client with this slug already exists in this workspace.",
+    )
     with pytest.raises(MakeError) as invalid:
         run_module(app, gateway, "createClient", name="No slug", slug="Not A Slug!")
     assert invalid.value.type == "DataError" and "slug" in invalid.value.message
