@@ -260,6 +260,12 @@ def test_onboard_chat_cap_status_report_and_share_link(tollgate: Tollgate, n8n: 
                 5,
                 {"resource": "budget", "operation": "getCapStatus", "clientId": _by_id("={{ $json.client_id }}")},
             ),
+            _tollgate(
+                "Find Client",
+                6,
+                {"resource": "client", "operation": "getAll", "returnAll": True, "filters": {"q": "Globex"}},
+            ),
+            _tollgate("Two Clients", 7, {"resource": "client", "operation": "getAll", "limit": 2}),
         ],
     )
     code, run, output = n8n.execute(onboard)
@@ -276,6 +282,8 @@ def test_onboard_chat_cap_status_report_and_share_link(tollgate: Tollgate, n8n: 
     assert budget["amount_micros"] == 10_000 and budget["amount_usd"] in ("0.01", "0.010000")
     before = _output(run, "Cap Status Before")[0]
     assert before["spent_micros"] == 0 and before["state"] == "ok"
+    assert [c["id"] for c in _output(run, "Find Client")] == [client["id"]]  # filters survive Return All
+    assert len(_output(run, "Two Clients")) == 2
     # Tollgate's state agrees with what the nodes said
     assert tollgate.api("GET", f"/clients/{client['id']}").json()["slug"] == "globex-n8n"
     assert tollgate.api("GET", f"/sub-keys/{key['id']}").json()["status"] == "active"

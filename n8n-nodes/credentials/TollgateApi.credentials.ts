@@ -1,5 +1,6 @@
 import type {
 	IAuthenticateGeneric,
+	IAuthenticateRuleResponseCode,
 	Icon,
 	ICredentialTestRequest,
 	ICredentialType,
@@ -9,10 +10,10 @@ import type {
 /**
  * A Tollgate admin token (owner, admin, viewer or client-scoped) and the server it belongs to.
  *
- * The test lists one client: every role may do that, so "Test connection" fails only for a wrong URL
- * (connection refused, or a server that is not Tollgate answering 404), a wrong or revoked token (401) or a
- * token that may not act at all any more, such as a client token of an archived client (403, with Tollgate's
- * reason). A token whose role is too low for one operation (a viewer creating a client) is told so by that
+ * The test lists one client, which every role may do, so "Test connection" fails only for: a wrong URL
+ * (connection refused; 404; or a server that answers 200 without Tollgate's `{data, next_cursor}` shape), a
+ * wrong or revoked token (401), or a token that may not act at all any more, such as a client token of an
+ * archived client (403). A role too low for one operation (a viewer creating a client) is told so by that
  * operation, with the role it needs.
  */
 export class TollgateApi implements ICredentialType {
@@ -62,8 +63,36 @@ export class TollgateApi implements ICredentialType {
 			url: '/api/v1/clients',
 			method: 'GET',
 			qs: { limit: 1 },
+			// the Tollgate node's requestDefaults ignore HTTP errors (its operations read problem details);
+			// the credential test must see them to map them to the messages below
+			ignoreHttpStatusErrors: false,
 		},
+		// n8n's type asks for rules of one kind, but its credential tester checks each rule by its own type:
+		// the status codes on failed requests, the body shape on successful ones
 		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message: 'Tollgate refused the Admin Token: it is wrong, revoked or expired',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 403,
+					message:
+						'The Admin Token is known but may not act: its client is archived, or its role may not list clients',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 404,
+					message:
+						'No Tollgate admin API at this Base URL: use the server address without /api or /v1',
+				},
+			},
 			{
 				type: 'responseSuccessBody',
 				properties: {
@@ -73,6 +102,6 @@ export class TollgateApi implements ICredentialType {
 						'This server answered, but not as Tollgate does: check that the Base URL is your Tollgate server (without /api or /v1)',
 				},
 			},
-		],
+		] as unknown as IAuthenticateRuleResponseCode[],
 	};
 }

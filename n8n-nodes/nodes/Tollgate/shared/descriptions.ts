@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
 /** A resource locator for a Tollgate object: a searchable list loaded from the API, or its ID. */
 function locator(
@@ -48,6 +48,13 @@ export const monthField: INodeProperties = {
 };
 
 /**
+ * The query of the next page: n8n replaces the request's `qs` with the pagination request's, so the page size
+ * and filters of the first request are carried over and the cursor of the last answer added (none at first).
+ */
+const NEXT_PAGE_QS =
+	'={{ $response.body?.next_cursor ? { ...$request.qs, cursor: $response.body.next_cursor } : $request.qs }}';
+
+/**
  * "Return All" and "Limit" for a list endpoint: the API pages with an opaque `next_cursor`, passed back as
  * `cursor`, and answers `{data, next_cursor}`; items are the `data` entries.
  */
@@ -67,7 +74,7 @@ export function getManyFields(show: Record<string, string[]>): INodeProperties[]
 						type: 'generic',
 						properties: {
 							continue: '={{ !!$response.body?.next_cursor }}',
-							request: { qs: { cursor: '={{ $response.body.next_cursor }}' } },
+							request: { qs: NEXT_PAGE_QS as unknown as IDataObject },
 						},
 					},
 				},
