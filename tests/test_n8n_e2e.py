@@ -221,7 +221,7 @@ def test_onboard_chat_cap_status_report_and_share_link(tollgate: Tollgate, n8n: 
         "tgonboarding0001",
         [
             _manual(),
-            _tollgate("Create Client", 1, {"resource": "client", "operation": "create", "name": "Globex n8n"}),
+            _tollgate("Create Client", 1, {"resource": "client", "operation": "create", "name": "Hooli n8n"}),
             _tollgate(
                 "Create Project",
                 2,
@@ -252,7 +252,7 @@ def test_onboard_chat_cap_status_report_and_share_link(tollgate: Tollgate, n8n: 
                     "clientId": _by_id("={{ $json.client_id }}"),
                     "amountUsd": "0.01",
                     "hard": False,
-                    "budgetName": "Globex monthly",
+                    "budgetName": "Hooli monthly",
                 },
             ),
             _tollgate(
@@ -263,7 +263,7 @@ def test_onboard_chat_cap_status_report_and_share_link(tollgate: Tollgate, n8n: 
             _tollgate(
                 "Find Client",
                 6,
-                {"resource": "client", "operation": "getAll", "returnAll": True, "filters": {"q": "Globex"}},
+                {"resource": "client", "operation": "getAll", "returnAll": True, "filters": {"q": "Hooli"}},
             ),
             _tollgate("Two Clients", 7, {"resource": "client", "operation": "getAll", "limit": 2}),
         ],
@@ -271,7 +271,7 @@ def test_onboard_chat_cap_status_report_and_share_link(tollgate: Tollgate, n8n: 
     code, run, output = n8n.execute(onboard)
     assert code == 0 and run is not None, output
     client = _output(run, "Create Client")[0]
-    assert client["name"] == "Globex n8n" and client["slug"] == "globex-n8n"
+    assert client["name"] == "Hooli n8n" and client["slug"] == "hooli-n8n"
     project = _output(run, "Create Project")[0]
     assert project["client_id"] == client["id"]
     key = _output(run, "Create Sub-Key")[0]
@@ -285,7 +285,7 @@ def test_onboard_chat_cap_status_report_and_share_link(tollgate: Tollgate, n8n: 
     assert [c["id"] for c in _output(run, "Find Client")] == [client["id"]]  # filters survive Return All
     assert len(_output(run, "Two Clients")) == 2
     # Tollgate's state agrees with what the nodes said
-    assert tollgate.api("GET", f"/clients/{client['id']}").json()["slug"] == "globex-n8n"
+    assert tollgate.api("GET", f"/clients/{client['id']}").json()["slug"] == "hooli-n8n"
     assert tollgate.api("GET", f"/sub-keys/{key['id']}").json()["status"] == "active"
 
     n8n.import_json(
@@ -307,7 +307,7 @@ def test_onboard_chat_cap_status_report_and_share_link(tollgate: Tollgate, n8n: 
                 "Chat",
                 "@n8n/n8n-nodes-langchain.chainLlm",
                 1,
-                {"promptType": "define", "text": "Say hello to Globex"},
+                {"promptType": "define", "text": "Say hello to Hooli"},
                 typeVersion=1.9,
             ),
             _tollgate(
