@@ -116,7 +116,6 @@ class N8n:
             "N8N_VERSION_NOTIFICATIONS_ENABLED": "false",
             "N8N_TEMPLATES_ENABLED": "false",
             "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS": "false",
-            "N8N_RUNNERS_ENABLED": "false",
         }
 
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -144,7 +143,7 @@ class N8n:
 
 
 @pytest.fixture(scope="module")
-def n8n(tmp_path_factory: pytest.TempPathFactory) -> N8n:
+def n8n(tmp_path_factory: pytest.TempPathFactory, tollgate: Tollgate) -> N8n:
     folder = tmp_path_factory.mktemp("n8n")
     packed = subprocess.run(
         ["npm", "pack", "--json", f"--pack-destination={folder}"],
@@ -163,7 +162,10 @@ def n8n(tmp_path_factory: pytest.TempPathFactory) -> N8n:
         check=True,
         capture_output=True,
     )
-    return N8n(folder)
+    n8n = N8n(folder)
+    owner = {"baseUrl": tollgate.base_url + "/", "token": tollgate.admin_token}
+    n8n.import_json("credentials", [{"id": CRED_ID, "name": "Tollgate", "type": "tollgateApi", "data": owner}])
+    return n8n
 
 
 def _node(name: str, node_type: str, position: int, parameters: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -206,17 +208,6 @@ def _manual() -> dict[str, Any]:
 
 
 def test_onboard_chat_cap_status_report_and_share_link(tollgate: Tollgate, n8n: N8n) -> None:
-    n8n.import_json(
-        "credentials",
-        [
-            {
-                "id": CRED_ID,
-                "name": "Tollgate",
-                "type": "tollgateApi",
-                "data": {"baseUrl": tollgate.base_url + "/", "token": tollgate.admin_token},
-            }
-        ],
-    )
     onboard = _workflow(
         "tgonboarding0001",
         [
@@ -429,6 +420,7 @@ def test_trigger_subscribes_fires_on_a_real_cap_event_and_refuses_bad_signatures
         "N8N_LISTEN_ADDRESS": "127.0.0.1",
         "WEBHOOK_URL": f"http://127.0.0.1:{port}/",
         "N8N_SECURE_COOKIE": "false",
+        "N8N_RUNNERS_BROKER_PORT": str(_free_port()),  # not the fixed 5679 another n8n may hold
     }
     log_path = n8n.folder / "n8n-start.log"
     with log_path.open("wb") as log:
