@@ -333,11 +333,30 @@ def test_onboard_chat_cap_status_report_and_share_link(tollgate: Tollgate, n8n: 
             credentials={"openAiApi": {"id": "tgopenaicred0001", "name": "Tollgate sub-key"}},
         )
     )
-    model_link = {"node": "Chat", "type": "ai_languageModel", "index": 0}
-    chat["connections"]["Chat Model"] = {"ai_languageModel": [[model_link]]}
+    chat["nodes"] += [
+        _node(
+            "Chat Completions",
+            "@n8n/n8n-nodes-langchain.chainLlm",
+            6,
+            {"promptType": "define", "text": "Say hello again"},
+            typeVersion=1.9,
+        ),
+        _node(
+            "Chat Completions Model",
+            "@n8n/n8n-nodes-langchain.lmChatOpenAi",
+            7,
+            {"model": _by_id("gpt-4o-mini"), "responsesApiEnabled": False, "options": {}},
+            typeVersion=1.3,
+            credentials={"openAiApi": {"id": "tgopenaicred0001", "name": "Tollgate sub-key"}},
+        ),
+    ]
+    chat["connections"]["Start"]["main"][0].append({"node": "Chat Completions", "type": "main", "index": 0})
+    for model, chain in (("Chat Model", "Chat"), ("Chat Completions Model", "Chat Completions")):
+        chat["connections"][model] = {"ai_languageModel": [[{"node": chain, "type": "ai_languageModel", "index": 0}]]}
     code, run, output = n8n.execute(chat)
     assert code == 0 and run is not None, output
-    assert _output(run, "Chat")[0]["text"]
+    assert _output(run, "Chat")[0]["text"]  # the Chat Model's default: /v1/responses
+    assert _output(run, "Chat Completions")[0]["text"]  # "Use Responses API" off: /v1/chat/completions
     after = _output(run, "Cap Status After")[0]
     assert after["spent_micros"] > 0 and after["percent_used"] > 0, after
     report = _output(run, "Generate Report")[0]
@@ -345,8 +364,12 @@ def test_onboard_chat_cap_status_report_and_share_link(tollgate: Tollgate, n8n: 
     link = _output(run, "Share Link")[0]
     assert link["url"].startswith("http") and link["expires_at"]
     assert requests.get(link["url"], timeout=30).status_code == 200
-    logs = tollgate.api("GET", "/usage", params={"client_id": client["id"]}).json()
-    assert logs["totals"]["requests"] >= 1
+
+    def usage_requests() -> int:
+        usage = tollgate.api("GET", "/usage", params={"client_id": client["id"]}).json()
+        return int(usage["totals"]["requests"])
+
+    _wait("both chats in the usage", lambda: usage_requests() == 2, 30)
 
 
 def test_wrong_token_fails_readably(tollgate: Tollgate, n8n: N8n) -> None:
