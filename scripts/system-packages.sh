@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages Tollgate needs beside its virtualenv: pango (+ HarfBuzz's subsetter, a font) for the PDF
 # reports WeasyPrint prints. With `--test`, also what the tests use: redis-server and PostgreSQL for the
-# ledger/database passes, poppler-utils to read the PDFs back. Installed only when missing, and only where
+# ledger/database passes, poppler-utils to read the PDFs back, Node's npm for n8n-nodes/. Installed only when missing, and only where
 # apt-get can run (root); elsewhere it says what to install and goes on.
 set -euo pipefail
 need=()
@@ -12,6 +12,7 @@ if [[ "${1:-}" == "--test" ]]; then
   command -v redis-server >/dev/null || need+=(redis-server)
   { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || need+=(postgresql)
   command -v pdftotext >/dev/null || need+=(poppler-utils)
+  command -v npm >/dev/null || need+=(nodejs npm)
 fi
 [[ ${#need[@]} -eq 0 ]] && exit 0
 if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then

@@ -108,6 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "pg: also run on PostgreSQL in the second pass of `make test` (TOLLGATE_TEST_DATABASE=postgresql)"
     )
+    config.addinivalue_line("markers", "n8n: runs the n8n community nodes in a real n8n (skipped without its runtime)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
