@@ -266,6 +266,29 @@ def test_secret_shaped_metadata_is_redacted_before_it_is_stored(
         assert not [v for v in secrets.values() if v in text or v.split()[-1] in text]
 
 
+def test_secret_shaped_end_user_and_cut_metadata_are_not_stored(
+    app: Flask, svc: Services, owner: AdminClient, seeded: Seeded
+) -> None:
+    """`user` / `safety_identifier` are stored as the log's end user: a key pasted there is redacted too, and a
+    metadata value cut at OpenAI's 512 characters is scrubbed before the cut (else a secret straddling it stays)."""
+    secret = "sk-proj-abcdefghijklmnopqrstuvwxyz012345"
+    bodies = [
+        {"user": f"n8n {secret}"},
+        {"safety_identifier": seeded.admin_token},
+        {"metadata": {"note": "x" * 500 + secret}},
+    ]
+    for extra in bodies:
+        body = orjson.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]} | extra)
+        assert post(app.test_client(), seeded.key, body).status_code == 200
+    assert svc.log_writer.flush()
+
+    rows = owner.get("request-logs").get_json()["data"]
+    assert sorted(r["end_user"] or "" for r in rows) == ["", "[REDACTED]", "n8n [REDACTED]"]
+    for row in rows:
+        text = orjson.dumps(row).decode()
+        assert "sk-proj" not in text and seeded.admin_token[:8] not in text, row
+
+
 def test_search_treats_like_wildcards_as_text(owner: AdminClient, seeded: Seeded) -> None:
     assert owner.post("clients", json={"name": "50% off_sale\\x", "slug": "sale"}).status_code == 201
     names = {

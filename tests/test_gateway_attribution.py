@@ -113,3 +113,16 @@ def test_project_bound_key_cannot_name_another_project(app: Flask, svc: Services
     assert _post(gateway, bound.secret, CHAT, {"X-Project-ID": other_slug}).status_code == 403
     rows = _rows(app, svc, 3)
     assert [r.project_id for r in rows] == [seeded.project_id, seeded.project_id, seeded.project_id]
+
+
+def test_a_long_or_secret_shaped_model_name_is_logged_cut_and_redacted(
+    app: Flask, svc: Services, gateway: str, seeded: Seeded
+) -> None:
+    """The model names are the caller's (or the upstream's) text, stored in the log like `user`: a key pasted into
+    one is redacted, and a name longer than the column is cut (PostgreSQL refuses the row otherwise)."""
+    secret = "sk-proj-abcdefghijklmnopqrstuvwxyz012345"
+    for model in (secret, "m" * 300, "gpt-4o-mini"):
+        assert _post(gateway, seeded.key, CHAT | {"model": model}).status_code == 200  # this mock serves any name
+    rows = _rows(app, svc, 3)
+    assert [row.model_requested for row in rows] == ["[REDACTED]", "m" * 200, "gpt-4o-mini"]
+    assert [row.model_served for row in rows] == ["[REDACTED]", "m" * 200, "gpt-4o-mini"]  # the mock echoes it

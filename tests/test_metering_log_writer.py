@@ -23,6 +23,8 @@ from tollgate.metering.record import RequestRecord
 from tollgate.metering.spool import Spool
 from tollgate.metering.sql_sink import SqlLogSink
 from tollgate.metering.usage import TokenUsage
+from tollgate.metering.usage_events import UsageEventRecord
+from tollgate.metering.usage_events import to_row as usage_event_row
 from tollgate.models import RequestLog
 from tollgate.services import Services
 
@@ -94,22 +96,43 @@ def test_rows_are_priced_and_batched(spool: Spool) -> None:
 
 
 def test_a_new_cache_generation_drops_cached_price_overrides(spool: Spool) -> None:
-    """The override cache lives 30 s, unless the shared generation says an admin change was committed."""
+    """The override cache lives 30 s, unless the shared generation says an admin change was committed. Only the
+    ingested-usage writer reads it (a gateway record carries the overrides its admission used), so that writer's
+    row builder is the one under test."""
     sink = FlakySink()
     prices: dict[str, OverridePrice] = {}
     sink.overrides = lambda workspace_id: dict(prices)  # type: ignore[method-assign]
     generation = [0]
-    writer = LogWriter(sink, spool, flush_interval_s=0.02, generation=lambda: generation[0])
-    writer.submit(record(1))
+    writer = LogWriter(
+        sink, spool, flush_interval_s=0.02, row_builder=usage_event_row, generation=lambda: generation[0]
+    )
+    writer.submit(event(1))
     assert writer.flush()
     prices["gpt-4o-mini"] = OverridePrice(input_mtok_micros=1_000_000, output_mtok_micros=0)
-    writer.submit(record(2))
+    writer.submit(event(2))
     assert writer.flush()
     generation[0] += 1
-    writer.submit(record(3))
+    writer.submit(event(3))
     assert writer.flush()
     writer.close()
     assert [r["value_micros"] for r in sink.rows] == [195, 195, 1000]  # cached list price, then the override
+
+
+def event(n: int) -> UsageEventRecord:
+    """`record(n)`'s usage, reported through `POST /usage-events`."""
+    gateway = record(n)
+    assert gateway.usage is not None
+    return UsageEventRecord(
+        event_id=f"evt_{n}",
+        created_at=gateway.created_at,
+        received_at=gateway.created_at,
+        workspace_id=gateway.workspace_id,
+        client_id=gateway.client_id,
+        project_id=None,
+        provider="openai",
+        model="gpt-4o-mini",
+        usage=gateway.usage,
+    )
 
 
 def test_failed_write_is_spooled_then_replayed(spool: Spool) -> None:

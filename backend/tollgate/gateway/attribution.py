@@ -56,14 +56,15 @@ def attribute(ctx: KeyContext, headers: HeaderLookup, body: Mapping[str, Any]) -
     return Attribution(
         client_id=ctx.client_id,
         project_id=project_id,
-        end_user=user[:256] if isinstance(user, str) and user else None,
+        end_user=scrub(user)[:256] if isinstance(user, str) and user else None,  # stored and shown like metadata
         metadata=metadata,
     )
 
 
 def _metadata(value: Any) -> dict[str, str] | None:
     """OpenAI's own limits (16 pairs, 64-char keys, 512-char values); anything else is not kept in logs. Values
-    shaped like a secret are redacted: metadata is stored in the request log and shown in the admin API."""
+    shaped like a secret are redacted (before the cut, which could leave a secret's head unrecognisable): metadata
+    is stored in the request log and shown in the admin API."""
     if not isinstance(value, dict) or not value:
         return None
     kept: dict[str, str] = {}
@@ -71,5 +72,5 @@ def _metadata(value: Any) -> dict[str, str] | None:
         if len(kept) >= _MAX_METADATA_KEYS:
             break
         if isinstance(key, str) and isinstance(item, str):
-            kept[scrub(key[:_MAX_KEY_LEN])] = scrub(item[:_MAX_VALUE_LEN])
+            kept[scrub(key)[:_MAX_KEY_LEN]] = scrub(item)[:_MAX_VALUE_LEN]  # scrub first: a cut may split a secret
     return kept or None

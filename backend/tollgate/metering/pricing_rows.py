@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..vault.scrub import scrub
 from . import prices
 from .record import RequestRecord
+
+MODEL_NAME_MAX = 200
+"""`request_logs.model_requested` / `model_served` are String(200)."""
 
 OverrideLookup = Callable[[str], Mapping[str, prices.OverridePrice]]
 """A workspace id → its current price overrides (read by the writer, cached)."""
@@ -60,8 +64,8 @@ def to_row(record: RequestRecord, workspace_overrides: OverrideLookup | None = N
         "lane_id": record.lane_id,
         "provider": record.provider,
         "endpoint": record.endpoint,
-        "model_requested": record.model_requested,
-        "model_served": record.model_served,
+        "model_requested": _model_name(record.model_requested),
+        "model_served": _model_name(record.model_served),
         "stream": record.stream,
         "input_tokens": usage.input_tokens if usage else 0,
         "cached_input_tokens": usage.cached_input_tokens if usage else 0,
@@ -74,3 +78,10 @@ def to_row(record: RequestRecord, workspace_overrides: OverrideLookup | None = N
         "latency_ms": record.latency_ms,
         "ttfb_ms": record.ttfb_ms,
     }
+
+
+def _model_name(name: str | None) -> str | None:
+    """A model name as stored: it is the caller's text (or the upstream's echo of it), so a secret pasted into it
+    is redacted like metadata, and it is cut to its column (PostgreSQL refuses a longer one, losing the row).
+    Pricing has read the full name before this."""
+    return scrub(name)[:MODEL_NAME_MAX] if name else name
