@@ -305,3 +305,30 @@ def test_search_treats_like_wildcards_as_text(owner: AdminClient, seeded: Seeded
     }
     for path in ("sub-keys", "projects", "price-overrides"):
         assert owner.get(path, query_string={"q": "%"}).get_json()["data"] == [], path
+
+
+def test_a_key_in_its_overlap_cannot_be_rotated_again(app: Flask, svc: Services, seeded: Seeded) -> None:
+    """Rotating the old key a second time would mint a second replacement beside the one holding its limits."""
+    portal = as_role(app, svc, seeded, "client")
+    first = portal.post(f"sub-keys/{seeded.key_id}/rotate", json={"overlap_seconds": 600})
+    assert first.status_code == 201
+    again = portal.post(f"sub-keys/{seeded.key_id}/rotate", json={"overlap_seconds": 600})
+    assert again.status_code == 409 and again.content_type == PROBLEM
+    assert "rotate its replacement" in again.get_json()["detail"]
+    assert portal.post(f"sub-keys/{first.get_json()['id']}/rotate", json={"overlap_seconds": 0}).status_code == 201
+
+
+def test_a_client_token_keeps_every_key_within_the_client_policy(
+    app: Flask, svc: Services, owner: AdminClient, seeded: Seeded
+) -> None:
+    """A key that existed before the agency set the client's policy is bound by it too when a client token
+    changes it: the token may narrow within the policy, never set models outside it or remove the list."""
+    policy = owner.patch(f"clients/{seeded.client_id}", json={"key_allowed_models": ["gpt-4o-mini"]})
+    assert policy.status_code == 200
+    portal = as_role(app, svc, seeded, "client")
+    for wider in (["gpt-4o"], None):
+        refused = portal.patch(f"sub-keys/{seeded.key_id}", json={"allowed_models": wider})
+        assert refused.status_code == 403 and "allowed_models" in refused.get_json()["errors"]
+    narrowed = portal.patch(f"sub-keys/{seeded.key_id}", json={"allowed_models": ["gpt-4o-mini"]})
+    assert narrowed.status_code == 200 and narrowed.get_json()["allowed_models"] == ["gpt-4o-mini"]
+    assert owner.patch(f"sub-keys/{seeded.key_id}", json={"allowed_models": None}).status_code == 200

@@ -156,13 +156,15 @@ def update_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
     """Rename a sub-key, change its allowed models or its expiry.
 
     An agency role's `allowed_models` and `expires_at` become the key's `agency_*` limits. A client token may
-    only narrow `allowed_models` within `agency_allowed_models` and only bring `expires_at` forward to at most
-    `agency_expires_at` (403 otherwise)."""
+    only narrow `allowed_models` within `agency_allowed_models` and within its client's `key_allowed_models`
+    policy (whenever the key was minted), and only bring `expires_at` forward to at most `agency_expires_at`
+    (403 otherwise)."""
     key = get_or_404(SubKey, key_id)
     future_or_422(data.get("expires_at"), utcnow())
     if actor().client_id is not None:
         if "allowed_models" in data:
             check_models(data["allowed_models"], key.agency_allowed_models)
+            check_models(data["allowed_models"], live_client_or_404(key.client_id).key_allowed_models)
         if "expires_at" in data:
             check_expiry(data["expires_at"], key.agency_expires_at)
     else:
@@ -201,6 +203,8 @@ def rotate_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
     old = get_or_404(SubKey, key_id)
     if key_status(old) in ("revoked", "expired"):
         abort(409, "Only a live key can be rotated.")
+    if old.revoked_at is not None:  # in its overlap: its settings and limits live on its replacement now
+        abort(409, "This key was rotated already and stops working at its overlap's end; rotate its replacement.")
     client = live_client_or_404(old.client_id)
     issued = provisioning.issue_sub_key(
         db.session,
