@@ -87,6 +87,7 @@ PG_MODULES = frozenset(
         "test_budget_status",
         "test_database_portability",
         "test_gateway_attribution",
+        "test_gateway_surface",
         "test_metering_cost",
         "test_metering_log_writer",
         "test_ratelimit_gateway",

@@ -12,12 +12,14 @@ from sqlalchemy.engine import Engine
 from .alerts.worker import AlertService
 from .budgets.ledger import Ledger
 from .budgets.sql_store import SqlLedgerStore
+from .budgets.store import LedgerStore
 from .config import Settings, load_settings
 from .extensions import db
 from .gateway.catalog import ModelCatalog
 from .gateway.errors import GatewayError
 from .gateway.invalidation import InvalidationBus, LocalBus, RedisBus, sibling_generation
 from .gateway.key_resolver import KeyResolver
+from .gateway.objects import ObjectTracker
 from .gateway.upstream import UpstreamPools
 from .metering.log_writer import LogWriter
 from .metering.spool import Spool
@@ -80,6 +82,7 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
         batch_size=settings.log_batch_size,
         flush_interval_s=settings.log_flush_interval_s,
     )
+    objects = ObjectTracker(engine, ledger, writer, pools, vault)
     return Services(
         settings=settings,
         hasher=hasher,
@@ -90,11 +93,17 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
         catalog=ModelCatalog(pools),
         ledger=ledger,
         alerts=AlertService(
-            engine, ledger, vault, settings.alert_interval_s, allow_private=settings.allow_private_upstreams
+            engine,
+            ledger,
+            vault,
+            settings.alert_interval_s,
+            allow_private=settings.allow_private_upstreams,
+            sweeps=(objects.sweep,),
         ),
         usage_writer=usage_event_writer(
             engine, settings.spool_dir, settings.log_batch_size, settings.log_flush_interval_s
         ),
+        objects=objects,
     )
 
 
@@ -121,8 +130,10 @@ def _build_ledger(settings: Settings, engine: Engine) -> Ledger:
     if settings.redis_url:
         from .budgets.redis_store import RedisLedgerStore
 
-        return Ledger(RedisLedgerStore.from_url(settings.redis_url), hold_ttl_s=settings.hold_ttl_s)
-    return Ledger(SqlLedgerStore(engine), hold_ttl_s=settings.hold_ttl_s)
+        store: LedgerStore = RedisLedgerStore.from_url(settings.redis_url)
+    else:
+        store = SqlLedgerStore(engine)
+    return Ledger(store, hold_ttl_s=settings.hold_ttl_s, background_ttl_s=settings.background_ttl_s)
 
 
 def _engine_options(settings: Settings) -> dict[str, Any]:

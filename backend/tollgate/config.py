@@ -53,6 +53,9 @@ class Settings:
     reservation_ttl_s: float = 900.0
     """A budget reservation not settled after this long (at least the upstream timeouts + 60 s) is presumed
     left by a crashed process and released by the sweep. Keep it above your longest stream."""
+    background_ttl_s: float = 21600.0
+    """How long a background response's budget reservation is kept while nobody sees it finish; the sweep asks
+    the lane about unpolled ones every minute and settles one still unfinished after this at its reservation."""
     jobs: str = "auto"
     """Where alerts, webhook delivery and the reservation sweep run: `auto` (through rq, i.e. `tollgate scheduler`
     and `tollgate worker`, when REDIS_URL is set; else in each server process) or `inprocess` (always)."""

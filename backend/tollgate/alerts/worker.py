@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -35,8 +35,11 @@ class AlertService:
         allow_private: bool = False,
         post: Poster = http_post,
         clock: Callable[[], dt.datetime] = utcnow,
+        sweeps: Sequence[Callable[[], int]] = (),
     ) -> None:
         self._engine = engine
+        self._sweeps = sweeps
+        """More clean-ups run with the reservation sweep (background responses nobody polls)."""
         self._ledger = ledger
         self._vault = vault
         self.interval_s = interval_s
@@ -64,8 +67,15 @@ class AlertService:
             return deliver_due(session, self._vault, self.clock(), self.post, self.allow_private)
 
     def sweep_once(self) -> int:
-        """Release budget reservations left by processes that died between admit and settle."""
-        return self._ledger.sweep()
+        """Release budget reservations left by processes that died between admit and settle; settle background
+        responses that finished unpolled."""
+        released = self._ledger.sweep()
+        for sweep in self._sweeps:
+            try:
+                sweep()
+            except Exception:
+                log.exception("sweep %s failed; retrying next pass", getattr(sweep, "__qualname__", sweep))
+        return released
 
     def start(self) -> None:
         """Start the loop in this process (idempotent; a forked child starts its own)."""

@@ -29,11 +29,15 @@ def record_value_micros(record: RequestRecord, override: prices.OverridePrice | 
     return value
 
 
+REPLACE = "_replace"
+"""Row key: upsert this row over the one with its request id (a background response's usage arriving)."""
+
+
 def to_row(record: RequestRecord, overrides: Mapping[str, prices.OverridePrice]) -> dict[str, Any]:
     usage = record.usage
     model = record.model_served or record.model_requested or ""
     value = record_value_micros(record, overrides.get(model) or overrides.get(record.model_requested or ""))
-    return {
+    row = {
         "request_id": record.request_id,
         "created_at": record.created_at,
         "workspace_id": record.workspace_id,
@@ -60,3 +64,6 @@ def to_row(record: RequestRecord, overrides: Mapping[str, prices.OverridePrice])
         "latency_ms": record.latency_ms,
         "ttfb_ms": record.ttfb_ms,
     }
+    if record.completes:
+        row[REPLACE] = True
+    return row

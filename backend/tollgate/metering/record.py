@@ -31,6 +31,13 @@ class RequestRecord:
     error_code: str | None = None
     latency_ms: int = 0
     ttfb_ms: int | None = None
+    created: str | None = None
+    """The id of a stored response or conversation this request created: remembered with its lane and owner."""
+    pending: bool = False
+    """`created` is a background response still running: its usage (and the budget settle) comes later."""
+    completes: bool = False
+    """This record is a background response's create record completed with its usage: it replaces the row
+    logged at creation instead of being skipped as a duplicate."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

@@ -10,6 +10,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import PriceOverride, RequestLog
 from .prices import OverridePrice
+from .pricing_rows import REPLACE
+
+_REPLACED = (
+    "model_served",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "value_micros",
+    "cost_micros",
+    "priced",
+    "error_code",
+)
+"""What a background response's completion changes in the row logged when it was created."""
 
 
 class SqlLogSink:
@@ -28,19 +42,37 @@ class SqlLogSink:
             c.key: c.type.length for c in mapper.columns if isinstance(c.type, String) and c.type.length is not None
         }
         self._insert: Any
+        self._replace: Any = None
         if engine.dialect.name == "postgresql":
-            self._insert = postgresql.insert(model).on_conflict_do_nothing(index_elements=list(conflict))
+            dialect_insert: Any = postgresql.insert
         elif engine.dialect.name == "sqlite":
-            self._insert = sqlite.insert(model).on_conflict_do_nothing(index_elements=list(conflict))
+            dialect_insert = sqlite.insert
         else:  # pragma: no cover - other databases are not supported targets
             raise RuntimeError(f"unsupported database {engine.dialect.name}")
+        self._insert = dialect_insert(model).on_conflict_do_nothing(index_elements=list(conflict))
+        if model is RequestLog:
+            upsert = dialect_insert(model)
+            self._replace = upsert.on_conflict_do_update(
+                index_elements=list(conflict), set_={name: upsert.excluded[name] for name in _REPLACED}
+            )
 
     def write(self, rows: list[dict[str, Any]]) -> None:
+        """Insert `rows`, skipping request ids already stored, except rows marked to replace theirs (a background
+        response completed): whichever of its two rows arrives first, the completed one wins."""
         if not rows:
             return
-        rows = [dict(self._fit(self._column_keys.get(key, key), value) for key, value in row.items()) for row in rows]
+        plain: list[dict[str, Any]] = []
+        replacing: list[dict[str, Any]] = []
+        for row in rows:
+            target = replacing if row.get(REPLACE) else plain
+            target.append(
+                dict(self._fit(self._column_keys.get(key, key), value) for key, value in row.items() if key != REPLACE)
+            )
         with self._engine.begin() as conn:
-            conn.execute(self._insert, rows)
+            if plain:
+                conn.execute(self._insert, plain)
+            if replacing and self._replace is not None:
+                conn.execute(self._replace, replacing)
 
     def _fit(self, column: str, value: Any) -> tuple[str, Any]:
         """(column key, value made storable)."""

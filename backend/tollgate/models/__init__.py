@@ -18,6 +18,7 @@ from .lane import RouteEntry as RouteEntry
 from .price_override import PriceOverride as PriceOverride
 from .request_log import RequestLog as RequestLog
 from .sub_key import SubKey as SubKey
+from .upstream_object import UpstreamObject as UpstreamObject
 from .usage_event import UsageEvent as UsageEvent
 from .workspace import AdminToken as AdminToken
 from .workspace import Workspace as Workspace

@@ -14,6 +14,7 @@ _FINAL_EVENTS = (b"response.completed", b"response.incomplete", b"response.faile
 
 
 class Responses:
+    method = "POST"
     path = "/responses"
     streams = True
 
@@ -38,4 +39,6 @@ class Responses:
         if isinstance(response, dict):
             state.model = response.get("model") or state.model
             state.usage = from_openai(response.get("usage")) or state.usage
+            if response.get("store") is not False and isinstance(response.get("id"), str):
+                state.extra["created"] = response["id"]  # remembered with its lane when the stream ends
         return event
