@@ -15,7 +15,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from tollgate.extensions import db
-from tollgate.models import UpstreamObject
+from tollgate.metering.pricing_rows import to_row
+from tollgate.metering.record import RequestRecord
+from tollgate.metering.sql_sink import SqlLogSink
+from tollgate.metering.usage import TokenUsage
+from tollgate.models import BudgetHold, RequestLog, UpstreamObject
 from tollgate.models.base import utcnow
 from tollgate.services import Services
 
@@ -53,6 +57,10 @@ def test_background_create_then_polls_settle_once_with_the_final_usage(
     assert created.status == "queued" and created.background is True and created.usage is None
     spent, reserved = spend(app, budget)
     assert spent == 0 and reserved > 0, "the hold is kept while the response runs"
+    with app.app_context():
+        [hold] = db.session.scalars(select(BudgetHold)).all()
+        # It outlives an ordinary call's hold: the sweep must not release a response that is still running.
+        assert hold.expires_at > utcnow().timestamp() + svc.settings.background_ttl_s - 60
     [pending] = wait_rows(app, svc, 1)
     assert (pending.endpoint, pending.status_code, pending.input_tokens, pending.value_micros) == (
         "responses",
@@ -106,6 +114,24 @@ def test_concurrent_polls_settle_a_background_response_exactly_once(
     [row] = rows_by_endpoint(app, svc, 9)["responses"]
     assert row.value_micros > 0
     assert spend(app, budget) == (row.value_micros, 0)
+
+
+def test_a_poll_that_read_the_pending_state_before_another_claimed_it_settles_nothing(
+    app: Flask, svc: Services, seeded: Seeded, gateway: str, mock_upstream: Mock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interleaving concurrent polls can produce: both read `pending`, one claims; the other must not."""
+    budget = add_budget(app, seeded, 5_000_000)
+    created = sdk(gateway, seeded.key).responses.create(model="gpt-4o-mini", input="Interleave", background=True)
+    stale = svc.objects._pending(created.id)
+    assert stale is not None
+    final = mock_upstream.state.responses[created.id]
+    final.status = "completed"
+    body = final.render(created.id)
+    assert svc.objects.complete(created.id, body) is True
+    monkeypatch.setattr(svc.objects, "_pending", lambda object_id: stale)
+    assert svc.objects.complete(created.id, body) is False
+    [row] = wait_rows(app, svc, 1)
+    assert spend(app, budget) == (row.value_micros, 0) and row.value_micros > 0
 
 
 def test_cancel_settles_with_what_the_cancelled_response_reports(
@@ -194,6 +220,25 @@ def test_sweep_settles_background_responses_nobody_polls(
     # The lost one is charged what it reserved (the provider may have billed it); the other its real value.
     spent, reserved = spend(app, budget)
     assert reserved == 0 and spent > done.value_micros and spent < reserved_both + done.value_micros
+
+
+@pytest.mark.parametrize("completion_first", [False, True], ids=["in-order", "completion-first"])
+def test_the_completed_row_wins_whichever_row_reaches_the_database_first(
+    app: Flask, svc: Services, completion_first: bool
+) -> None:
+    """The create's row and its completion may be written by two processes' log writers in either order."""
+    created = RequestRecord("req_bg", utcnow(), "ws", "cli", "key", "responses", lane_id="lane", status_code=200)
+    created.model_requested = "gpt-4o-mini"
+    done = RequestRecord.from_json(created.to_json())
+    done.usage, done.completes = TokenUsage(input_tokens=1000, output_tokens=500), True
+    with app.app_context():
+        sink = SqlLogSink(db.engine)
+        rows = [to_row(created, {}), to_row(done, {})]
+        for row in reversed(rows) if completion_first else rows:
+            sink.write([row])
+        [logged] = db.session.scalars(select(RequestLog)).all()
+    assert (logged.input_tokens, logged.output_tokens) == (1000, 500)
+    assert logged.value_micros > 0 and logged.cost_micros == logged.value_micros
 
 
 # -- moderations ---------------------------------------------------------------------------------------------

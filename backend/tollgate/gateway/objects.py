@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -44,6 +45,8 @@ _KINDS = {"responses": RESPONSE, "conversations.create": CONVERSATION}
 _SWEEP_AFTER = dt.timedelta(seconds=60)
 _RETENTION = dt.timedelta(days=30)
 """OpenAI keeps stored responses 30 days; an older row can only answer 404s."""
+_COLUMNS = ("id", "kind", "workspace_id", "client_id", "key_id", "lane_id", "request_id", "created_at", "pending")
+_INSERT = f"INSERT INTO upstream_objects ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
 
 
 class ObjectTracker:
@@ -62,6 +65,12 @@ class ObjectTracker:
         self._pools = pools
         self._vault = vault
         self.clock = clock
+        sqlite = engine.dialect.name == "sqlite"
+        # Every stored response's create pays for this insert: it runs on a pooled DB-API connection directly
+        # (as the SQL ledger store does), without the SQL layer's per-statement work.
+        self._insert = _INSERT if sqlite else re.sub(r":(\w+)", r"%(\1)s", _INSERT)
+        created_at = UpstreamObject.__table__.c.created_at.type
+        self._bind_time: Callable[[Any], Any] = created_at.bind_processor(engine.dialect) or (lambda value: value)
 
     # -- the request path ----------------------------------------------------------------------------------
     def lane_of(self, kind: str, object_id: str, ctx: KeyContext) -> str | None:
@@ -122,9 +131,14 @@ class ObjectTracker:
             "created_at": record.created_at,
             "pending": pending,
         }
+        row["created_at"] = self._bind_time(row["created_at"])
         try:
-            with self._engine.begin() as conn:
-                conn.execute(UpstreamObject.__table__.insert(), row)  # type: ignore[attr-defined]
+            conn = self._engine.raw_connection()
+            try:
+                conn.cursor().execute(self._insert, row)
+                conn.commit()
+            finally:
+                conn.close()  # back to the pool (a failed transaction is rolled back on return)
         except Exception:
             log.exception("could not remember %s created by request %s", record.created, record.request_id)
             if record.pending:  # nobody can settle it later: its usage is lost, the reservation is spent
@@ -135,8 +149,7 @@ class ObjectTracker:
     def complete(self, object_id: str, body: dict[str, Any] | None) -> bool:
         """Settle a pending background response with the final `body` (None: its usage is lost). Exactly one
         caller wins, whatever the number of concurrent polls and sweeps; returns whether it was this one."""
-        with self._engine.connect() as conn:  # written once, then only cleared: safe to read before claiming
-            pending = conn.execute(select(UpstreamObject.pending).where(UpstreamObject.id == object_id)).scalar()
+        pending = self._pending(object_id)
         if pending is None:
             return False
         with self._engine.begin() as conn:
@@ -161,6 +174,12 @@ class ObjectTracker:
         self._ledger.settle_deferred(data["hold"], record)
         self._log_writer.submit(record)
         return True
+
+    def _pending(self, object_id: str) -> str | None:
+        """Written once, then only cleared: safe to read before claiming (the claim re-checks it)."""
+        with self._engine.connect() as conn:
+            value = conn.execute(select(UpstreamObject.pending).where(UpstreamObject.id == object_id)).scalar()
+        return None if value is None else str(value)
 
     def sweep(self) -> int:
         """Ask the lanes about background responses nobody polled lately; settle those that finished. Also

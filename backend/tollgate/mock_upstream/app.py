@@ -20,6 +20,8 @@ import orjson
 from . import payloads, stored
 
 StartResponse = Callable[..., Any]
+_KEEP_RESPONSES = 10_000
+"""Stored responses the mock remembers; the oldest is forgotten first."""
 Environ = dict[str, Any]
 
 
@@ -192,6 +194,8 @@ class MockUpstream:
         )
         if body.get("store") is not False:
             with self.state.lock:
+                if len(self.state.responses) >= _KEEP_RESPONSES:  # the benchmark creates thousands
+                    del self.state.responses[next(iter(self.state.responses))]
                 self.state.responses[response_id] = kept
         if body.get("stream") is True:
             events = payloads.response_events(response_id, model, body, text, usage)
