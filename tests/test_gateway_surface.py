@@ -14,17 +14,19 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
+from tollgate import provisioning
 from tollgate.extensions import db
 from tollgate.metering.pricing_rows import to_row
 from tollgate.metering.record import RequestRecord
 from tollgate.metering.sql_sink import SqlLogSink
 from tollgate.metering.usage import TokenUsage
+from tollgate.mock_upstream import MockState, MockUpstream
 from tollgate.models import BudgetHold, RequestLog, UpstreamObject
 from tollgate.models.base import utcnow
 from tollgate.services import Services
 
 from . import schema_check
-from .conftest import Mock, Seeded
+from .conftest import MOCK_PROVIDER_KEY, Mock, Seeded, ServedApp
 from .log_rows import wait_rows
 from .test_budget_gateway import add_budget, spend
 
@@ -239,6 +241,34 @@ def test_the_completed_row_wins_whichever_row_reaches_the_database_first(
         [logged] = db.session.scalars(select(RequestLog)).all()
     assert (logged.input_tokens, logged.output_tokens) == (1000, 500)
     assert logged.value_micros > 0 and logged.cost_micros == logged.value_micros
+
+
+def test_a_continued_response_stays_on_the_lane_that_holds_its_predecessor(
+    app: Flask, svc: Services, seeded: Seeded, gateway: str, mock_upstream: Mock
+) -> None:
+    client = sdk(gateway, seeded.key)
+    first = client.responses.create(model="gpt-4o-mini", input="Remember this")
+    backup_state = MockState(api_key=MOCK_PROVIDER_KEY)
+    backup = ServedApp(MockUpstream(backup_state))
+    try:
+        with app.app_context():
+            lane = provisioning.create_lane(
+                db.session, svc.vault, seeded.workspace_id, "Backup", backup.url + "/v1", MOCK_PROVIDER_KEY
+            )
+            provisioning.append_route(db.session, seeded.workspace_id, lane)
+            db.session.commit()
+        svc.keys.invalidate()
+        mock_upstream.state.fail_status, mock_upstream.state.fail_count = 500, 1
+        with pytest.raises(openai.InternalServerError):  # the backup lane cannot know `first`: no fallback there
+            client.responses.create(model="gpt-4o-mini", input="And now?", previous_response_id=first.id)
+        assert backup_state.requests == []
+        fresh = client.responses.create(model="gpt-4o-mini", input="Unrelated")  # ordinary calls still fall through
+        assert fresh.status == "completed" and mock_upstream.state.fail_count is None
+        mock_upstream.state.fail_status, mock_upstream.state.fail_count = 500, 1
+        client.responses.create(model="gpt-4o-mini", input="Unrelated")
+        assert [r["path"] for r in backup_state.requests] == ["/responses"]
+    finally:
+        backup.stop()
 
 
 # -- moderations ---------------------------------------------------------------------------------------------

@@ -137,12 +137,12 @@ def _route(
     if not lanes:
         return errors.no_lane() if not ctx.lanes else errors.model_not_routable(model)
     if endpoint.creates == RESPONSE and ("previous_response_id" in body or "conversation" in body):
-        return _continuing(svc, ctx, body, lanes)
+        return _continuing(svc, ctx, model, body, lanes)
     return lanes
 
 
 def _continuing(
-    svc: Services, ctx: KeyContext, body: dict[str, Any], lanes: list[LaneTarget]
+    svc: Services, ctx: KeyContext, model: str, body: dict[str, Any], lanes: list[LaneTarget]
 ) -> list[LaneTarget] | GatewayError:
     """A response that continues a stored response or conversation: another client's is not found; a known one
     pins the call to the lane that holds it. An id the gateway never saw created passes through unchanged."""
@@ -155,11 +155,11 @@ def _continuing(
         owner = svc.objects.owner_of(kind, ref)
         if owner is None:
             continue
-        lanes = (
-            [lane for lane in lanes if lane.id == owner[2]] if owner[:2] == (ctx.workspace_id, ctx.client_id) else []
-        )
-        if not lanes:
+        if owner[:2] != (ctx.workspace_id, ctx.client_id):
             return errors.object_not_found(kind, ref, param)
+        lanes = [lane for lane in lanes if lane.id == owner[2]]
+        if not lanes:  # its lane no longer serves this client, or not this model
+            return errors.model_not_routable(model)
     return lanes
 
 
