@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 import openai
+import orjson
 import pytest
 import requests
 from flask import Flask
@@ -134,6 +135,23 @@ def test_a_poll_that_read_the_pending_state_before_another_claimed_it_settles_no
     assert svc.objects.complete(created.id, body) is False
     [row] = wait_rows(app, svc, 1)
     assert spend(app, budget) == (row.value_micros, 0) and row.value_micros > 0
+
+
+def test_a_streamed_retrieve_that_sees_the_end_settles_the_background_response(
+    app: Flask, svc: Services, seeded: Seeded, gateway: str, mock_upstream: Mock
+) -> None:
+    budget = add_budget(app, seeded, 5_000_000)
+    client = sdk(gateway, seeded.key)
+    created = client.responses.create(model="gpt-4o-mini", input="Stream me later", background=True)
+    events = list(client.responses.retrieve(created.id, stream=True))
+    assert events[-1].type == "response.completed"
+    usage = events[-1].response.usage
+    assert usage is not None
+    rows = rows_by_endpoint(app, svc, 2)
+    [row] = rows["responses"]
+    assert (row.input_tokens, row.output_tokens) == (usage.input_tokens, usage.output_tokens)
+    assert row.value_micros > 0 and rows["responses.retrieve"][0].value_micros == 0
+    assert spend(app, budget) == (row.value_micros, 0)
 
 
 def test_cancel_settles_with_what_the_cancelled_response_reports(
@@ -345,6 +363,11 @@ def test_wire_formats_validate_against_openais_spec(gateway: str, seeded: Seeded
     schema_check.assert_valid(queued, "Response")
     schema_check.assert_valid(call("GET", f"/responses/{queued['id']}"), "Response")
     schema_check.assert_valid(call("GET", f"/responses/{queued['id']}/input_items"), "ResponseItemList")
+    replay = call("POST", "/responses", {"model": "gpt-4o-mini", "input": "Bg", "background": True})
+    streamed = requests.get(f"{gateway}/responses/{replay['id']}?stream=true", headers=auth, timeout=5)
+    assert streamed.status_code == 200 and streamed.headers["Content-Type"].startswith("text/event-stream")
+    for event in schema_check.sse_data(streamed.content):
+        schema_check.assert_valid_response_event(orjson.loads(event))
     other = call("POST", "/responses", {"model": "gpt-4o-mini", "input": "Bg", "background": True})
     schema_check.assert_valid(call("POST", f"/responses/{other['id']}/cancel"), "Response")
     schema_check.assert_valid(call("POST", "/moderations", {"input": "x"}), "CreateModerationResponse")

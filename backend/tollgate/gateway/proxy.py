@@ -312,6 +312,8 @@ def _stream_response(
             upstream.close()
         record.model_served, record.usage = state.model, state.usage
         record.created = state.extra.get("created")
+        if (finished := state.extra.get("finished")) is not None:  # a streamed retrieve saw the response end
+            svc.objects.observe(record, finished)
         _finish(svc, record, started)
 
     def events() -> Iterator[bytes]:

@@ -211,6 +211,10 @@ class MockUpstream:
             kept = self.state.responses.get(response_id)
             if kept is None:
                 return _error(start_response, 404, f"Response with id '{response_id}' not found.", None)
+            if (method, action) == ("GET", "") and query.get("stream") == "true":  # replay to the end
+                kept.status = "completed"
+                events = payloads.response_events(response_id, kept.model, kept.body, kept.text, kept.usage)
+                return self._sse(start_response, events, done_marker=False, named=True)
             if (method, action) == ("GET", ""):
                 stored.advance(kept, self.state.background_polls, self.state.background_s)
                 return _json(start_response, 200, kept.render(response_id))

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from ....metering.usage import TokenUsage
+from ...sse import data_payload
 from ..base import StreamState
+from .responses import FINAL_EVENTS
 
 
 class Passthrough:
@@ -32,9 +36,30 @@ class Passthrough:
         return event
 
 
+class RetrieveResponse(Passthrough):
+    """GET /responses/{id}. With `stream=true` the provider replays the response's events; the final one says a
+    background response finished. Its usage settles the create (`state.extra["finished"]`), never this call."""
+
+    def needs_look(self, data: bytes) -> bool:
+        return any(name in data for name in FINAL_EVENTS)
+
+    def on_event(self, event: bytes, state: StreamState) -> bytes | None:
+        payload = data_payload(event)
+        try:
+            data = orjson.loads(payload) if payload else None
+        except orjson.JSONDecodeError:
+            return event
+        if not isinstance(data, dict):
+            return event
+        kind, response = data.get("type"), data.get("response")
+        if isinstance(kind, str) and kind.encode() in FINAL_EVENTS and isinstance(response, dict):
+            state.extra["finished"] = response
+        return event
+
+
 OPERATIONS: dict[str, Passthrough] = {
     "moderations": Passthrough("POST", "/moderations", names_model=True),
-    "responses.retrieve": Passthrough("GET", "/responses/{0}"),
+    "responses.retrieve": RetrieveResponse("GET", "/responses/{0}"),
     "responses.delete": Passthrough("DELETE", "/responses/{0}"),
     "responses.cancel": Passthrough("POST", "/responses/{0}/cancel"),
     "responses.input_items": Passthrough("GET", "/responses/{0}/input_items"),

@@ -10,7 +10,7 @@ from ....metering.usage import TokenUsage, from_openai
 from ...sse import data_payload
 from ..base import StreamState
 
-_FINAL_EVENTS = (b"response.completed", b"response.incomplete", b"response.failed")
+FINAL_EVENTS = (b"response.completed", b"response.incomplete", b"response.failed", b"response.cancelled")
 
 
 class Responses:
@@ -25,7 +25,7 @@ class Responses:
         return response.get("model"), from_openai(response.get("usage"))
 
     def needs_look(self, data: bytes) -> bool:
-        return any(name in data for name in _FINAL_EVENTS)
+        return any(name in data for name in FINAL_EVENTS)
 
     def on_event(self, event: bytes, state: StreamState) -> bytes | None:
         payload = data_payload(event)
