@@ -128,10 +128,9 @@ class ObjectTracker:
             "key_id": record.key_id,
             "lane_id": record.lane_id,
             "request_id": record.request_id,
-            "created_at": record.created_at,
+            "created_at": self._bind_time(record.created_at),
             "pending": pending,
         }
-        row["created_at"] = self._bind_time(row["created_at"])
         try:
             conn = self._engine.raw_connection()
             try:
