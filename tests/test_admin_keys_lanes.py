@@ -120,7 +120,7 @@ def test_routing_policy_replace_and_byok_rule(owner: AdminClient, seeded: Seeded
     assert mine.status_code == 200 and mine.get_json()["lane_ids"] == [byok["id"], seeded.lane_id]
     theirs = owner.put(f"routing-policies/{seeded.other_client_id}", json={"lane_ids": [byok["id"]]})
     assert theirs.status_code == 422
-    assert owner.put("routing-policies/default", json={"lane_ids": [foreign.lane_id]}).status_code == 422
+    assert owner.put("routing-policies/default", json={"lane_ids": [foreign.lane_id]}).status_code == 404
     assert owner.put(f"routing-policies/{foreign.client_id}", json={"lane_ids": [seeded.lane_id]}).status_code == 404
     scopes = [p["scope"] for p in owner.get("routing-policies").get_json()["data"]]
     assert scopes == ["default", seeded.client_id]

@@ -13,6 +13,7 @@ from tollgate.budgets import estimate, manage
 from tollgate.budgets.ledger import rates_for
 from tollgate.budgets.specs import Limits
 from tollgate.extensions import db
+from tollgate.metering import prices
 from tollgate.models import BudgetSpend, RequestLog
 from tollgate.services import Services
 
@@ -29,9 +30,9 @@ def chat_body(max_tokens: int | None = 50, stream: bool = False, model: str = "g
 
 
 def worst_case(raw: bytes, model: str = "gpt-4o-mini") -> int:
-    rates = rates_for(model, ("openai",), Limits())
-    assert rates is not None
     body = orjson.loads(raw)
+    rates = rates_for(model, ("openai",), Limits(), prices.requested_tier(body.get("service_tier")))
+    assert rates is not None
     return estimate.cost_micros(
         estimate.prompt_tokens_upper(raw), estimate.output_tokens_upper(body, model, "chat"), rates
     )
@@ -145,7 +146,7 @@ def test_completed_stream_settles_to_real_cost(app: Flask, svc: Services, seeded
     assert row.value_micros > 0 and spend(app, budget) == (row.value_micros, 0)
 
 
-def test_client_disconnect_mid_stream_settles_at_the_worst_case(
+def test_client_disconnect_mid_stream_settles_at_the_logged_estimate(
     app: Flask, svc: Services, seeded: Seeded, client: FlaskClient, mock_upstream: Mock
 ) -> None:
     budget = add_budget(app, seeded, 1_000_000)
@@ -161,8 +162,10 @@ def test_client_disconnect_mid_stream_settles_at_the_worst_case(
     next(chunks)
     resp.close()  # the client goes away: the stream generator's finally settles
     [row] = logs(app, svc)
-    assert row.error_code == "client_disconnected"
-    assert spend(app, budget) == (worst_case(raw), 0)
+    assert row.error_code == "client_disconnected" and row.usage_estimated
+    assert row.input_tokens == len(raw) and 1 <= row.output_tokens < 200  # prompt bound, deltas relayed
+    assert 0 < row.value_micros < worst_case(raw)
+    assert spend(app, budget) == (row.value_micros, 0)
     assert svc.ledger.open_holds == 0
 
 
@@ -173,6 +176,9 @@ def test_unpriced_model_is_refused_under_a_hard_budget(app: Flask, seeded: Seede
     error = resp.get_json()["error"]
     assert error["code"] == "model_unpriced" and "acme-private-llm" in error["message"]
     assert "price override" in error["message"]
+    assert (
+        "POST /api/v1/price-overrides" in error["message"] and "dashboard" not in error["message"]
+    )  # only what exists
 
 
 def test_unpriced_model_under_soft_budget_is_admitted_and_logged_unpriced(
@@ -226,5 +232,6 @@ def test_stream_closed_before_its_first_byte_still_settles_and_logs(app: Flask, 
     [row] = logs(app, svc)
     assert row.error_code == "client_disconnected"
     assert row.lane_id == seeded.lane_id
-    assert spend(app, budget) == (worst_case(raw), 0)
+    assert row.usage_estimated and (row.input_tokens, row.output_tokens) == (len(raw), 0)  # nothing relayed
+    assert spend(app, budget) == (row.value_micros, 0)
     assert svc.ledger.open_holds == 0

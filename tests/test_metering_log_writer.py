@@ -3,6 +3,7 @@ duplicates, and loses nothing on a clean stop."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import time
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from tollgate import db_migrate
 from tollgate.metering.log_writer import LogWriter
 from tollgate.metering.prices import OverridePrice
+from tollgate.metering.pricing_rows import OverrideLookup, to_row
 from tollgate.metering.record import RequestRecord
 from tollgate.metering.spool import Spool
 from tollgate.metering.sql_sink import SqlLogSink
@@ -91,6 +93,31 @@ def test_rows_are_priced_and_batched(spool: Spool) -> None:
     row = sink.rows[0]
     assert row["value_micros"] == 195  # 800 x $0.15 + 200 x $0.075 + 100 x $0.6 per MTok, in micro-dollars
     assert row["priced"] is True and row["metadata_"] == {"flow": "triage"}
+
+
+def test_a_new_cache_generation_drops_cached_price_overrides(spool: Spool) -> None:
+    """The override cache lives 30 s, unless the shared generation says an admin change was committed. (Gateway
+    records carry their own override set; the lookup prices what does not, ingested usage events: a row builder
+    that consults it stands for theirs here.)"""
+    sink = FlakySink()
+    prices: dict[str, OverridePrice] = {}
+    sink.overrides = lambda workspace_id: dict(prices)  # type: ignore[method-assign]
+    generation = [0]
+
+    def looked_up(rec: RequestRecord, lookup: OverrideLookup) -> dict[str, Any]:
+        return to_row(dataclasses.replace(rec, overrides=lookup(rec.workspace_id)))
+
+    writer = LogWriter(sink, spool, flush_interval_s=0.02, generation=lambda: generation[0], row_builder=looked_up)
+    writer.submit(record(1))
+    assert writer.flush()
+    prices["gpt-4o-mini"] = OverridePrice(input_mtok_micros=1_000_000, output_mtok_micros=0)
+    writer.submit(record(2))
+    assert writer.flush()
+    generation[0] += 1
+    writer.submit(record(3))
+    assert writer.flush()
+    writer.close()
+    assert [r["value_micros"] for r in sink.rows] == [195, 195, 1000]  # cached list price, then the override
 
 
 def test_failed_write_is_spooled_then_replayed(spool: Spool) -> None:

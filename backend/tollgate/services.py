@@ -35,6 +35,8 @@ class Services:
     """Writes usage events ingested through the admin API (same machinery as `log_writer`, own sink)."""
     objects: ObjectTracker
     """Stored responses and conversations: their lane and owner; background responses' settlement."""
+    share_key: bytes = b""
+    """Signs report share links (derived from the master key: links survive restarts, die with a key change)."""
 
 
 def services(app: Flask | None = None) -> Services:

@@ -6,6 +6,7 @@ and, for bad input, `errors` (field → messages). Nothing else reaches a client
 
 from __future__ import annotations
 
+import datetime as dt
 import http
 import inspect
 import logging
@@ -74,6 +75,12 @@ def abort(status: int, detail: str, errors: dict[str, Any] | None = None) -> NoR
     raise Problem(status, detail, errors)
 
 
+def future_or_422(moment: dt.datetime | None, now: dt.datetime) -> None:
+    """The one refusal of an expiry that is not in the future (sub-keys and admin tokens answer alike)."""
+    if moment is not None and moment <= now:
+        abort(422, "The expiry must be in the future.", {"expires_at": ["Must be in the future."]})
+
+
 def problem_response(
     status: int,
     detail: str | None = None,
@@ -115,7 +122,7 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
     return problem_response(status, detail, errors, headers)
 
 
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def _method_detail(allowed: list[str]) -> str:
@@ -124,8 +131,8 @@ def _method_detail(allowed: list[str]) -> str:
     takes one, that method with its operation summary."""
     methods = [m for m in allowed if m not in {"HEAD", "OPTIONS"}]
     detail = f"{request.method} is not allowed on {request.path}. Allowed: {', '.join(methods)}."
-    instead = [m for m in methods if m in _BODY_METHODS]
-    if request.method in _BODY_METHODS and len(instead) == 1:
+    instead = [m for m in methods if m in BODY_METHODS]
+    if request.method in BODY_METHODS and len(instead) == 1:
         detail += f" Use {instead[0]} {request.path}{_purpose(instead[0])}."
     return detail
 

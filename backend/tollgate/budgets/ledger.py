@@ -20,8 +20,9 @@ import orjson
 from ..gateway.context import KeyContext
 from ..gateway.errors import GatewayError
 from ..metering import prices
-from ..metering.pricing_rows import record_value_micros
+from ..metering.pricing_rows import record_value_picos
 from ..metering.record import RequestRecord
+from ..metering.usage import TokenUsage
 from ..models.base import utcnow
 from . import estimate, refusals
 from .periods import Window, window
@@ -44,7 +45,6 @@ class Hold:
     lines: tuple[BudgetLine, ...] = ()
     token_lines: tuple[RateLine, ...] = ()
     reserved_micros: int = 0
-    override: prices.OverridePrice | None = None
     headers: tuple[tuple[str, str], ...] = ()
     unpriced: bool = False
 
@@ -70,15 +70,36 @@ class Ask:
     """A background response: its hold must outlive the call (settled when its usage is known)."""
 
 
-def rates_for(model: str, providers: Sequence[str], limits: Limits) -> prices.TokenRates | None:
-    """Override first; otherwise the worst list rate among the providers that may serve the call."""
+def rates_for(
+    model: str, providers: Sequence[str], limits: Limits, tier: str | None = prices.ANY_TIER
+) -> prices.TokenRates | None:
+    """Override first; otherwise the worst list rate among the providers that may serve the call, at the
+    service tier it asks for (none or `auto`: the dearest tier it could be served at)."""
     override = limits.overrides.get(model)
     if override is not None:
         return prices.override_rates(override)
-    found = [r for r in (prices.worst_case_rates(model, p) for p in providers or ("openai",)) if r is not None]
+    found = [r for r in (prices.worst_case_rates(model, p, tier) for p in providers or ("openai",)) if r is not None]
     if not found:
         return None
     return prices.TokenRates(max(r.input_mtok_micros for r in found), max(r.output_mtok_micros for r in found))
+
+
+def worst_case_tokens(ask: Ask) -> tuple[int, int]:
+    """(input, output) tokens the call can be billed for at most, whichever of its providers serves it."""
+    windows = [w for w in (prices.context_window(ask.model, p) for p in ask.providers) if w is not None]
+    context = max(windows, default=estimate.DEFAULT_CONTEXT_WINDOW)
+    prompt = estimate.prompt_tokens_upper(ask.raw, ask.body, ask.model, ask.endpoint, context)
+    return prompt, estimate.output_tokens_upper(ask.body, ask.model, ask.endpoint)
+
+
+def estimated_usage(ask: Ask, output_seen: int) -> TokenUsage:
+    """Usage of a call the upstream answered whose usage never reached us (the caller left mid-stream, the
+    stream broke, the provider sent none): the prompt at its bound from the body (the provider bills all of it;
+    without a tokenizer we cannot know less), the output as counted while relaying (capped at what the request
+    allowed), at the requested service tier. Settle and the log row both price exactly this."""
+    prompt, output = worst_case_tokens(ask)
+    tier = prices.requested_tier(ask.body.get("service_tier"))
+    return TokenUsage(input_tokens=prompt, output_tokens=min(output_seen, output), service_tier=tier)
 
 
 def tokens_estimate(ask: Ask) -> int:
@@ -106,22 +127,25 @@ class Ledger:
         self.background_ttl_s = max(background_ttl_s, hold_ttl_s)
         """The same for a background response, which is settled when its usage is known (a poll or the sweep)."""
         self._holds: dict[str, Hold] = {}
+        self._refusals_recorded: set[tuple[str, int]] = set()
+        """(budget, period) whose refusal this process has recorded in the store: later refusals write nothing."""
 
     def admit(self, ctx: KeyContext, ask: Ask, request_id: str) -> Hold | GatewayError:
         limits = ctx.limits
         if not limits.enforces_anything:
             return Hold()
         budgets = () if ask.free else limits.budgets_for(ctx.key_id, ctx.client_id, ask.project_id)
-        rates = None if ask.free else rates_for(ask.model, ask.providers, limits)
+        tier = prices.requested_tier(ask.body.get("service_tier"))
+        rates = None if ask.free else rates_for(ask.model, ask.providers, limits, tier)
         if rates is None and any(b.hard for b in budgets):
             return refusals.unpriced_model(ask.model)
         amount = 0
         if rates is not None:
-            output = estimate.output_tokens_upper(ask.body, ask.model, ask.endpoint)
-            amount = estimate.cost_micros(estimate.prompt_tokens_upper(ask.raw), output, rates)
+            prompt, output = worst_case_tokens(ask)
+            amount = estimate.cost_micros(prompt, output, rates)
         now = self.clock()
         windows = [window(b.period, now, limits.timezone) for b in budgets]
-        lines = tuple(_line(b, w, amount) for b, w in zip(budgets, windows, strict=True))
+        lines = tuple(budget_line(b, w, amount) for b, w in zip(budgets, windows, strict=True))
         rate_lines = _rate_lines(limits, tokens_estimate(ask))
         now_us = refusals.now_us(now)
         try:
@@ -132,19 +156,36 @@ class Ledger:
             log.exception("ledger store failed; refusing request %s (fails closed)", request_id)
             return refusals.ledger_unavailable()
         if isinstance(outcome, Refused):
+            if outcome.kind == "budget":
+                self._record_refusal(lines[outcome.index], now)
             return _refusal(outcome, budgets, windows, rate_lines, amount, limits, now_us)
         states = [state_after(r, tat, now_us) for r, tat in zip(rate_lines, outcome.tats_us, strict=True)]
         hold = Hold(
             lines=lines,
             token_lines=tuple(r for r in rate_lines if r.kind == "tokens"),
             reserved_micros=amount,
-            override=limits.overrides.get(ask.model),
             headers=headers(states),
             unpriced=rates is None and not ask.free,
         )
         if not hold.empty:
             self._holds[request_id] = hold
         return hold
+
+    def _record_refusal(self, line: BudgetLine, now: dt.datetime) -> None:
+        """The first refusal of a (budget, period) in this process is written to the store once (the store keeps
+        the first of all processes), so the alert evaluation can fire `cap.exceeded` for it: under a hard budget
+        spend stops below 100 % and no threshold would. Later refusals cost a set lookup, no write."""
+        seen = (line.budget_id, line.period_key)
+        if seen in self._refusals_recorded:
+            return
+        try:
+            self.store.mark_refused(line, int(now.timestamp()))
+        except Exception:  # the refusal stands; the next one tries to record it again
+            log.exception("could not record the refusal by budget %s", line.budget_id)
+            return
+        if len(self._refusals_recorded) >= 10_000:  # past periods' entries; one write each to re-learn is cheap
+            self._refusals_recorded.clear()
+        self._refusals_recorded.add(seen)
 
     def settle(self, record: RequestRecord) -> None:
         """Release what `record`'s request reserved and record its real cost. Idempotent; never raises."""
@@ -163,7 +204,6 @@ class Ledger:
                 "lines": [astuple(line) for line in hold.lines],
                 "tokens": [astuple(line) for line in hold.token_lines],
                 "reserved": hold.reserved_micros,
-                "override": astuple(hold.override) if hold.override is not None else None,
             }
         ).decode()
 
@@ -173,12 +213,10 @@ class Ledger:
             return
         try:
             data = orjson.loads(deferred)
-            override = data["override"]
             hold = Hold(
                 lines=tuple(BudgetLine(*line) for line in data["lines"]),
                 token_lines=tuple(RateLine(*line) for line in data["tokens"]),
                 reserved_micros=data["reserved"],
-                override=prices.OverridePrice(*override) if override is not None else None,
             )
         except (orjson.JSONDecodeError, KeyError, TypeError):
             log.exception("unreadable deferred hold of request %s; the sweep will release it", record.request_id)
@@ -186,12 +224,12 @@ class Ledger:
         self._settle(hold, record)
 
     def _settle(self, hold: Hold, record: RequestRecord) -> None:
-        actual = settled_micros(hold, record)
+        actual, remainder = prices.split_picos(settled_picos(hold, record))
         charged = hold.token_lines[0].cost if hold.token_lines else 0
         used_tokens = record.usage.total_tokens if record.usage is not None else (charged if _answered(record) else 0)
         shifts = [(line.bucket, (used_tokens - line.cost) * line.interval_us) for line in hold.token_lines]
         try:
-            self.store.settle(hold.lines, actual, shifts, record.request_id)
+            self.store.settle(hold.lines, actual, shifts, record.request_id, remainder)
         except Exception:
             # The reservation stays held (the budget errs on the safe side) and the failure is visible.
             log.exception("ledger settle failed for request %s; %d micros stay reserved", record.request_id, actual)
@@ -226,16 +264,20 @@ def _answered(record: RequestRecord) -> bool:
     return record.lane_id is not None and record.status_code == 200
 
 
-def settled_micros(hold: Hold, record: RequestRecord) -> int:
-    """Real cost when usage is known; the full reservation when the upstream answered but usage was lost
-    (a stream cut off by the client or the network); nothing when no upstream call went through. Pure."""
+def settled_picos(hold: Hold, record: RequestRecord) -> int:
+    """Cost (exact, pico-dollars) of the record's usage, real or estimated (the gateway estimates a call the
+    upstream answered whose usage was lost: `estimated_usage`); nothing when no upstream call went through. A
+    record of an answered call without any usage (no caller should send one) is charged the whole reservation.
+    Pure."""
     usage = record.usage
     if usage is not None and usage.total_tokens > 0:
-        return record_value_micros(record, hold.override) or 0
-    return hold.reserved_micros if _answered(record) and usage is None else 0
+        return record_value_picos(record) or 0
+    return hold.reserved_micros * prices.PICOS_PER_MICRO if _answered(record) and usage is None else 0
 
 
-def _line(budget: BudgetSpec, period: Window, amount: int) -> BudgetLine:
+def budget_line(budget: BudgetSpec, period: Window, amount: int) -> BudgetLine:
+    """`amount` against `budget` in `period`, capped if the budget is hard; the store may forget a finished
+    period's row a while after its end."""
     expires = None if period.end is None else int(period.end.timestamp()) + _KEEP_PERIOD_S
     return BudgetLine(budget.id, period.key, amount, budget.amount_micros if budget.hard else None, expires)
 

@@ -167,7 +167,7 @@ class ObjectTracker:
         else:
             served = body.get("model")
             record.model_served = served if isinstance(served, str) else record.model_served
-            record.usage = from_openai(body.get("usage"))
+            record.usage = from_openai(body.get("usage"), body.get("service_tier"))
             status = body.get("status")
             record.error_code = None if status == "completed" else f"response_{status}"[:64]
         self._ledger.settle_deferred(data["hold"], record)

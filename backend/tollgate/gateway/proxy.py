@@ -18,7 +18,7 @@ import orjson
 from flask import Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..budgets.ledger import Ask
+from ..budgets.ledger import Ask, estimated_usage
 from ..extensions import db
 from ..metering.record import RequestRecord
 from ..services import Services, services
@@ -59,6 +59,7 @@ def handle(operation: str, *ids: str) -> Response:
         project_id=ctx.project_id,
         key_id=ctx.key_id,
         endpoint=operation,
+        overrides=ctx.limits.overrides,  # the set admission prices with: the log and settle use it too
     )
     outcome = _proxy(svc, ctx, ENDPOINTS[operation], ids, record, started)
     if isinstance(outcome, GatewayError):
@@ -113,9 +114,9 @@ def _proxy(
     record.lane_id, record.provider, record.lane_payment = lane.id, lane.provider, lane.payment
     record.ttfb_ms = _ms_since(started)
     if stream and upstream.status == 200:
-        response: Response | GatewayError = _stream_response(svc, lane, op, state, upstream, record, started)
+        response: Response | GatewayError = _stream_response(svc, lane, op, state, upstream, record, started, ask)
     else:
-        response = _plain_response(svc, lane, op, upstream, record, started)
+        response = _plain_response(svc, lane, op, upstream, record, started, ask)
     if isinstance(response, Response):
         response.headers.extend(held.headers)  # x-ratelimit-*
     return response
@@ -215,7 +216,7 @@ def _call_lanes(
         except UpstreamUnreachable:
             failure = errors.upstream_failed("The upstream provider could not be reached.")
             continue
-        if upstream.status < 500 and upstream.status not in _FALL_THROUGH:
+        if _served(upstream.status):
             return lane, op, state, upstream
         pools.cooldowns.observe(lane.id, upstream.status, upstream.headers.get("retry-after"))
         failure = _upstream_failure(upstream)
@@ -227,6 +228,13 @@ def _path(template: str, ids: tuple[str, ...]) -> str:
     path = template.format(*(quote(i, safe="") for i in ids))
     query = request.query_string
     return f"{path}?{query.decode('latin-1')}" if query else path
+
+
+def _served(status: int) -> bool:
+    """A success, or a 4xx that is the caller's fault: the caller gets it. Everything else is the lane's failure:
+    5xx, its credential refused, a pause asked for, and any 3xx (redirects are never followed: a lane must name
+    its provider's real endpoint, and following one could lead anywhere)."""
+    return 200 <= status < 300 or (400 <= status < 500 and status not in _FALL_THROUGH)
 
 
 def _upstream_failure(upstream: UpstreamResponse) -> GatewayError:
@@ -244,6 +252,11 @@ def _upstream_failure(upstream: UpstreamResponse) -> GatewayError:
         )
     if upstream.status in (401, 403):
         return errors.upstream_failed("The upstream provider rejected this lane's credential.")
+    if 300 <= upstream.status < 400:
+        return errors.upstream_failed(
+            f"The upstream provider answered with a redirect (HTTP {upstream.status}); the gateway does not follow "
+            "redirects, so the lane's base URL must be the provider's real endpoint."
+        )
     return errors.upstream_failed(f"The upstream provider failed with HTTP {upstream.status}.")
 
 
@@ -263,6 +276,7 @@ def _plain_response(
     upstream: UpstreamResponse,
     record: RequestRecord,
     started: float,
+    ask: Ask,
 ) -> Response | GatewayError:
     try:
         data = upstream.read_all()
@@ -280,6 +294,8 @@ def _plain_response(
             record.model_served, record.usage = op.usage(parsed)
             if record.endpoint.startswith(("responses", "conversations.create")):
                 svc.objects.observe(record, parsed)
+        if record.usage is None and upstream.status == 200:  # no usage sent: its text cannot hold more tokens
+            _estimate_usage(record, ask, len(data))
     else:
         data = scrub(data.decode("utf-8", "replace")).encode()
         record.error_code = _error_code(data)
@@ -296,6 +312,7 @@ def _stream_response(
     upstream: UpstreamResponse,
     record: RequestRecord,
     started: float,
+    ask: Ask,
 ) -> Response:
     record.status_code = 200
     done = False
@@ -314,6 +331,8 @@ def _stream_response(
         record.created = state.extra.get("created")
         if (finished := state.extra.get("finished")) is not None:  # a streamed retrieve saw the response end
             svc.objects.observe(record, finished)
+        if state.usage is None:  # cut off (caller or network) or never sent: estimate from what was relayed
+            _estimate_usage(record, ask, state.relayed_deltas)
         _finish(svc, record, started)
 
     def events() -> Iterator[bytes]:
@@ -323,6 +342,7 @@ def _stream_response(
             for out in relay(upstream.iter_chunks(), op.needs_look, lambda event: op.on_event(event, state)):
                 if first:
                     record.ttfb_ms, first = _ms_since(started), False
+                state.relayed_deltas += op.count_deltas(out)
                 yield out
             completed = True
         except GeneratorExit:
@@ -346,6 +366,16 @@ def _stream_response(
     response = Response(events(), status=200, content_type=content_type, headers=headers)
     response.call_on_close(closed_before_start)
     return response
+
+
+def _estimate_usage(record: RequestRecord, ask: Ask, output_seen: int) -> None:
+    """The upstream answered but its usage never reached us: record the estimate (flagged), which the ledger's
+    settle and the log row then both price, so the budget and the log agree. Not for a call the provider does
+    not charge (`free`: it has no usage), nor for a background response still running (`pending`: its real
+    usage comes when it completes, and replaces this row)."""
+    if ask.free or record.pending:
+        return
+    record.usage, record.usage_estimated = estimated_usage(ask, output_seen), True
 
 
 def _error_code(data: bytes) -> str | None:

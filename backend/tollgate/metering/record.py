@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .prices import OverridePrice
 from .usage import TokenUsage
 
 
@@ -27,6 +29,8 @@ class RequestRecord:
     model_served: str | None = None
     stream: bool = False
     usage: TokenUsage | None = None
+    usage_estimated: bool = False
+    """`usage` is the gateway's estimate (the upstream answered, its usage never arrived), not the provider's."""
     status_code: int = 0
     error_code: str | None = None
     latency_ms: int = 0
@@ -39,10 +43,14 @@ class RequestRecord:
     """This record is a background response's create record completed with its usage: it replaces the row
     logged at creation instead of being skipped as a duplicate."""
     extra: dict[str, Any] = field(default_factory=dict)
+    overrides: Mapping[str, OverridePrice] = field(default_factory=dict)
+    """The workspace's price overrides as admission saw them (the key's cached `Limits`): the log row and the
+    ledger's settle price the request with exactly these, never with a set read later."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["created_at"] = self.created_at.isoformat()
+        data["overrides"] = {model: asdict(price) for model, price in self.overrides.items()}
         return data
 
     @classmethod
@@ -51,4 +59,5 @@ class RequestRecord:
         data["created_at"] = dt.datetime.fromisoformat(data["created_at"])
         if data.get("usage") is not None:
             data["usage"] = TokenUsage(**data["usage"])
+        data["overrides"] = {model: OverridePrice(**price) for model, price in (data.get("overrides") or {}).items()}
         return cls(**data)

@@ -18,8 +18,11 @@ _REPLACED = (
     "cached_input_tokens",
     "output_tokens",
     "reasoning_tokens",
+    "usage_estimated",
     "value_micros",
+    "value_remainder_picos",
     "cost_micros",
+    "cost_remainder_picos",
     "priced",
     "error_code",
 )
@@ -61,18 +64,28 @@ class SqlLogSink:
         response completed): whichever of its two rows arrives first, the completed one wins."""
         if not rows:
             return
-        plain: list[dict[str, Any]] = []
-        replacing: list[dict[str, Any]] = []
-        for row in rows:
-            target = replacing if row.get(REPLACE) else plain
-            target.append(
-                dict(self._fit(self._column_keys.get(key, key), value) for key, value in row.items() if key != REPLACE)
-            )
+        plain = [row for row in rows if not row.get(REPLACE)]
+        replacing = [self._fitted({k: v for k, v in row.items() if k != REPLACE}) for row in rows if row.get(REPLACE)]
         with self._engine.begin() as conn:
             if plain:
-                conn.execute(self._insert, plain)
+                conn.execute(self._insert, [self._fitted(row) for row in plain])
             if replacing and self._replace is not None:
                 conn.execute(self._replace, replacing)
+
+    def insert(self, rows: list[dict[str, Any]], returning: Sequence[Any] = ()) -> list[Any]:
+        """Insert in one transaction; with `returning` (columns), the rows actually inserted (not skipped)."""
+        if not rows:
+            return []
+        rows = [self._fitted(row) for row in rows]
+        with self._engine.begin() as conn:
+            if not returning:
+                conn.execute(self._insert, rows)
+                return []
+            return list(conn.execute(self._insert.returning(*returning), rows))
+
+    def _fitted(self, row: dict[str, Any]) -> dict[str, Any]:
+        """`row` keyed by column, its values made storable."""
+        return dict(self._fit(self._column_keys.get(key, key), value) for key, value in row.items())
 
     def _fit(self, column: str, value: Any) -> tuple[str, Any]:
         """(column key, value made storable)."""

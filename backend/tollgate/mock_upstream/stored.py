@@ -24,6 +24,7 @@ class StoredResponse:
     input_items: list[dict[str, Any]]
     status: str
     background: bool
+    service_tier: str = "default"
     created: float = field(default_factory=time.monotonic)
     polls: int = 0
 
@@ -34,7 +35,7 @@ class StoredResponse:
             usage = {**self.usage, "output_tokens": 0, "total_tokens": self.usage["input_tokens"]}
             usage["output_tokens_details"] = {"reasoning_tokens": 0}
         out = payloads.response_object(
-            response_id, self.model, self.body, self.text if done else "", usage, self.status
+            response_id, self.model, self.body, self.text if done else "", usage, self.status, self.service_tier
         )
         out["background"] = self.background
         return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, SmallInteger, String
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, SmallInteger, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Base
@@ -43,7 +43,13 @@ class RequestLog(Base):
     """API-equivalent value at list price, integer micro-dollars."""
     cost_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     """What the call actually cost the agency, by the lane's payment kind."""
+    value_remainder_picos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """value_micros × 10⁶ + this = the exact value in pico-dollars (sums stay exact; see prices.split_picos)."""
+    cost_remainder_picos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     priced: Mapped[bool] = mapped_column(Boolean, default=True)
+    usage_estimated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The tokens are the gateway's estimate: the upstream answered, but its usage never arrived (the caller left
+    mid-stream, the stream broke, the provider sent none)."""
     status_code: Mapped[int] = mapped_column(SmallInteger)
     error_code: Mapped[str | None] = mapped_column(String(64))
     latency_ms: Mapped[int] = mapped_column(Integer)

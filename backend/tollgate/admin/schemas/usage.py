@@ -79,6 +79,13 @@ class UsageMeasuresSchema(ma.Schema):
     cost_usd = usd_field(required=True)
     value_micros = ma.fields.Integer(required=True, metadata={"description": "Value at list price, micro-dollars."})
     value_usd = usd_field(required=True)
+    unpriced_requests = ma.fields.Integer(
+        required=True,
+        metadata={"description": "Requests of a model with no known price: counted above, but $0 in the money sums."},
+    )
+    unpriced_tokens = ma.fields.Integer(
+        required=True, metadata={"description": "Input + output tokens of the unpriced requests."}
+    )
 
 
 class UsageRowSchema(UsageMeasuresSchema):
@@ -145,6 +152,14 @@ class RequestLogSchema(ma.Schema):
     value_micros = ma.fields.Integer(required=True)
     value_usd = usd_field(required=True)
     priced = ma.fields.Boolean(required=True)
+    usage_estimated = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "The tokens (and so the value) are the gateway's estimate: the upstream answered but its"
+            " usage never arrived (the caller left mid-stream, the stream broke, the provider sent none). The budget"
+            " was charged the same estimate."
+        },
+    )
     model_requested = ma.fields.String(
         required=True, allow_none=True, metadata={"description": "As the caller named it; `model` is what served."}
     )

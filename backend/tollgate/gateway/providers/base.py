@@ -16,6 +16,8 @@ class StreamState:
     strip_usage_chunk: bool = False
     model: str | None = None
     usage: TokenUsage | None = None
+    relayed_deltas: int = 0
+    """Content deltas relayed so far: the output estimate (≈ one token each) if the stream ends without usage."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -41,6 +43,11 @@ class Operation(Protocol):
 
     def on_event(self, event: bytes, state: StreamState) -> bytes | None:
         """Pure stream transform: forward, rewrite or drop one event, recording usage in `state`."""
+        ...
+
+    def count_deltas(self, data: bytes) -> int:
+        """Cheap byte count of the content deltas in relayed events (a stream that loses its usage is estimated
+        from it). Providers stream about one token per delta."""
         ...
 
 

@@ -30,10 +30,13 @@ class Chat:
         return orjson.dumps(rewritten), StreamState(strip_usage_chunk=True)
 
     def usage(self, response: dict[str, Any]) -> tuple[str | None, TokenUsage | None]:
-        return response.get("model"), from_openai(response.get("usage"))
+        return response.get("model"), from_openai(response.get("usage"), response.get("service_tier"))
 
     def needs_look(self, data: bytes) -> bool:
         return b'"usage":{' in data or b'"usage": {' in data
+
+    def count_deltas(self, data: bytes) -> int:
+        return data.count(b'"delta"')  # one per chunk: the role chunk and the finish chunk too (errs high)
 
     def on_event(self, event: bytes, state: StreamState) -> bytes | None:
         payload = data_payload(event)
@@ -43,7 +46,7 @@ class Chat:
             chunk = orjson.loads(payload)
         except orjson.JSONDecodeError:
             return event
-        usage = from_openai(chunk.get("usage")) if isinstance(chunk, dict) else None
+        usage = from_openai(chunk.get("usage"), chunk.get("service_tier")) if isinstance(chunk, dict) else None
         if usage is None:
             return event
         state.usage = usage

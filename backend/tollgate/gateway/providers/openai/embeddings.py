@@ -22,5 +22,8 @@ class Embeddings:
     def needs_look(self, data: bytes) -> bool:
         return False
 
+    def count_deltas(self, data: bytes) -> int:
+        return 0
+
     def on_event(self, event: bytes, state: StreamState) -> bytes | None:
         return event

@@ -35,6 +35,9 @@ class Passthrough:
     def on_event(self, event: bytes, state: StreamState) -> bytes | None:
         return event
 
+    def count_deltas(self, data: bytes) -> int:
+        return 0  # nothing here is billed: a cut stream is never estimated
+
 
 class RetrieveResponse(Passthrough):
     """GET /responses/{id}. With `stream=true` the provider replays the response's events; the final one says a

@@ -22,10 +22,13 @@ class Responses:
         return raw, StreamState()
 
     def usage(self, response: dict[str, Any]) -> tuple[str | None, TokenUsage | None]:
-        return response.get("model"), from_openai(response.get("usage"))
+        return response.get("model"), from_openai(response.get("usage"), response.get("service_tier"))
 
     def needs_look(self, data: bytes) -> bool:
         return any(name in data for name in FINAL_EVENTS)
+
+    def count_deltas(self, data: bytes) -> int:
+        return data.count(b'.delta"')  # "type":"response.output_text.delta" (and the reasoning/tool-call kinds)
 
     def on_event(self, event: bytes, state: StreamState) -> bytes | None:
         payload = data_payload(event)
@@ -38,7 +41,7 @@ class Responses:
         response = data.get("response") if isinstance(data, dict) else None
         if isinstance(response, dict):
             state.model = response.get("model") or state.model
-            state.usage = from_openai(response.get("usage")) or state.usage
+            state.usage = from_openai(response.get("usage"), response.get("service_tier")) or state.usage
             if response.get("store") is not False and isinstance(response.get("id"), str):
                 state.extra["created"] = response["id"]  # remembered with its lane when the stream ends
         return event
