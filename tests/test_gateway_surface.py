@@ -13,16 +13,19 @@ import orjson
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from tollgate import provisioning
 from tollgate.extensions import db
+from tollgate.ids import new_id
+from tollgate.metering import prices
+from tollgate.metering.prices import OverridePrice
 from tollgate.metering.pricing_rows import to_row
 from tollgate.metering.record import RequestRecord
 from tollgate.metering.sql_sink import SqlLogSink
 from tollgate.metering.usage import TokenUsage
 from tollgate.mock_upstream import MockState, MockUpstream
-from tollgate.models import BudgetHold, RequestLog, UpstreamObject
+from tollgate.models import BudgetHold, PriceOverride, RequestLog, UpstreamObject
 from tollgate.models.base import utcnow
 from tollgate.services import Services
 
@@ -92,6 +95,61 @@ def test_background_create_then_polls_settle_once_with_the_final_usage(
     with app.app_context():
         tracked = db.session.get(UpstreamObject, created.id)
         assert tracked is not None and tracked.pending is None and tracked.lane_id == seeded.lane_id
+
+
+def test_a_background_response_is_priced_exactly_with_its_admissions_overrides_and_served_tier(
+    app: Flask, svc: Services, seeded: Seeded, gateway: str, mock_upstream: Mock
+) -> None:
+    """Completion prices the create's usage as every other request is: the override set admission used (not
+    the one in force when it completes), the tier the provider reports, exact to the pico-dollar in the row
+    and in the budget."""
+    override = OverridePrice(input_mtok_micros=1_234_567, output_mtok_micros=2_345_679)  # sub-micro values
+    with app.app_context():
+        db.session.add(
+            PriceOverride(
+                id=new_id("po"),
+                workspace_id=seeded.workspace_id,
+                model="gpt-4o-mini",
+                input_mtok_micros=override.input_mtok_micros,
+                output_mtok_micros=override.output_mtok_micros,
+            )
+        )
+        db.session.commit()
+    budget = add_budget(app, seeded, 5_000_000)
+    mock_upstream.state.background_polls = 1
+    mock_upstream.state.service_tier = "flex"
+    client = sdk(gateway, seeded.key)
+    created = client.responses.create(model="gpt-4o-mini", input="Write slowly", background=True)
+    with app.app_context():  # the override is gone before the response completes: admission's set still prices it
+        db.session.execute(delete(PriceOverride).where(PriceOverride.workspace_id == seeded.workspace_id))
+        db.session.commit()
+    done = client.responses.retrieve(created.id)
+    assert done.status == "completed" and done.usage is not None and done.service_tier == "flex"
+
+    [row] = rows_by_endpoint(app, svc, 2)["responses"]
+    usage = TokenUsage(input_tokens=row.input_tokens, output_tokens=row.output_tokens, service_tier="flex")
+    exact = prices.value_picos(usage, "gpt-4o-mini", "openai", override)
+    assert exact is not None and exact % prices.PICOS_PER_MICRO != 0
+    assert (row.value_micros, row.value_remainder_picos) == prices.split_picos(exact)
+    assert (row.cost_micros, row.cost_remainder_picos) == prices.split_picos(exact)
+    assert not row.usage_estimated
+    assert spend(app, budget) == (row.value_micros, 0), "the budget settled at the logged value"
+
+
+def test_a_background_response_is_priced_at_the_tier_it_was_served_at(
+    app: Flask, svc: Services, seeded: Seeded, gateway: str, mock_upstream: Mock
+) -> None:
+    mock_upstream.state.background_polls = 1
+    mock_upstream.state.service_tier = "priority"
+    client = sdk(gateway, seeded.key)
+    created = client.responses.create(model="gpt-4o", input="Write slowly", background=True)
+    assert client.responses.retrieve(created.id).status == "completed"
+    [row] = rows_by_endpoint(app, svc, 2)["responses"]
+    served = TokenUsage(input_tokens=row.input_tokens, output_tokens=row.output_tokens, service_tier="priority")
+    default = TokenUsage(input_tokens=row.input_tokens, output_tokens=row.output_tokens)
+    priority = prices.value_picos(served, "gpt-4o")
+    assert priority is not None and priority != prices.value_picos(default, "gpt-4o")
+    assert (row.value_micros, row.value_remainder_picos) == prices.split_picos(priority)
 
 
 def test_concurrent_polls_settle_a_background_response_exactly_once(
