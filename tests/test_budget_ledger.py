@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -14,8 +15,8 @@ import sqlalchemy as sa
 
 from tollgate.budgets import estimate
 from tollgate.budgets.ledger import Ask, Hold, Ledger, rates_for, settled_picos
-from tollgate.budgets.periods import Period
-from tollgate.budgets.specs import BudgetSpec, Limits
+from tollgate.budgets.periods import Period, window
+from tollgate.budgets.specs import BudgetSpec, Limits, RateSpec
 from tollgate.budgets.sql_store import SqlLedgerStore
 from tollgate.budgets.store import BudgetLine, Usage
 from tollgate.gateway.context import KeyContext
@@ -196,3 +197,49 @@ def test_highest_tier_is_reserved() -> None:
     assert rates is not None
     assert (rates.input_mtok_micros, rates.output_mtok_micros) == (2_500_000, 15_000_000)  # the >200k tier
     assert prices.worst_case_rates("no-such-model") is None
+
+
+@pytest.fixture(params=["sql", "redis"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """Both ledger stores: a deferred hold is settled by another process, against whichever store is shared."""
+    if request.param == "sql":
+        yield request.getfixturevalue("store")
+        return
+    from tollgate.budgets.redis_store import RedisLedgerStore
+
+    from .servers import redis_server
+
+    with redis_server() as url:
+        if url is None:
+            pytest.skip("redis-server not installed; CI installs it")
+        yield RedisLedgerStore.from_url(url)
+
+
+def test_a_deferred_hold_is_settled_once_by_another_process_and_never_swept(any_store: Any) -> None:
+    """A background response: admitted with the long TTL, its hold handed over as JSON and settled elsewhere."""
+    clock = Clock(dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC))
+    override = prices.OverridePrice(2_000_000, 8_000_000)
+    budget = BudgetSpec("bud_1", "client", "cli_1", "Daily", 10_000_000, Period.DAILY, True)
+    limits = Limits(BERLIN, (budget,), (RateSpec("rl_1", "client", 100, 100_000),), {"gpt-4o-mini": override})
+    ctx = KeyContext("key_1", "ws_1", "cli_1", "acme", None, None, (), {}, limits=limits)
+    creating = Ledger(any_store, clock, hold_ttl_s=900, background_ttl_s=3600)
+    ask = Ask("responses", "gpt-4o-mini", BODY, RAW, background=True)
+    held = creating.admit(ctx, ask, "req_bg")
+    assert isinstance(held, Hold) and held.reserved_micros > 0
+    deferred = creating.defer("req_bg")
+    assert deferred is not None and creating.open_holds == 0
+    creating.settle(RequestRecord("req_bg", clock.now, "ws_1", "cli_1", "key_1", "responses"))  # nothing left
+    key = [("bud_1", window(Period.DAILY, clock.now, BERLIN).key)]
+    assert any_store.read(key)[key[0]] == Usage(0, held.reserved_micros)
+
+    clock.now += dt.timedelta(minutes=30)  # past the ordinary TTL: the sweep must leave it alone
+    assert creating.sweep() == 0
+    record = RequestRecord("req_bg", clock.now, "ws_1", "cli_1", "key_1", "responses", lane_id="lane_1")
+    record.status_code, record.model_requested = 200, "gpt-4o-mini"
+    record.usage = TokenUsage(input_tokens=1_000, output_tokens=1_000)
+    record.overrides = limits.overrides  # the create's record carries admission's override set
+    Ledger(any_store, clock).settle_deferred(deferred, record)  # another process
+    assert any_store.read(key)[key[0]] == Usage(10_000, 0), "priced with the carried override: $0.002 + $0.008"
+    clock.now += dt.timedelta(hours=2)
+    assert creating.sweep() == 0
+    assert any_store.read(key)[key[0]] == Usage(10_000, 0)

@@ -14,6 +14,7 @@ from .alerts.worker import AlertService
 from .bodies import BoundedRequest
 from .budgets.ledger import Ledger
 from .budgets.sql_store import SqlLedgerStore
+from .budgets.store import LedgerStore
 from .budgets.usage_charge import UsageCharger
 from .config import Settings, load_settings
 from .extensions import db
@@ -21,6 +22,7 @@ from .gateway.catalog import ModelCatalog
 from .gateway.errors import GatewayError
 from .gateway.invalidation import CacheGeneration, InvalidationBus, LocalBus, RedisBus
 from .gateway.key_resolver import KeyResolver
+from .gateway.objects import ObjectTracker
 from .gateway.upstream import UpstreamPools
 from .metering.log_writer import LogWriter
 from .metering.spool import Spool
@@ -93,6 +95,7 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
         flush_interval_s=settings.log_flush_interval_s,
         generation=generation.read,
     )
+    objects = ObjectTracker(engine, ledger, writer, pools, vault)
     return Services(
         settings=settings,
         hasher=hasher,
@@ -103,7 +106,12 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
         catalog=ModelCatalog(pools),
         ledger=ledger,
         alerts=AlertService(
-            engine, ledger, vault, settings.alert_interval_s, allow_private=settings.allow_private_upstreams
+            engine,
+            ledger,
+            vault,
+            settings.alert_interval_s,
+            allow_private=settings.allow_private_upstreams,
+            sweeps=(objects.sweep,),
         ),
         usage_writer=usage_event_writer(
             engine,
@@ -113,6 +121,7 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
             generation.read,
             on_inserted=UsageCharger(engine, ledger.store).charge_rows,  # ingested usage counts against budgets
         ),
+        objects=objects,
         share_key=master.derive("report-share"),
     )
 
@@ -140,8 +149,10 @@ def _build_ledger(settings: Settings, engine: Engine) -> Ledger:
     if settings.redis_url:
         from .budgets.redis_store import RedisLedgerStore
 
-        return Ledger(RedisLedgerStore.from_url(settings.redis_url), hold_ttl_s=settings.hold_ttl_s)
-    return Ledger(SqlLedgerStore(engine), hold_ttl_s=settings.hold_ttl_s)
+        store: LedgerStore = RedisLedgerStore.from_url(settings.redis_url)
+    else:
+        store = SqlLedgerStore(engine)
+    return Ledger(store, hold_ttl_s=settings.hold_ttl_s, background_ttl_s=settings.background_ttl_s)
 
 
 def _engine_options(settings: Settings) -> dict[str, Any]:

@@ -53,6 +53,9 @@ class Settings:
     reservation_ttl_s: float = 900.0
     """A budget reservation not settled after this long (at least the upstream timeouts + 60 s) is presumed
     left by a crashed process and released by the sweep. Keep it above your longest stream."""
+    background_ttl_s: float = 21600.0
+    """How long a background response's budget reservation is kept while nobody sees it finish; the sweep asks
+    the lane about unpolled ones every minute and settles one still unfinished after this at its reservation."""
     access_log: bool = False
     """Write gunicorn's access log (one line per request) to stderr: path without query string, status, bytes,
     milliseconds, user agent; never headers. Off by default: the request logs are the access log."""

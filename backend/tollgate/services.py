@@ -11,6 +11,7 @@ from .budgets.ledger import Ledger
 from .config import Settings
 from .gateway.catalog import ModelCatalog
 from .gateway.key_resolver import KeyResolver
+from .gateway.objects import ObjectTracker
 from .gateway.upstream import UpstreamPools
 from .metering.log_writer import LogWriter
 from .vault import CredentialVault, TokenHasher
@@ -32,6 +33,8 @@ class Services:
     """Alert rules and webhook delivery, run in the background of each server process."""
     usage_writer: LogWriter
     """Writes usage events ingested through the admin API (same machinery as `log_writer`, own sink)."""
+    objects: ObjectTracker
+    """Stored responses and conversations: their lane and owner; background responses' settlement."""
     share_key: bytes = b""
     """Signs report share links (derived from the master key: links survive restarts, die with a key change)."""
 

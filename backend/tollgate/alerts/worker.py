@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -37,8 +37,11 @@ class AlertService:
         allow_private: bool = False,
         post: Poster | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        sweeps: Sequence[Callable[[], int]] = (),
     ) -> None:
         self._engine = engine
+        self._sweeps = sweeps
+        """More clean-ups run with the reservation sweep (background responses nobody polls)."""
         self._ledger = ledger
         self._vault = vault
         self.interval_s = interval_s
@@ -68,8 +71,15 @@ class AlertService:
             return deliver_due(session, self._vault, self.clock(), self.post, self.allow_private)
 
     def sweep_once(self) -> int:
-        """Release budget reservations left by processes that died between admit and settle."""
-        return self._ledger.sweep()
+        """Release budget reservations left by processes that died between admit and settle; settle background
+        responses that finished unpolled."""
+        released = self._ledger.sweep()
+        for sweep in self._sweeps:
+            try:
+                sweep()
+            except Exception:
+                log.exception("sweep %s failed; retrying next pass", getattr(sweep, "__qualname__", sweep))
+        return released
 
     def purge_once(self) -> int:
         """Delete idempotency keys past their retention (with the answers they kept), in every workspace: a key

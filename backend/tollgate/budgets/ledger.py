@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
+
+import orjson
 
 from ..gateway.context import KeyContext
 from ..gateway.errors import GatewayError
@@ -61,6 +63,11 @@ class Ask:
     raw: bytes
     providers: tuple[str, ...] = ("openai",)
     project_id: str | None = None
+    free: bool = False
+    """The provider charges nothing for it (moderations, conversation and stored-response calls): nothing is
+    reserved against budgets, rate limits still apply."""
+    background: bool = False
+    """A background response: its hold must outlive the call (settled when its usage is known)."""
 
 
 def rates_for(
@@ -101,15 +108,24 @@ def tokens_estimate(ask: Ask) -> int:
 
 
 DEFAULT_HOLD_TTL_S = 900.0
+DEFAULT_BACKGROUND_TTL_S = 6 * 3600.0
 
 
 class Ledger:
-    def __init__(self, store: LedgerStore, clock: Clock = utcnow, hold_ttl_s: float = DEFAULT_HOLD_TTL_S) -> None:
+    def __init__(
+        self,
+        store: LedgerStore,
+        clock: Clock = utcnow,
+        hold_ttl_s: float = DEFAULT_HOLD_TTL_S,
+        background_ttl_s: float = DEFAULT_BACKGROUND_TTL_S,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.hold_ttl_s = hold_ttl_s
         """A reservation not settled this long after admission is presumed leaked (its process died) and is
         released by `sweep`. It must outlast the longest request, fallback through lanes and streams included."""
+        self.background_ttl_s = max(background_ttl_s, hold_ttl_s)
+        """The same for a background response, which is settled when its usage is known (a poll or the sweep)."""
         self._holds: dict[str, Hold] = {}
         self._refusals_recorded: set[tuple[str, int]] = set()
         """(budget, period) whose refusal this process has recorded in the store: later refusals write nothing."""
@@ -118,8 +134,9 @@ class Ledger:
         limits = ctx.limits
         if not limits.enforces_anything:
             return Hold()
-        budgets = limits.budgets_for(ctx.key_id, ctx.client_id, ask.project_id)
-        rates = rates_for(ask.model, ask.providers, limits, prices.requested_tier(ask.body.get("service_tier")))
+        budgets = () if ask.free else limits.budgets_for(ctx.key_id, ctx.client_id, ask.project_id)
+        tier = prices.requested_tier(ask.body.get("service_tier"))
+        rates = None if ask.free else rates_for(ask.model, ask.providers, limits, tier)
         if rates is None and any(b.hard for b in budgets):
             return refusals.unpriced_model(ask.model)
         amount = 0
@@ -132,7 +149,8 @@ class Ledger:
         rate_lines = _rate_lines(limits, tokens_estimate(ask))
         now_us = refusals.now_us(now)
         try:
-            expires = int(now.timestamp() + self.hold_ttl_s) + 1
+            ttl = self.background_ttl_s if ask.background else self.hold_ttl_s
+            expires = int(now.timestamp() + ttl) + 1
             outcome = self.store.reserve(lines, rate_lines, now_us, HoldRef(request_id, expires))
         except Exception:
             log.exception("ledger store failed; refusing request %s (fails closed)", request_id)
@@ -147,7 +165,7 @@ class Ledger:
             token_lines=tuple(r for r in rate_lines if r.kind == "tokens"),
             reserved_micros=amount,
             headers=headers(states),
-            unpriced=rates is None,
+            unpriced=rates is None and not ask.free,
         )
         if not hold.empty:
             self._holds[request_id] = hold
@@ -172,8 +190,40 @@ class Ledger:
     def settle(self, record: RequestRecord) -> None:
         """Release what `record`'s request reserved and record its real cost. Idempotent; never raises."""
         hold = self._holds.pop(record.request_id, None)
-        if hold is None:
+        if hold is not None:
+            self._settle(hold, record)
+
+    def defer(self, request_id: str) -> str | None:
+        """Take `request_id`'s hold out of this process, as JSON: a background response is settled when its
+        usage is known, maybe by another process, with `settle_deferred`. None: the request holds nothing."""
+        hold = self._holds.pop(request_id, None)
+        if hold is None or hold.empty:
+            return None
+        return orjson.dumps(
+            {
+                "lines": [astuple(line) for line in hold.lines],
+                "tokens": [astuple(line) for line in hold.token_lines],
+                "reserved": hold.reserved_micros,
+            }
+        ).decode()
+
+    def settle_deferred(self, deferred: str | None, record: RequestRecord) -> None:
+        """Settle a hold `defer` took, against the record that now carries the usage. Never raises."""
+        if deferred is None:
             return
+        try:
+            data = orjson.loads(deferred)
+            hold = Hold(
+                lines=tuple(BudgetLine(*line) for line in data["lines"]),
+                token_lines=tuple(RateLine(*line) for line in data["tokens"]),
+                reserved_micros=data["reserved"],
+            )
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            log.exception("unreadable deferred hold of request %s; the sweep will release it", record.request_id)
+            return
+        self._settle(hold, record)
+
+    def _settle(self, hold: Hold, record: RequestRecord) -> None:
         actual, remainder = prices.split_picos(settled_picos(hold, record))
         charged = hold.token_lines[0].cost if hold.token_lines else 0
         used_tokens = record.usage.total_tokens if record.usage is not None else (charged if _answered(record) else 0)

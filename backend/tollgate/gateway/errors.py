@@ -112,3 +112,8 @@ def no_lane() -> GatewayError:
         "No upstream lane is configured for this client. Ask the agency to add one.",
         "no_lane_configured",
     )
+
+
+def object_not_found(kind: str, object_id: str, param: str | None = None) -> GatewayError:
+    """An unknown id, or one another client created: the same answer, so ids of others cannot be probed."""
+    return GatewayError(404, f"{kind.capitalize()} with id '{object_id}' not found.", f"{kind}_not_found", param)

@@ -150,24 +150,26 @@ class KeyResolver:
         for lane in chosen:
             if lane.owner_client_id not in (None, client_id):
                 continue  # another client's BYOK lane can never serve this client
-            targets.append(self._target(lane))
+            targets.append(lane_target(self._vault, lane))
         return tuple(t for t in targets if t is not None)
 
-    def _target(self, lane: Lane) -> LaneTarget | None:
-        api_key = None
-        if lane.credential_ciphertext is not None:
-            try:
-                api_key = self._vault.decrypt(
-                    lane.credential_ciphertext, lane_owner(lane.workspace_id, lane.id, lane.owner_client_id)
-                )
-            except VaultError:
-                return None
-        return LaneTarget(
-            id=lane.id,
-            name=lane.name,
-            provider=lane.provider,
-            base_url=lane.base_url.rstrip("/"),
-            api_key=api_key,
-            payment=lane.payment,
-            models=tuple(lane.models) if lane.models is not None else None,
-        )
+
+def lane_target(vault: CredentialVault, lane: Lane) -> LaneTarget | None:
+    """A lane ready to call, its credential decrypted; None when the credential does not decrypt."""
+    api_key = None
+    if lane.credential_ciphertext is not None:
+        try:
+            api_key = vault.decrypt(
+                lane.credential_ciphertext, lane_owner(lane.workspace_id, lane.id, lane.owner_client_id)
+            )
+        except VaultError:
+            return None
+    return LaneTarget(
+        id=lane.id,
+        name=lane.name,
+        provider=lane.provider,
+        base_url=lane.base_url.rstrip("/"),
+        api_key=api_key,
+        payment=lane.payment,
+        models=tuple(lane.models) if lane.models is not None else None,
+    )

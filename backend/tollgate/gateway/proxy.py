@@ -1,4 +1,4 @@
-"""The hot path for POST /v1/<operation>, one step per function:
+"""The hot path for /v1/<operation>, one step per function:
 
 authenticate → parse → attribute → admit → route → prepare → call (falling through lanes) → respond or
 stream → log. Every request that gets past authentication leaves exactly one log record, whatever exit it
@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from flask import Response, request
@@ -25,6 +26,7 @@ from ..vault.scrub import scrub
 from . import errors
 from .attribution import attribute
 from .context import KeyContext, LaneTarget
+from .endpoints import CONVERSATION, ENDPOINTS, RESPONSE, Endpoint
 from .errors import GatewayError
 from .providers import get_provider
 from .providers.base import Operation, StreamState
@@ -41,7 +43,8 @@ def new_request_id() -> str:
     return f"req_{random.getrandbits(96):024x}"
 
 
-def handle(operation: str) -> Response:
+def handle(operation: str, *ids: str) -> Response:
+    """Serve one request of `operation` (see endpoints.py); `ids` name the stored object (and item) it addresses."""
     svc = services()
     started = time.perf_counter()
     request_id = new_request_id()
@@ -58,7 +61,7 @@ def handle(operation: str) -> Response:
         endpoint=operation,
         overrides=ctx.limits.overrides,  # the set admission prices with: the log and settle use it too
     )
-    outcome = _proxy(svc, ctx, operation, record, started)
+    outcome = _proxy(svc, ctx, ENDPOINTS[operation], ids, record, started)
     if isinstance(outcome, GatewayError):
         record.status_code = outcome.status
         record.error_code = outcome.code
@@ -68,16 +71,18 @@ def handle(operation: str) -> Response:
 
 
 def _proxy(
-    svc: Services, ctx: KeyContext, operation: str, record: RequestRecord, started: float
+    svc: Services, ctx: KeyContext, endpoint: Endpoint, ids: tuple[str, ...], record: RequestRecord, started: float
 ) -> Response | GatewayError:
-    body_or_error = _parse_body(svc.settings.max_body_bytes)
+    body_or_error = _parse_body(svc.settings.max_body_bytes, endpoint)
     if isinstance(body_or_error, GatewayError):
         return body_or_error
     raw, body = body_or_error
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
+    model = body.get("model") if endpoint.model != "none" else None
+    if model is None and endpoint.model == "optional":
+        model = endpoint.default_model
+    if endpoint.model != "none" and (not isinstance(model, str) or not model):
         return errors.bad_request("You must provide a model parameter.", "model", "missing_model")
-    stream = body.get("stream") is True
+    stream = body.get("stream") is True if endpoint.json_body else request.args.get("stream") == "true"
     record.model_requested = model
     record.stream = stream
 
@@ -86,20 +91,21 @@ def _proxy(
         return who
     record.project_id, record.end_user, record.metadata = who.project_id, who.end_user, who.metadata
 
-    if not ctx.may_use(model):
+    if model is not None and not ctx.may_use(model):
         return errors.model_not_allowed(model)
-    lanes = [lane for lane in ctx.lanes if lane.serves(model)]
-    if not lanes:
-        return errors.no_lane() if not ctx.lanes else errors.model_not_routable(model)
+    lanes = _route(svc, ctx, endpoint, ids, model, body)
+    if isinstance(lanes, GatewayError):
+        return lanes
 
     providers = tuple(sorted({lane.provider for lane in lanes}))
-    ask = Ask(operation, model, body, raw, providers, who.project_id)
+    background = body.get("background") is True and endpoint.creates == RESPONSE
+    ask = Ask(endpoint.name, model or "", body, raw, providers, who.project_id, endpoint.free, background)
     held = svc.ledger.admit(ctx, ask, record.request_id)
     if isinstance(held, GatewayError):  # over a budget or a rate limit; `_finish` settles whatever was held
         return held
 
     tried: list[LaneTarget] = []
-    called = _call_lanes(svc.upstreams, lanes, operation, body, raw, stream, tried)
+    called = _call_lanes(svc.upstreams, lanes, endpoint.name, ids, body, raw, stream, tried)
     if isinstance(called, GatewayError):
         if tried:  # the log names the lane whose failure the caller sees
             record.lane_id, record.provider, record.lane_payment = tried[-1].id, tried[-1].provider, tried[-1].payment
@@ -116,11 +122,57 @@ def _proxy(
     return response
 
 
-def _parse_body(limit: int) -> tuple[bytes, dict[str, Any]] | GatewayError:
+def _route(
+    svc: Services, ctx: KeyContext, endpoint: Endpoint, ids: tuple[str, ...], model: str | None, body: dict[str, Any]
+) -> list[LaneTarget] | GatewayError:
+    """The lanes that may serve the call, in policy order: the one that created the addressed object (its owner
+    only), else those serving the model (a response continuing a known response or conversation stays on its
+    lane), else every lane (the provider decides whether it offers the operation)."""
+    if endpoint.addresses is not None:
+        lane_id = svc.objects.lane_of(endpoint.addresses, ids[0], ctx)
+        lanes = [lane for lane in ctx.lanes if lane.id == lane_id]
+        return lanes or errors.object_not_found(endpoint.addresses, ids[0])
+    if model is None:
+        return list(ctx.lanes) or errors.no_lane()
+    lanes = [lane for lane in ctx.lanes if lane.serves(model)]
+    if not lanes:
+        return errors.no_lane() if not ctx.lanes else errors.model_not_routable(model)
+    if endpoint.creates == RESPONSE and ("previous_response_id" in body or "conversation" in body):
+        return _continuing(svc, ctx, model, body, lanes)
+    return lanes
+
+
+def _continuing(
+    svc: Services, ctx: KeyContext, model: str, body: dict[str, Any], lanes: list[LaneTarget]
+) -> list[LaneTarget] | GatewayError:
+    """A response that continues a stored response or conversation: another client's is not found; a known one
+    pins the call to the lane that holds it. An id the gateway never saw created passes through unchanged."""
+    conversation = body.get("conversation")
+    conv = conversation.get("id") if isinstance(conversation, dict) else conversation
+    refs = ((RESPONSE, "previous_response_id", body.get("previous_response_id")), (CONVERSATION, "conversation", conv))
+    for kind, param, ref in refs:
+        if not isinstance(ref, str):
+            continue
+        owner = svc.objects.owner_of(kind, ref)
+        if owner is None:
+            continue
+        if owner[:2] != (ctx.workspace_id, ctx.client_id):
+            return errors.object_not_found(kind, ref, param)
+        lanes = [lane for lane in lanes if lane.id == owner[2]]
+        if not lanes:  # its lane no longer serves this client, or not this model
+            return errors.model_not_routable(model)
+    return lanes
+
+
+def _parse_body(limit: int, endpoint: Endpoint) -> tuple[bytes, dict[str, Any]] | GatewayError:
+    if not endpoint.json_body:
+        return b"", {}
     try:
         raw = request.get_data(cache=False)
     except RequestEntityTooLarge:
         return errors.body_too_large(limit)
+    if not raw and endpoint.model == "none":
+        return raw, {}
     if not raw:
         return errors.bad_request("The request body is empty; send a JSON object.", None, "empty_body")
     try:
@@ -136,6 +188,7 @@ def _call_lanes(
     pools: UpstreamPools,
     lanes: list[LaneTarget],
     operation: str,
+    ids: tuple[str, ...],
     body: dict[str, Any],
     raw: bytes,
     stream: bool,
@@ -152,9 +205,10 @@ def _call_lanes(
             failure = errors.upstream_failed(f"Lane '{lane.name}' cannot serve this endpoint.")
             continue
         upstream_body, state = op.prepare(body, raw, stream)
+        path = _path(op.path, ids) if ids else op.path
         try:
             upstream = pools.send(
-                lane, "POST", provider.url(lane, op.path), upstream_body, provider.headers(lane), stream
+                lane, op.method, provider.url(lane, path), upstream_body, provider.headers(lane), stream
             )
         except UpstreamTimeout as exc:
             failure = errors.upstream_timeout(exc.timeout_s or pools.read_timeout_s)
@@ -167,6 +221,13 @@ def _call_lanes(
         pools.cooldowns.observe(lane.id, upstream.status, upstream.headers.get("retry-after"))
         failure = _upstream_failure(upstream)
     return failure
+
+
+def _path(template: str, ids: tuple[str, ...]) -> str:
+    """The upstream path of an addressed object, with the caller's query (pagination, `include`) passed on."""
+    path = template.format(*(quote(i, safe="") for i in ids))
+    query = request.query_string
+    return f"{path}?{query.decode('latin-1')}" if query else path
 
 
 def _served(status: int) -> bool:
@@ -231,6 +292,8 @@ def _plain_response(
             parsed = None
         if isinstance(parsed, dict):
             record.model_served, record.usage = op.usage(parsed)
+            if record.endpoint.startswith(("responses", "conversations.create")):
+                svc.objects.observe(record, parsed)
         if record.usage is None and upstream.status == 200:  # no usage sent: its text cannot hold more tokens
             _estimate_usage(record, ask, len(data))
     else:
@@ -265,6 +328,9 @@ def _stream_response(
         else:
             upstream.close()
         record.model_served, record.usage = state.model, state.usage
+        record.created = state.extra.get("created")
+        if (finished := state.extra.get("finished")) is not None:  # a streamed retrieve saw the response end
+            svc.objects.observe(record, finished)
         if state.usage is None:  # cut off (caller or network) or never sent: estimate from what was relayed
             _estimate_usage(record, ask, state.relayed_deltas)
         _finish(svc, record, started)
@@ -304,7 +370,11 @@ def _stream_response(
 
 def _estimate_usage(record: RequestRecord, ask: Ask, output_seen: int) -> None:
     """The upstream answered but its usage never reached us: record the estimate (flagged), which the ledger's
-    settle and the log row then both price, so the budget and the log agree."""
+    settle and the log row then both price, so the budget and the log agree. Not for a call the provider does
+    not charge (`free`: it has no usage), nor for a background response still running (`pending`: its real
+    usage comes when it completes, and replaces this row)."""
+    if ask.free or record.pending:
+        return
     record.usage, record.usage_estimated = estimated_usage(ask, output_seen), True
 
 
@@ -323,5 +393,7 @@ def _ms_since(started: float) -> int:
 
 def _finish(svc: Services, record: RequestRecord, started: float) -> None:
     record.latency_ms = _ms_since(started)
+    if record.created is not None:  # a stored response or conversation: remember its lane and owner
+        svc.objects.remember(record)  # a background response's hold moves there, to be settled on completion
     svc.ledger.settle(record)  # every exit comes here: release the reservation, record the real cost
     svc.log_writer.submit(record)

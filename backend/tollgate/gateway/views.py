@@ -30,6 +30,73 @@ def embeddings() -> Response:
     return handle("embeddings")
 
 
+@bp.post("/moderations")
+def moderations() -> Response:
+    return handle("moderations")
+
+
+# Stored responses: served by the lane that created them, to the client that created them.
+@bp.get("/responses/<response_id>")
+def retrieve_response(response_id: str) -> Response:
+    return handle("responses.retrieve", response_id)
+
+
+@bp.delete("/responses/<response_id>")
+def delete_response(response_id: str) -> Response:
+    return handle("responses.delete", response_id)
+
+
+@bp.post("/responses/<response_id>/cancel")
+def cancel_response(response_id: str) -> Response:
+    return handle("responses.cancel", response_id)
+
+
+@bp.get("/responses/<response_id>/input_items")
+def response_input_items(response_id: str) -> Response:
+    return handle("responses.input_items", response_id)
+
+
+# The Conversations API, under the same rule.
+@bp.post("/conversations")
+def create_conversation() -> Response:
+    return handle("conversations.create")
+
+
+@bp.get("/conversations/<conversation_id>")
+def retrieve_conversation(conversation_id: str) -> Response:
+    return handle("conversations.retrieve", conversation_id)
+
+
+@bp.post("/conversations/<conversation_id>")
+def update_conversation(conversation_id: str) -> Response:
+    return handle("conversations.update", conversation_id)
+
+
+@bp.delete("/conversations/<conversation_id>")
+def delete_conversation(conversation_id: str) -> Response:
+    return handle("conversations.delete", conversation_id)
+
+
+@bp.get("/conversations/<conversation_id>/items")
+def list_conversation_items(conversation_id: str) -> Response:
+    return handle("conversations.items.list", conversation_id)
+
+
+@bp.post("/conversations/<conversation_id>/items")
+def create_conversation_items(conversation_id: str) -> Response:
+    return handle("conversations.items.create", conversation_id)
+
+
+@bp.get("/conversations/<conversation_id>/items/<item_id>")
+def retrieve_conversation_item(conversation_id: str, item_id: str) -> Response:
+    return handle("conversations.items.retrieve", conversation_id, item_id)
+
+
+@bp.delete("/conversations/<conversation_id>/items/<item_id>")
+def delete_conversation_item(conversation_id: str, item_id: str) -> Response:
+    return handle("conversations.items.delete", conversation_id, item_id)
+
+
 @bp.get("/models")
 def list_models() -> Response:
     svc = services()

@@ -33,6 +33,10 @@ def record_value_picos(record: RequestRecord) -> int | None:
     return value
 
 
+REPLACE = "_replace"
+"""Row key: upsert this row over the one with its request id (a background response's usage arriving)."""
+
+
 def money_columns(value_picos: int | None, lane_payment: str) -> dict[str, Any]:
     """value/cost as whole micro-dollars plus exact remainders. Metered lanes cost list price; a flat plan costs
     nothing at the margin; BYOK is billed to the client."""
@@ -52,7 +56,7 @@ def to_row(record: RequestRecord, workspace_overrides: OverrideLookup | None = N
     admission used (a set read now could be newer, and the budget would disagree with the log)."""
     usage = record.usage
     value = record_value_picos(record)
-    return {
+    row = {
         "request_id": record.request_id,
         "created_at": record.created_at,
         "workspace_id": record.workspace_id,
@@ -78,6 +82,9 @@ def to_row(record: RequestRecord, workspace_overrides: OverrideLookup | None = N
         "latency_ms": record.latency_ms,
         "ttfb_ms": record.ttfb_ms,
     }
+    if record.completes:
+        row[REPLACE] = True
+    return row
 
 
 def _model_name(name: str | None) -> str | None:

@@ -35,6 +35,13 @@ class RequestRecord:
     error_code: str | None = None
     latency_ms: int = 0
     ttfb_ms: int | None = None
+    created: str | None = None
+    """The id of a stored response or conversation this request created: remembered with its lane and owner."""
+    pending: bool = False
+    """`created` is a background response still running: its usage (and the budget settle) comes later."""
+    completes: bool = False
+    """This record is a background response's create record completed with its usage: it replaces the row
+    logged at creation instead of being skipped as a duplicate."""
     extra: dict[str, Any] = field(default_factory=dict)
     overrides: Mapping[str, OverridePrice] = field(default_factory=dict)
     """The workspace's price overrides as admission saw them (the key's cached `Limits`): the log row and the

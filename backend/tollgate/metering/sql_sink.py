@@ -10,6 +10,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import PriceOverride, RequestLog
 from .prices import OverridePrice
+from .pricing_rows import REPLACE
+
+_REPLACED = (
+    "model_served",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "usage_estimated",
+    "value_micros",
+    "value_remainder_picos",
+    "cost_micros",
+    "cost_remainder_picos",
+    "priced",
+    "error_code",
+)
+"""What a background response's completion changes in the row logged when it was created."""
 
 
 class SqlLogSink:
@@ -28,26 +45,47 @@ class SqlLogSink:
             c.key: c.type.length for c in mapper.columns if isinstance(c.type, String) and c.type.length is not None
         }
         self._insert: Any
+        self._replace: Any = None
         if engine.dialect.name == "postgresql":
-            self._insert = postgresql.insert(model).on_conflict_do_nothing(index_elements=list(conflict))
+            dialect_insert: Any = postgresql.insert
         elif engine.dialect.name == "sqlite":
-            self._insert = sqlite.insert(model).on_conflict_do_nothing(index_elements=list(conflict))
+            dialect_insert = sqlite.insert
         else:  # pragma: no cover - other databases are not supported targets
             raise RuntimeError(f"unsupported database {engine.dialect.name}")
+        self._insert = dialect_insert(model).on_conflict_do_nothing(index_elements=list(conflict))
+        if model is RequestLog:
+            upsert = dialect_insert(model)
+            self._replace = upsert.on_conflict_do_update(
+                index_elements=list(conflict), set_={name: upsert.excluded[name] for name in _REPLACED}
+            )
 
     def write(self, rows: list[dict[str, Any]]) -> None:
-        self.insert(rows)
+        """Insert `rows`, skipping request ids already stored, except rows marked to replace theirs (a background
+        response completed): whichever of its two rows arrives first, the completed one wins."""
+        if not rows:
+            return
+        plain = [row for row in rows if not row.get(REPLACE)]
+        replacing = [self._fitted({k: v for k, v in row.items() if k != REPLACE}) for row in rows if row.get(REPLACE)]
+        with self._engine.begin() as conn:
+            if plain:
+                conn.execute(self._insert, [self._fitted(row) for row in plain])
+            if replacing and self._replace is not None:
+                conn.execute(self._replace, replacing)
 
     def insert(self, rows: list[dict[str, Any]], returning: Sequence[Any] = ()) -> list[Any]:
         """Insert in one transaction; with `returning` (columns), the rows actually inserted (not skipped)."""
         if not rows:
             return []
-        rows = [dict(self._fit(self._column_keys.get(key, key), value) for key, value in row.items()) for row in rows]
+        rows = [self._fitted(row) for row in rows]
         with self._engine.begin() as conn:
             if not returning:
                 conn.execute(self._insert, rows)
                 return []
             return list(conn.execute(self._insert.returning(*returning), rows))
+
+    def _fitted(self, row: dict[str, Any]) -> dict[str, Any]:
+        """`row` keyed by column, its values made storable."""
+        return dict(self._fit(self._column_keys.get(key, key), value) for key, value in row.items())
 
     def _fit(self, column: str, value: Any) -> tuple[str, Any]:
         """(column key, value made storable)."""

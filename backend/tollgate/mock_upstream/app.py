@@ -15,12 +15,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 
-from . import payloads
+from . import payloads, stored
 
 StartResponse = Callable[..., Any]
+_KEEP_RESPONSES = 10_000
+"""Stored responses the mock remembers; the oldest is forgotten first."""
+_MODEL_OPTIONAL = frozenset({"/moderations", "/conversations"})
+"""Calls that name no chat model (`strict_models` does not apply): moderation models, conversations."""
 Environ = dict[str, Any]
 
 
@@ -44,15 +49,21 @@ class MockState:
     service_tier: str | None = None
     """Service tier to report as served; default: the requested one (`auto` or none is served as `default`)."""
     models: list[str] = field(default_factory=lambda: ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small", "o3-mini"])
+    background_polls: int = 2
+    """A background response completes on this retrieve (earlier ones see it queued, then in progress)."""
+    background_s: float = 60.0
+    """…or once this much time has passed since it was created."""
     strict_models: bool = False
     """True: a call naming a model not in `models` gets OpenAI's 404 `model_not_found` (the demo's mock, so a typo
     fails there as it would at OpenAI). False: any model is served (tests name models no price list knows)."""
     record_requests: bool = True
     requests: list[dict[str, Any]] = field(default_factory=list)
+    responses: dict[str, stored.StoredResponse] = field(default_factory=dict, repr=False)
+    conversations: dict[str, stored.Conversation] = field(default_factory=dict, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def update(self, changes: dict[str, Any]) -> None:
-        names = {f.name for f in fields(self)} - {"lock", "requests"}
+        names = {f.name for f in fields(self)} - {"lock", "requests", "responses", "conversations"}
         for key, value in changes.items():
             if key in names:
                 setattr(self, key, value)
@@ -89,6 +100,7 @@ class MockUpstream:
                     {
                         "method": method,
                         "path": path,
+                        "query": environ.get("QUERY_STRING", ""),
                         "body": body,
                         "authorization": environ.get("HTTP_AUTHORIZATION"),
                     }
@@ -103,12 +115,20 @@ class MockUpstream:
             ("POST", "/chat/completions"): self._chat,
             ("POST", "/responses"): self._responses,
             ("POST", "/embeddings"): self._embeddings,
+            ("POST", "/moderations"): self._moderations,
+            ("POST", "/conversations"): self._create_conversation,
         }.get((method, path))
         if route is None:
             if method == "GET" and path.startswith("/models/"):
                 return self._model(start_response, path[len("/models/") :])
+            query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
+            if path.startswith("/responses/"):
+                return self._stored_response(start_response, method, path.split("/")[2:], query)
+            if path.startswith("/conversations/"):
+                return self._conversation(start_response, method, path.split("/")[2:], body, query)
             return _error(start_response, 404, f"Unknown request URL: {method} {path}", "unknown_url")
-        if method == "POST" and self.state.strict_models and body.get("model") not in self.state.models:
+        strict = self.state.strict_models and path not in _MODEL_OPTIONAL
+        if method == "POST" and strict and body.get("model") not in self.state.models:
             message = f"The model `{body.get('model')}` does not exist or you do not have access to it."
             return _error(start_response, 404, message, "model_not_found")
         return route(start_response, body)
@@ -184,13 +204,108 @@ class MockUpstream:
         text = payloads.reply_text(prompt, max_tokens if isinstance(max_tokens, int) else None)
         input_tokens, output_tokens, cached, reasoning = self._counts(prompt, text)
         usage = payloads.responses_usage(input_tokens, output_tokens, cached, reasoning)
-        response_id = "resp_" + secrets.token_hex(12)
+        response_id = stored.new_id("resp")
         tier = self._tier(body)
+        background = body.get("background") is True
+        kept = stored.StoredResponse(
+            body,
+            model,
+            text,
+            usage,
+            stored.input_items(body.get("input")),
+            "queued" if background else "completed",
+            background,
+            tier,
+        )
+        if body.get("store") is not False:
+            with self.state.lock:
+                if len(self.state.responses) >= _KEEP_RESPONSES:  # the benchmark creates thousands
+                    del self.state.responses[next(iter(self.state.responses))]
+                self.state.responses[response_id] = kept
         if body.get("stream") is True:
             events = payloads.response_events(response_id, model, body, text, usage, tier)
             return self._sse(start_response, events, done_marker=False, named=True)
-        completed = payloads.response_object(response_id, model, body, text, usage, "completed", tier)
-        return _json(start_response, 200, completed)
+        return _json(start_response, 200, kept.render(response_id))
+
+    def _stored_response(
+        self, start_response: StartResponse, method: str, parts: list[str], query: dict[str, str]
+    ) -> Iterable[bytes]:
+        """GET /responses/{id}, DELETE /responses/{id}, POST /responses/{id}/cancel, GET …/input_items."""
+        response_id, action = parts[0], "/".join(parts[1:])
+        with self.state.lock:
+            kept = self.state.responses.get(response_id)
+            if kept is None:
+                return _error(start_response, 404, f"Response with id '{response_id}' not found.", None)
+            if (method, action) == ("GET", "") and query.get("stream") == "true":  # replay to the end
+                kept.status = "completed"
+                events = payloads.response_events(
+                    response_id, kept.model, kept.body, kept.text, kept.usage, kept.service_tier
+                )
+                return self._sse(start_response, events, done_marker=False, named=True)
+            if (method, action) == ("GET", ""):
+                stored.advance(kept, self.state.background_polls, self.state.background_s)
+                return _json(start_response, 200, kept.render(response_id))
+            if (method, action) == ("DELETE", ""):
+                del self.state.responses[response_id]
+                return _json(start_response, 200, {"id": response_id, "object": "response.deleted", "deleted": True})
+            if (method, action) == ("POST", "cancel"):
+                if not kept.background:
+                    return _error(start_response, 400, "Only background responses can be cancelled.", None)
+                if kept.status not in stored.TERMINAL:
+                    kept.status = "cancelled"
+                return _json(start_response, 200, kept.render(response_id))
+            if (method, action) == ("GET", "input_items"):
+                return _json(start_response, 200, stored.page(kept.input_items, query))
+        return _error(start_response, 404, f"Unknown request URL: {method} /responses/{response_id}/{action}", None)
+
+    def _moderations(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
+        model = body.get("model") or "omni-moderation-latest"
+        return _json(start_response, 200, stored.moderation(str(model), body.get("input")))
+
+    def _create_conversation(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
+        conversation_id = stored.new_id("conv")
+        metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+        kept = stored.Conversation(metadata or {}, stored.input_items(body.get("items")))
+        with self.state.lock:
+            self.state.conversations[conversation_id] = kept
+        return _json(start_response, 200, kept.render(conversation_id))
+
+    def _conversation(
+        self, start_response: StartResponse, method: str, parts: list[str], body: dict[str, Any], query: dict[str, str]
+    ) -> Iterable[bytes]:
+        """GET/POST/DELETE /conversations/{id}, GET/POST …/items, GET/DELETE …/items/{item_id}."""
+        conversation_id, action = parts[0], "/".join(parts[1:2])
+        item_id = parts[2] if len(parts) > 2 else None
+        with self.state.lock:
+            kept = self.state.conversations.get(conversation_id)
+            if kept is None:
+                return _error(start_response, 404, f"Conversation with id '{conversation_id}' not found.", None)
+            if action == "" and method == "GET":
+                return _json(start_response, 200, kept.render(conversation_id))
+            if action == "" and method == "POST":
+                if isinstance(body.get("metadata"), dict):
+                    kept.metadata = body["metadata"]
+                return _json(start_response, 200, kept.render(conversation_id))
+            if action == "" and method == "DELETE":
+                del self.state.conversations[conversation_id]
+                deleted = {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
+                return _json(start_response, 200, deleted)
+            if action == "items" and item_id is None and method == "GET":
+                return _json(start_response, 200, stored.page(kept.items, query | {"order": query.get("order", "asc")}))
+            if action == "items" and item_id is None and method == "POST":
+                added = stored.input_items(body.get("items"))
+                kept.items.extend(added)
+                return _json(start_response, 200, stored.page(added, {"order": "asc", "limit": "100"}))
+            if action == "items" and item_id is not None:
+                item = next((i for i in kept.items if i["id"] == item_id), None)
+                if item is None:
+                    return _error(start_response, 404, f"Item with id '{item_id}' not found.", None)
+                if method == "GET":
+                    return _json(start_response, 200, item)
+                if method == "DELETE":
+                    kept.items.remove(item)
+                    return _json(start_response, 200, kept.render(conversation_id))
+        return _error(start_response, 404, f"Unknown request URL: {method} /conversations/{'/'.join(parts)}", None)
 
     def _embeddings(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
         raw_input = body.get("input")

@@ -22,6 +22,7 @@ from .report import MonthlyClose as MonthlyClose
 from .report import Report as Report
 from .request_log import RequestLog as RequestLog
 from .sub_key import SubKey as SubKey
+from .upstream_object import UpstreamObject as UpstreamObject
 from .usage_event import UsageEvent as UsageEvent
 from .workspace import AdminToken as AdminToken
 from .workspace import Workspace as Workspace

@@ -22,9 +22,11 @@ class StreamState:
 
 
 class Operation(Protocol):
-    """One operation (chat, responses, embeddings) of one provider."""
+    """One operation (chat, responses, embeddings, …) of one provider."""
 
+    method: str
     path: str
+    """Relative to the lane's base URL; `{0}`, `{1}` stand for the ids of an addressed object and its item."""
     streams: bool
 
     def prepare(self, body: dict[str, Any], raw: bytes, stream: bool) -> tuple[bytes, StreamState]:

@@ -7,12 +7,18 @@ from ..base import Operation
 from . import api
 from .chat import Chat
 from .embeddings import Embeddings
+from .passthrough import OPERATIONS as PASSTHROUGH
 from .responses import Responses
 
 
 class OpenAIProvider:
     name = "openai"
-    _operations: dict[str, Operation] = {"chat": Chat(), "responses": Responses(), "embeddings": Embeddings()}
+    _operations: dict[str, Operation] = {
+        "chat": Chat(),
+        "responses": Responses(),
+        "embeddings": Embeddings(),
+        **PASSTHROUGH,
+    }
 
     def operation(self, name: str) -> Operation | None:
         return self._operations.get(name)

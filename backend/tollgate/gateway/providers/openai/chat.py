@@ -12,6 +12,7 @@ from ..base import StreamState
 
 
 class Chat:
+    method = "POST"
     path = "/chat/completions"
     streams = True
 

@@ -9,6 +9,7 @@ from ..base import StreamState
 
 
 class Embeddings:
+    method = "POST"
     path = "/embeddings"
     streams = False
 

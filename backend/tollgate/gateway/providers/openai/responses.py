@@ -10,10 +10,11 @@ from ....metering.usage import TokenUsage, from_openai
 from ...sse import data_payload
 from ..base import StreamState
 
-_FINAL_EVENTS = (b"response.completed", b"response.incomplete", b"response.failed")
+FINAL_EVENTS = (b"response.completed", b"response.incomplete", b"response.failed", b"response.cancelled")
 
 
 class Responses:
+    method = "POST"
     path = "/responses"
     streams = True
 
@@ -24,7 +25,7 @@ class Responses:
         return response.get("model"), from_openai(response.get("usage"), response.get("service_tier"))
 
     def needs_look(self, data: bytes) -> bool:
-        return any(name in data for name in _FINAL_EVENTS)
+        return any(name in data for name in FINAL_EVENTS)
 
     def count_deltas(self, data: bytes) -> int:
         return data.count(b'.delta"')  # "type":"response.output_text.delta" (and the reasoning/tool-call kinds)
@@ -41,4 +42,6 @@ class Responses:
         if isinstance(response, dict):
             state.model = response.get("model") or state.model
             state.usage = from_openai(response.get("usage"), response.get("service_tier")) or state.usage
+            if response.get("store") is not False and isinstance(response.get("id"), str):
+                state.extra["created"] = response["id"]  # remembered with its lane when the stream ends
         return event
