@@ -28,6 +28,9 @@ class GatewayServer(BaseApplication):
             "graceful_timeout": 30,
             "accesslog": None,  # request logs are the access log; a line per request would cost CPU
             "errorlog": "-",
+            # gunicorn's most (default 4094): a query string the API must refuse with a problem document (an
+            # over-long cursor, `q`, ...) reaches the app instead of gunicorn's HTML 414.
+            "limit_request_line": 8190,
             "loglevel": "info",
             "worker_exit": _worker_exit,
             # gunicorn's control socket defaults to one path per user: two servers (tests, bench) would collide.

@@ -65,7 +65,7 @@ def create_budget(data: dict[str, Any]) -> Budget:
             db.session, actor().workspace_id, actor=actor().label, **{k: v for k, v in data.items() if v is not None}
         )
     except manage.ScopeError as exc:
-        abort(422, str(exc), {"scope_id": [str(exc)]})
+        abort(404, str(exc), {"scope_id": [str(exc)]})  # an id from the body names nothing: 404, as client_or_404
     commit()
     services().keys.invalidate()
     return budget
@@ -181,7 +181,7 @@ def put_rate_limit(data: dict[str, Any]) -> RateLimit:
             actor=actor().label,
         )
     except manage.ScopeError as exc:
-        abort(422, str(exc), {"scope_id": [str(exc)]})
+        abort(404, str(exc), {"scope_id": [str(exc)]})  # an id from the body names nothing: 404, as client_or_404
     commit()
     services().keys.invalidate()
     return limit

@@ -14,7 +14,7 @@ from ...services import services
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import commit, record
-from ..pagination import decode_cursor, encode_cursor
+from ..pagination import decode_cursor, encode_cursor, unknown_cursor
 from ..problems import abort
 from ..schemas.lanes import RoutingListArgs, RoutingPolicyPageSchema, RoutingPolicySchema
 from ..scope import client_or_404
@@ -59,7 +59,7 @@ def list_policies(args: dict[str, Any]) -> dict[str, Any]:
     if args.get("cursor"):
         after, _ = decode_cursor(args["cursor"], "scope")
         if not isinstance(after, str):
-            abort(400, "The cursor is not valid.", {"cursor": ["Not a cursor this API issued."]})
+            unknown_cursor()
         scopes = [s for s in scopes if s > after]
     page = scopes[: args["limit"]]
     more = len(scopes) > len(page)
@@ -114,7 +114,7 @@ def _check_lanes(lane_ids: list[str], client_id: str | None) -> None:
     }
     missing = [i for i in lane_ids if i not in lanes]
     if missing:
-        abort(422, "Unknown lanes: " + ", ".join(missing) + ".", {"lane_ids": [f"No lane {i}." for i in missing]})
+        abort(404, "Unknown lanes: " + ", ".join(missing) + ".", {"lane_ids": [f"No lane {i}." for i in missing]})
     foreign = [i for i in lane_ids if lanes[i].owner_client_id not in (None, client_id)]
     if foreign:
         abort(422, "Another client's own lane cannot route this traffic.", {"lane_ids": foreign})

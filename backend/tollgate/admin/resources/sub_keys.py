@@ -96,7 +96,6 @@ def create_sub_key(data: dict[str, Any]) -> dict[str, Any]:
     """Issue a sub-key for a client (and optionally one of its projects). The secret is in this response only."""
     client = live_client_or_404(data["client_id"])
     project = _project_of(client.id, data.get("project_id"))
-    _future_or_422(data.get("expires_at"))
     issued = provisioning.issue_sub_key(
         db.session,
         services().hasher,
@@ -115,16 +114,15 @@ def _project_of(client_id: str, project_id: str | None) -> Project | None:
     if project_id is None:
         return None
     project = get_or_404(Project, project_id)
-    if project.client_id != client_id:
-        abort(422, "The project belongs to another client.", {"project_id": ["Not a project of this client."]})
+    if project.client_id != client_id:  # for this client no such project exists: 404, as for an unknown id
+        abort(
+            404,
+            f"No project with id '{project_id}' for this client.",
+            {"project_id": ["Not a project of this client."]},
+        )
     if project.archived_at is not None:
         abort(409, f"The project '{project_id}' is archived.")
     return project
-
-
-def _future_or_422(moment: dt.datetime | None) -> None:
-    if moment is not None and moment <= utcnow():
-        abort(422, "The expiry must be in the future.", {"expires_at": ["Must be in the future."]})
 
 
 @bp.route("/sub-keys/<key_id>", methods=["GET"])
@@ -142,7 +140,6 @@ def get_sub_key(key_id: str) -> dict[str, Any]:
 def update_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
     """Rename a sub-key, change its allowed models or its expiry."""
     key = get_or_404(SubKey, key_id)
-    _future_or_422(data.get("expires_at"))
     before = snapshot(_public, _view(key))
     for name, value in data.items():
         setattr(key, name, value)
@@ -166,7 +163,7 @@ def revoke_sub_key(key_id: str) -> None:
 
 @bp.route("/sub-keys/<key_id>/rotate", methods=["POST"])
 @requires("write", client=True)
-@bp.arguments(RotateSchema)
+@bp.arguments(RotateSchema, required=False)  # every field has a default: a bare POST rotates
 @bp.response(201, SubKeyCreatedSchema)
 def rotate_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
     """Issue a replacement key with the same settings; the old one keeps working for `overlap_seconds`."""
