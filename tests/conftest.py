@@ -101,6 +101,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "pg: also run on PostgreSQL in the second pass of `make test` (TOLLGATE_TEST_DATABASE=postgresql)"
     )
+    config.addinivalue_line(
+        "markers", "schemathesis_live: `schemathesis run --checks all` against the real server (a few minutes)"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
