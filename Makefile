@@ -5,19 +5,23 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_ENV := TOLLGATE_MOCK_UPSTREAM=$${TOLLGATE_MOCK_UPSTREAM:-1} TOLLGATE_ALLOW_PRIVATE_UPSTREAMS=$${TOLLGATE_ALLOW_PRIVATE_UPSTREAMS:-1}
 
-.PHONY: setup run test lint typecheck pytest bench clean
+.PHONY: setup run demo-reset test lint typecheck pytest bench clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
+	@echo "First run: creating $(VENV) and installing Tollgate with its dependencies (about 3-4 minutes; pip shows each package)."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -e '.[dev]'
 	touch $@
 
-run: setup
+run: setup  # seeds the demo once; later runs keep what you changed and print the same URLs and secrets
 	$(DEMO_ENV) $(BIN)/tollgate demo
 	$(DEMO_ENV) exec $(BIN)/tollgate serve
+
+demo-reset: setup  # deletes the demo workspace and seeds it afresh (new keys, lane back to the mock)
+	$(DEMO_ENV) $(BIN)/tollgate demo --reseed
 
 test: setup lint typecheck pytest
 

@@ -87,6 +87,35 @@ def test_malformed_json_is_400_problem(owner: AdminClient) -> None:
     assert response.status_code == 400 and response.mimetype == PROBLEM
 
 
+def test_lone_surrogate_is_422_problem_not_500(owner: AdminClient, seeded: Seeded) -> None:
+    """JSON may escape a lone UTF-16 surrogate; no database (nor UTF-8) can take one."""
+    json_type = {"Content-Type": "application/json"}
+    response = owner.post("clients", data=b'{"name": "a\\ud800b", "slug": "lone"}', headers=json_type)
+    assert response.status_code == 422 and response.mimetype == PROBLEM
+    assert response.get_json()["errors"] == {"name": ["Contains a lone surrogate (not valid Unicode)."]}
+    response = owner.patch(f"clients/{seeded.client_id}", data=b'{"name": "\\udfff"}', headers=json_type)
+    assert response.status_code == 422 and "name" in response.get_json()["errors"]
+    response = owner.post("clients", data=b'{"name": "ok", "slug": "ok", "\\ud800": 1}', headers=json_type)
+    assert response.status_code == 422 and response.mimetype == PROBLEM
+    paired = owner.post("clients", data=b'{"name": "\\ud83d\\ude00", "slug": "pair"}', headers=json_type)
+    assert paired.status_code == 201 and paired.get_json()["name"] == "\U0001f600"  # a valid pair is one character
+
+
+def test_body_that_is_not_json_is_415_problem(owner: AdminClient, seeded: Seeded) -> None:
+    body = '{"name": "Plain", "slug": "plain"}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        for response in (
+            owner.post("clients", data=body, headers=headers),
+            owner.patch(f"clients/{seeded.client_id}", data=body, headers=headers),
+            owner.put("rate-limits", data=body, headers=headers),
+        ):
+            assert response.status_code == 415, (content_type, response.get_data())
+            assert response.mimetype == PROBLEM and "application/json" in response.get_json()["detail"]
+    assert owner.post("clients", data=body, headers={"Content-Type": "application/merge-patch+json"}).status_code == 201
+    assert owner.get("clients", headers={"Content-Type": "text/plain"}).status_code == 200
+
+
 def test_duplicate_slug_is_409(owner: AdminClient) -> None:
     response = owner.post("clients", json={"name": "Acme again", "slug": "acme"})
     assert response.status_code == 409 and response.mimetype == PROBLEM

@@ -13,9 +13,9 @@ from flask import Flask
 from tests.admin_support import PROBLEM, AdminClient, make_foreign, make_token
 from tests.budget_support import budget_sample_ids
 from tests.conftest import Seeded
-from tollgate import admin, provisioning
+from tollgate import admin, invoicing, provisioning, reporting
 from tollgate.extensions import db
-from tollgate.models import PriceOverride
+from tollgate.models import Client, PriceOverride, Workspace
 from tollgate.services import Services
 
 ROLES = ("client", "viewer", "admin", "owner")
@@ -63,6 +63,15 @@ CLIENT_ALLOWED = {
     ("GET", "/api/v1/sub-keys/<key_id>/cap-status"),
     ("GET", "/api/v1/rate-limits"),
     ("GET", "/api/v1/alert-events"),
+    ("GET", "/api/v1/clients/<client_id>/billing-plan"),
+    ("GET", "/api/v1/clients/<client_id>/billing-plans"),
+    ("GET", "/api/v1/clients/<client_id>/invoices/<month>"),
+    ("GET", "/api/v1/invoices"),
+    ("GET", "/api/v1/invoices/<invoice_id>"),
+    ("GET", "/api/v1/invoices/<invoice_id>/export"),
+    ("GET", "/api/v1/reports"),
+    ("GET", "/api/v1/reports/<report_id>"),
+    ("GET", "/api/v1/reports/<report_id>/download"),
 }
 KNOWN = {
     ("GET", "/api/v1/workspace"),
@@ -70,6 +79,7 @@ KNOWN = {
     ("DELETE", "/api/v1/workspace"),
     *((m, "/api/v1/clients") for m in ("GET", "POST")),
     *((m, "/api/v1/clients/<client_id>") for m in ("GET", "PATCH", "DELETE")),
+    ("POST", "/api/v1/clients/<client_id>/unarchive"),
     *((m, "/api/v1/projects") for m in ("GET", "POST")),
     *((m, "/api/v1/projects/<project_id>") for m in ("GET", "PATCH", "DELETE")),
     *((m, "/api/v1/sub-keys") for m in ("GET", "POST")),
@@ -104,6 +114,17 @@ KNOWN = {
     *((m, "/api/v1/webhook-subscriptions/<subscription_id>") for m in ("GET", "DELETE")),
     ("GET", "/api/v1/webhook-deliveries"),
     ("POST", "/api/v1/webhook-deliveries/<delivery_id>/resend"),
+    *((m, "/api/v1/clients/<client_id>/billing-plan") for m in ("GET", "PUT")),
+    ("GET", "/api/v1/clients/<client_id>/billing-plans"),
+    ("GET", "/api/v1/clients/<client_id>/invoices/<month>"),
+    *((m, "/api/v1/invoices") for m in ("GET", "POST")),
+    ("GET", "/api/v1/invoices/<invoice_id>"),
+    ("GET", "/api/v1/invoices/<invoice_id>/export"),
+    *((m, "/api/v1/reports") for m in ("GET", "POST")),
+    ("GET", "/api/v1/reports/<report_id>"),
+    ("GET", "/api/v1/reports/<report_id>/download"),
+    *((m, "/api/v1/reports/<report_id>/share-link") for m in ("POST", "DELETE")),
+    ("GET", "/api/v1/profitability"),
 }
 
 
@@ -128,6 +149,9 @@ class Ids:
     rule_id: str = ""
     subscription_id: str = ""
     delivery_id: str = ""
+    invoice_id: str = ""
+    report_id: str = ""
+    month: str = "2026-01"
 
     @property
     def scope(self) -> str:
@@ -161,11 +185,37 @@ def _path(rule: str, ids: Ids) -> str:
 
 def _body(rule: str, ids: Ids) -> dict[str, object]:
     """A valid body where the schema requires fields, so a foreign id is reached (and answered 404)."""
+    if rule == "/api/v1/clients/<client_id>/billing-plan":
+        return {"kind": "pass_through"}
     return {"lane_ids": [ids.lane_id]} if rule == "/api/v1/routing-policies/<scope>" else {}
 
 
 def _query(rule: str) -> dict[str, str]:
-    return {"month": "2026-01"} if rule.endswith("monthly.csv") else {}
+    if rule.endswith(("/export", "/download")):
+        return {"format": "json"}
+    return {"month": "2026-01"} if rule.endswith(("monthly.csv", "/profitability")) else {}
+
+
+def _invoice(app: Flask, workspace_id: str, client_id: str) -> str:
+    """A plan and a January 2026 invoice draft of the client."""
+    with app.app_context():
+        client = db.session.get(Client, client_id)
+        workspace = db.session.get(Workspace, workspace_id)
+        assert client is not None and workspace is not None
+        month = invoicing.Month(2026, 1)
+        invoicing.set_plan(db.session, client, month, {"kind": "pass_through"}, "test")
+        return invoicing.make_invoice(db.session, workspace, client, month, "test").id
+
+
+def _report(app: Flask, workspace_id: str, client_id: str) -> str:
+    """A queued January 2026 report of the client (not made: no job runs here)."""
+    with app.app_context():
+        client = db.session.get(Client, client_id)
+        workspace = db.session.get(Workspace, workspace_id)
+        assert client is not None and workspace is not None
+        report = reporting.request_report(db.session, workspace, client, invoicing.Month(2026, 1))
+        db.session.commit()
+        return report.id
 
 
 def test_every_endpoint_is_in_the_tables() -> None:
@@ -182,6 +232,8 @@ def test_role_and_tenant_matrix(app: Flask, svc: Services, seeded: Seeded, metho
     for ids, workspace_id in ((own, seeded.workspace_id), (theirs, foreign.workspace_id)):
         for name, value in budget_sample_ids(app, svc, workspace_id, ids.client_id).items():
             setattr(ids, name, value)
+        ids.invoice_id = _invoice(app, workspace_id, ids.client_id)
+        ids.report_id = _report(app, workspace_id, ids.client_id)
     tokens = {
         role: make_token(app, svc, seeded.workspace_id, role, seeded.client_id if role == "client" else None)
         for role in ROLES

@@ -144,3 +144,39 @@ def test_references_to_nothing_are_404(owner: AdminClient, seeded: Seeded) -> No
         == 404
     )
     assert owner.put("routing-policies/default", json={"lane_ids": ["lane_nope"]}).status_code == 404
+
+
+def test_a_billing_plans_terms_are_conditional_on_its_kind_in_the_document() -> None:
+    """cost_plus needs a markup, byok and fixed a fee, a retainer its three terms unless a preset fills them; only a
+    retainer may name a preset."""
+    plan = Draft202012Validator({**SPEC["components"]["schemas"]["BillingPlan"], "required": ["kind"]})
+    assert not plan.is_valid({"kind": "cost_plus"})
+    assert plan.is_valid({"kind": "cost_plus", "markup_percent": "30"})
+    assert not plan.is_valid({"kind": "cost_plus", "markup_percent": "1000.01"})
+    assert not plan.is_valid({"kind": "fixed", "monthly_fee_micros": None})
+    assert not plan.is_valid({"kind": "byok", "monthly_fee_micros": 5})  # whole cents only
+    assert plan.is_valid({"kind": "byok", "monthly_fee_micros": 50_000})
+    assert not plan.is_valid({"kind": "retainer"})
+    assert plan.is_valid({"kind": "retainer", "preset": "pro"})
+    terms = {"monthly_fee_micros": 10_000, "included_tokens": 5, "overage_per_mtok_micros": 10_000}
+    assert plan.is_valid({"kind": "retainer", "preset": None} | terms)
+    assert not plan.is_valid({"kind": "fixed", "preset": "pro", "monthly_fee_micros": 10_000})
+
+
+def test_the_server_enforces_the_billing_plan_conditions(owner: AdminClient, seeded: Seeded) -> None:
+    url = f"clients/{seeded.client_id}/billing-plan"
+    retainer = owner.put(url, json={"kind": "retainer", "monthly_fee_micros": 10_000})
+    assert retainer.status_code == 422 and "included_tokens" in retainer.get_json()["errors"]
+    preset = owner.put(url, json={"kind": "fixed", "preset": "pro", "monthly_fee_micros": 10_000})
+    assert preset.status_code == 422 and "preset" in preset.get_json()["errors"]
+    assert owner.put(url, json={"kind": "retainer", "preset": "pro"}).status_code == 200
+    as_number = owner.put(url, json={"kind": "cost_plus", "markup_percent": 30})  # the document says string
+    assert as_number.status_code == 422 and as_number.get_json()["errors"] == {"markup_percent": ["Not a string."]}
+    assert owner.put(url, json={"kind": "cost_plus", "markup_percent": "30"}).status_code == 200
+
+
+def test_a_body_that_is_not_json_is_415_before_its_fields_are_typed(owner: AdminClient, seeded: Seeded) -> None:
+    """The order of the body rules: 415 (not JSON), then NUL/surrogates (422), then the JSON types (422)."""
+    text = owner.patch(f"clients/{seeded.client_id}", data="0", headers={"Content-Type": "text/plain"})
+    assert text.status_code == 415 and text.mimetype == PROBLEM
+    assert SPEC["paths"]["/api/v1/clients/{client_id}"]["patch"]["responses"]["415"]

@@ -22,7 +22,9 @@ __all__ = ["foreign", "owner"]
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _log(app: Flask, workspace_id: str, client_id: str, n: int, cost: int, at: dt.datetime = NOW) -> None:
+def _log(
+    app: Flask, workspace_id: str, client_id: str, n: int, cost: int, at: dt.datetime = NOW, model: str = "gpt-4o-mini"
+) -> None:
     with app.app_context():
         for i in range(n):
             db.session.add(
@@ -35,12 +37,13 @@ def _log(app: Flask, workspace_id: str, client_id: str, n: int, cost: int, at: d
                     provider="openai",
                     lane_id="lane_x",
                     endpoint="chat",
-                    model_requested="gpt-4o-mini",
-                    model_served="gpt-4o-mini",
+                    model_requested=model,
+                    model_served=model,
                     input_tokens=100,
                     output_tokens=50,
                     value_micros=cost,
                     cost_micros=cost,
+                    priced=model != "acme-private-llm",
                     status_code=200 if i else 500,
                     latency_ms=10,
                 )
@@ -111,7 +114,7 @@ def test_ingestion_is_idempotent_and_uses_overrides(svc: Services, owner: AdminC
 def test_ingestion_validation(owner: AdminClient, foreign: Foreign) -> None:
     base = {"event_id": "x", "timestamp": NOW.isoformat(), "client": "acme", "model": "m"}
     unknown = owner.post("usage-events", json={"events": [base, base | {"client": foreign.client_id}]})
-    assert unknown.status_code == 422 and "1" in unknown.get_json()["errors"]["events"]
+    assert unknown.status_code == 404 and "1" in unknown.get_json()["errors"]["events"]
     garbage = owner.post("usage-events", json={"events": [base | {"usage": {"foo": 1}, "input_tokens": -1}]})
     assert garbage.status_code == 422
     assert owner.post("usage-events", json={"events": []}).status_code == 422
@@ -163,8 +166,8 @@ def test_csv_exports(app: Flask, svc: Services, seeded: Seeded, owner: AdminClie
     monthly = owner.get("exports/monthly.csv", query_string={"month": NOW.strftime("%Y-%m")})
     assert monthly.status_code == 200 and monthly.mimetype == "text/csv"
     table = list(csv.reader(io.StringIO(monthly.get_data(as_text=True))))
-    assert table[0] == ["Client", "Requests", "Tokens", "Cost"]
-    assert ["Acme Co", "3", "450", "4.500000"] in table
+    assert table[0] == ["Client", "Requests", "Tokens", "Cost", "Unpriced requests", "Unpriced tokens"]
+    assert ["Acme Co", "3", "450", "4.500000", "0", "0"] in table
     assert any(row[0] == "Globex" and row[1] == "1" for row in table)
     raw = owner.get("exports/request-logs.csv")
     assert raw.is_streamed
@@ -316,3 +319,24 @@ def test_a_mistyped_query_parameter_is_an_error_not_an_unfiltered_answer(app: Fl
     assert resp.content_type.startswith("application/problem+json")
     assert "client" in str(resp.get_json().get("errors"))
     assert client.get(f"/api/v1/usage?client_id={seeded.client_id}", headers=headers).status_code == 200
+
+
+def test_unpriced_requests_are_counted_apart_not_added_as_zero(app: Flask, seeded: Seeded, owner: AdminClient) -> None:
+    _log(app, seeded.workspace_id, seeded.client_id, 2, 1000)
+    _log(app, seeded.workspace_id, seeded.client_id, 3, 0, model="acme-private-llm")
+    report = owner.get("usage", query_string={"group_by": "model"}).get_json()
+    by_model = {row["model"]: row for row in report["data"]}
+    assert (by_model["acme-private-llm"]["unpriced_requests"], by_model["acme-private-llm"]["unpriced_tokens"]) == (
+        3,
+        450,
+    )
+    assert (by_model["gpt-4o-mini"]["unpriced_requests"], by_model["gpt-4o-mini"]["unpriced_tokens"]) == (0, 0)
+    totals = report["totals"]
+    assert (totals["requests"], totals["cost_micros"]) == (5, 2000)
+    assert (totals["unpriced_requests"], totals["unpriced_tokens"]) == (3, 450)
+    table = list(
+        csv.reader(io.StringIO(owner.get("exports/monthly.csv", query_string={"month": NOW.strftime("%Y-%m")}).text))
+    )
+    assert ["Acme Co", "5", "750", "0.002000", "3", "450"] in table
+    lines = list(csv.DictReader(io.StringIO(owner.get("exports/request-logs.csv").text)))
+    assert sorted(line["priced"] for line in lines) == ["False"] * 3 + ["True"] * 2

@@ -21,11 +21,11 @@ from tollgate.budgets.ledger import Ledger
 from tollgate.budgets.store import BudgetLine
 from tollgate.extensions import db
 from tollgate.ids import new_id
-from tollgate.models import AlertEvent, RequestLog, WebhookDelivery
+from tollgate.models import AlertEvent, AlertRule, RequestLog, WebhookDelivery
 from tollgate.services import Services
 
 from .conftest import Seeded, ServedApp
-from .test_budget_gateway import add_budget
+from .test_budget_gateway import add_budget, chat_body, logs, post, worst_case
 
 NOW = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)
 
@@ -119,6 +119,61 @@ def test_thresholds_fire_once_per_period_and_are_delivered_signed(
         spend(clocked.ledger, budget, 2_000_000)
     assert clocked.alerts.run_once() == (1, 1)
     assert sorted(e.type for e in events(app)) == ["cap.exceeded"] + ["cap.threshold_reached"] * 2
+
+
+def test_default_and_budget_rule_at_one_percentage_fire_one_event(
+    app: Flask, clocked: Services, seeded: Seeded, receiver: tuple[Receiver, str]
+) -> None:
+    """The workspace default 80 % and the budget's own 80 % rule describe one crossing: one event, naming the
+    budget's own rule."""
+    target, url = receiver
+    subscribe(app, clocked, seeded, url, ["cap.threshold_reached", "cap.exceeded"])
+    budget = add_budget(app, seeded, 10_000_000, period="daily")
+    with app.app_context():
+        own = AlertRule(id=new_id("rule"), workspace_id=seeded.workspace_id, budget_id=budget, kind="threshold")
+        own.threshold_percent = 80
+        db.session.add(own)
+        db.session.commit()
+        own_id = own.id
+        spend(clocked.ledger, budget, 8_500_000)
+    assert clocked.alerts.run_once() == (2, 2)  # 50 % and 80 %, once each
+    fired = {e.payload["threshold_percent"]: e for e in events(app)}
+    assert sorted(fired) == [50, 80] and fired[80].rule_id == own_id
+    assert clocked.alerts.run_once() == (0, 0)
+    assert len(target.calls) == 2
+
+
+def test_first_refusal_under_a_hard_budget_fires_cap_exceeded_once(
+    app: Flask, clocked: Services, seeded: Seeded, receiver: tuple[Receiver, str]
+) -> None:
+    """Spend stops at 95 % (the next call's worst case no longer fits): no threshold reaches 100 %, but the
+    client is being refused. The first refusal raises one `cap.exceeded`, however many follow, and only the
+    first refusal of the period writes to the ledger store."""
+    target, url = receiver
+    subscribe(app, clocked, seeded, url, ["cap.exceeded"])
+    raw = chat_body(max_tokens=1000)
+    budget = add_budget(app, seeded, 10 * worst_case(raw), period="daily", name="Acme daily")
+    with app.app_context():
+        spend(clocked.ledger, budget, 95 * worst_case(raw) // 10)
+    marks: list[str] = []
+    mark_refused = clocked.ledger.store.mark_refused
+    clocked.ledger.store.mark_refused = lambda line, at: (marks.append(line.budget_id), mark_refused(line, at))[-1]  # type: ignore[method-assign]
+    client = app.test_client()
+    assert [post(client, seeded.key, raw).status_code for _ in range(3)] == [429] * 3
+    assert marks == [budget]
+    assert clocked.alerts.run_once() == (3, 1)  # 50 % and 80 % (not subscribed), and the refusal
+    assert post(client, seeded.key, raw).status_code == 429
+    assert clocked.alerts.run_once() == (0, 0)
+    [(headers, body)] = target.calls
+    message = orjson.loads(body)
+    assert headers["tollgate-event"] == message["type"] == "cap.exceeded"
+    assert message["client_id"] == seeded.client_id == message["data"]["client_id"]
+    data = message["data"]
+    assert (data["budget_id"], data["name"], data["period"]) == (budget, "Acme daily", "daily")
+    assert data["trigger"] == "refusal" and data["threshold_percent"] == 100
+    assert data["period_start"] == "2026-11-23T00:00:00+00:00" and data["percent_used"] == 95.0
+    assert data["refused_at"] == NOW.isoformat() and "refused" in data["summary"]
+    assert [row.error_code for row in logs(app, clocked)] == ["budget_exceeded"] * 4
 
 
 def test_failed_delivery_is_retried_with_backoff_then_resent(

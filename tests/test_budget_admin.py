@@ -44,7 +44,7 @@ def test_budget_validation_is_problem_json(seeded: Seeded, owner: AdminClient, f
         "budgets",
         json={"scope": "client", "scope_id": foreign.client_id, "amount_micros": 5},  # type: ignore[attr-defined]
     )
-    assert other.status_code == 404 and "no client" in other.get_json()["detail"]
+    assert other.status_code == 404 and "No client" in other.get_json()["detail"]  # another workspace's id
 
 
 def test_cap_status_per_client_project_and_key(app: Flask, svc: Services, seeded: Seeded, owner: AdminClient) -> None:  # noqa: F811

@@ -47,11 +47,17 @@ RPM = 10
 
 
 def body() -> bytes:
-    """A gpt-4o-mini request whose size is a multiple of 20 bytes, so its input cost is whole micro-dollars."""
+    """A gpt-4o-mini request whose size is a multiple of 20 bytes, so its input cost is whole micro-dollars. It
+    names the default service tier, so its worst case is exactly what the mock bills: settling frees no room."""
     content = "spend"
     while True:
         raw = orjson.dumps(
-            {"model": "gpt-4o-mini", "max_tokens": MAX_TOKENS, "messages": [{"role": "user", "content": content}]}
+            {
+                "model": "gpt-4o-mini",
+                "max_tokens": MAX_TOKENS,
+                "service_tier": "default",
+                "messages": [{"role": "user", "content": content}],
+            }
         )
         if len(raw) % 20 == 0:
             return raw

@@ -13,6 +13,7 @@ from tollgate.budgets import estimate, manage
 from tollgate.budgets.ledger import rates_for
 from tollgate.budgets.specs import Limits
 from tollgate.extensions import db
+from tollgate.metering import prices
 from tollgate.models import BudgetSpend, RequestLog
 from tollgate.services import Services
 
@@ -29,9 +30,9 @@ def chat_body(max_tokens: int | None = 50, stream: bool = False, model: str = "g
 
 
 def worst_case(raw: bytes, model: str = "gpt-4o-mini") -> int:
-    rates = rates_for(model, ("openai",), Limits())
-    assert rates is not None
     body = orjson.loads(raw)
+    rates = rates_for(model, ("openai",), Limits(), prices.requested_tier(body.get("service_tier")))
+    assert rates is not None
     return estimate.cost_micros(
         estimate.prompt_tokens_upper(raw), estimate.output_tokens_upper(body, model, "chat"), rates
     )
@@ -173,6 +174,9 @@ def test_unpriced_model_is_refused_under_a_hard_budget(app: Flask, seeded: Seede
     error = resp.get_json()["error"]
     assert error["code"] == "model_unpriced" and "acme-private-llm" in error["message"]
     assert "price override" in error["message"]
+    assert (
+        "POST /api/v1/price-overrides" in error["message"] and "dashboard" not in error["message"]
+    )  # only what exists
 
 
 def test_unpriced_model_under_soft_budget_is_admitted_and_logged_unpriced(

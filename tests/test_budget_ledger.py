@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tollgate.budgets import estimate
-from tollgate.budgets.ledger import Ask, Hold, Ledger, rates_for, settled_micros
+from tollgate.budgets.ledger import Ask, Hold, Ledger, rates_for, settled_picos
 from tollgate.budgets.periods import Period
 from tollgate.budgets.specs import BudgetSpec, Limits
 from tollgate.budgets.sql_store import SqlLedgerStore
@@ -94,11 +94,12 @@ def test_spend_rolls_over_at_the_local_boundary(
     settle_full(ledger, "r1")
     refused = admit(ledger, ctx, "r2")
     assert isinstance(refused, GatewayError) and refused.code == "budget_exceeded"
+    refused_at = int(clock.now.timestamp())  # recorded in the period it happened in, for the cap.exceeded alert
     clock.now = dt.datetime(*next_moment, tzinfo=tz).astimezone(dt.UTC)  # type: ignore[misc]
     assert isinstance(admit(ledger, ctx, "r3"), Hold)
     settle_full(ledger, "r3")
     rows = store.read([("bud_1", k) for k in _period_keys(store)])
-    assert sorted(rows.values(), key=lambda u: u.spent_micros) == [Usage(cost(), 0), Usage(cost(), 0)]
+    assert sorted(rows.values(), key=lambda u: u.spent_micros) == [Usage(cost(), 0, refused_at), Usage(cost(), 0)]
 
 
 def _period_keys(store: SqlLedgerStore) -> list[int]:
@@ -143,7 +144,7 @@ def test_a_crashed_workers_reservation_is_released_after_its_expiry(store: SqlLe
     assert isinstance(admit(survivor, ctx, "r3"), Hold)  # the room is back
     settle_full(crashed, "r_dead")  # late settle: the full reservation counts as spent, no second release
     [(_, usage)] = store.read([("bud_1", k) for k in _period_keys(store)]).items()
-    assert usage == Usage(cost(), cost())
+    assert usage == Usage(cost(), cost(), int(dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC).timestamp()))
     assert survivor.sweep() == 0
 
 
@@ -170,13 +171,13 @@ def test_store_failure_fails_closed() -> None:
 def test_settle_amounts() -> None:
     hold = Hold(lines=(BudgetLine("b", 0, 500, 1000),), reserved_micros=500)
     record = RequestRecord("r", dt.datetime.now(dt.UTC), "ws", "cli", "key", "chat", model_requested="gpt-4o-mini")
-    assert settled_micros(hold, record) == 0  # never reached an upstream
+    assert settled_picos(hold, record) == 0  # never reached an upstream
     record.lane_id, record.status_code = "lane", 502
-    assert settled_micros(hold, record) == 0  # the upstream refused: nothing billed
+    assert settled_picos(hold, record) == 0  # the upstream refused: nothing billed
     record.status_code = 200
-    assert settled_micros(hold, record) == 500  # answered, usage lost (stream cut): the worst case
+    assert settled_picos(hold, record) == 500 * 10**6  # answered, usage lost (stream cut): the worst case
     record.usage = TokenUsage(input_tokens=1000, output_tokens=100)
-    assert settled_micros(hold, record) == prices.value_micros(record.usage, "gpt-4o-mini")
+    assert settled_picos(hold, record) == prices.value_picos(record.usage, "gpt-4o-mini")
 
 
 def test_worst_case_estimates() -> None:

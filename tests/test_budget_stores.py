@@ -104,6 +104,18 @@ def test_settle_moves_reserved_to_spent_and_frees_room(store: LedgerStore) -> No
     assert isinstance(store.reserve([line("b", 1, 1000)], [], NOW), Refused)
 
 
+def test_spend_below_a_micro_dollar_adds_up_exactly(store: LedgerStore) -> None:
+    """1,000 settles of 0.14 micro-dollars each (140,000 pico-dollars): 140 micro-dollars, not 1,000 × 0."""
+    held = [line("tiny", 1, 10_000)]
+    for _ in range(1000):
+        assert isinstance(store.reserve(held, [], NOW), Reserved)
+        store.settle(held, 0, [], None, 140_000)
+    assert store.read([("tiny", 100)])[("tiny", 100)] == Usage(140, 0)
+    store.reserve(held, [], NOW)
+    store.settle(held, 3, [], None, -499_999)  # 2.500001 micro-dollars
+    assert store.read([("tiny", 100)])[("tiny", 100)] == Usage(143, 0)
+
+
 def test_periods_are_separate_rows(store: LedgerStore) -> None:
     store.reserve([line("b", 1000, 1000, period=100)], [], NOW)
     assert isinstance(store.reserve([line("b", 1000, 1000, period=200)], [], NOW), Reserved)
@@ -237,3 +249,26 @@ def test_migrations_create_the_ledger_tables_on_postgresql(pg_url: str | None) -
     store = SqlLedgerStore(engine)
     assert isinstance(store.reserve([line("b", 5, 10)], [RateLine("x:r", "requests", 1, 1)], NOW), Reserved)
     engine.dispose()
+
+
+def test_first_refusal_of_a_period_is_kept(store: LedgerStore) -> None:
+    """The alert evaluation reads the refusal with the spend; a later mark does not move it, and a period with
+    no spend yet (the request alone did not fit) gets a row for it."""
+    store.reserve([line("b", 300, None)], [], NOW)
+    store.mark_refused(line("b", 900, 1000), 1_800_000_010)
+    store.mark_refused(line("b", 900, 1000), 1_800_000_020)
+    store.mark_refused(line("empty", 900, 100, period=200), 1_800_000_030)
+    usage = store.read([("b", 100), ("b", 200), ("empty", 200)])
+    assert usage[("b", 100)] == Usage(0, 300, 1_800_000_010)
+    assert usage[("b", 200)] == Usage(0, 0) and usage[("empty", 200)] == Usage(0, 0, 1_800_000_030)
+    assert isinstance(store.reserve([line("b", 700, 1000)], [], NOW), Reserved)  # a mark takes no room
+
+
+def test_spend_added_after_the_fact_skips_the_cap(store: LedgerStore) -> None:
+    """Ingested usage happened already: it is recorded as spent whatever the cap, and then takes room."""
+    store.reserve([line("b", 300, None)], [], NOW)
+    store.add_spend([line("b", 900, 1000), line("b", 50, 1000, period=200), line("new", 70, None)])
+    store.add_spend([line("b", 100, 1000)])
+    usage = store.read([("b", 100), ("b", 200), ("new", 100)])
+    assert usage == {("b", 100): Usage(1000, 300), ("b", 200): Usage(50, 0), ("new", 100): Usage(70, 0)}
+    assert isinstance(store.reserve([line("b", 1, 1000)], [], NOW), Refused)

@@ -19,7 +19,7 @@ from tollgate.models import Client, RequestLog, SubKey
 from tollgate.services import Services
 
 from . import schema_check
-from .conftest import Mock, Seeded
+from .conftest import Mock, Seeded, ServedApp
 
 READ_TIMEOUT_S = 0.4
 MAX_BODY_BYTES = 4096
@@ -148,6 +148,56 @@ def test_malformed_json_400(gateway: str, seeded: Seeded) -> None:
     )
     missing = requests.post(gateway + "/chat/completions", json={"messages": []}, headers=auth, timeout=5)
     assert assert_openai_error(missing, 400, "missing_model")["param"] == "model"
+
+
+def test_lone_surrogate_in_the_body_is_400(gateway: str, seeded: Seeded, mock_upstream: Mock) -> None:
+    """orjson refuses a JSON string escaping a lone UTF-16 surrogate: the caller's malformed JSON, not a 500."""
+    auth = {"Authorization": f"Bearer {seeded.key}", "Content-Type": "application/json"}
+    for body in (
+        b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "\\ud800"}]}',
+        b'{"model": "gpt-4o-mini", "user": "\\udfff", "messages": []}',
+        b'{"model": "gpt-4o-mini", "metadata": {"\\ud800x": "1"}, "messages": []}',
+    ):
+        resp = requests.post(gateway + "/chat/completions", data=body, headers=auth, timeout=5)
+        assert "surrogate" in assert_openai_error(resp, 400, "invalid_json")["message"]
+    assert mock_upstream.state.requests == []
+
+
+def redirector(target: str) -> Callable[[dict[str, Any], Callable[..., Any]], list[bytes]]:
+    """An upstream that answers everything with `302 Found` to the same path under `target`."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("302 Found", [("Location", target + environ["PATH_INFO"]), ("Content-Length", "0")])
+        return []
+
+    return app
+
+
+def test_upstream_redirect_is_502_and_never_followed(
+    app: Flask, svc: Services, gateway: str, seeded: Seeded, mock_upstream: Mock
+) -> None:
+    from tollgate.models import Lane
+
+    served = ServedApp(redirector(mock_upstream.served.url))
+    try:
+        with app.app_context():
+            lane = db.session.get(Lane, seeded.lane_id)
+            assert lane is not None
+            lane.base_url = served.url + "/v1"
+            db.session.commit()
+        svc.keys.invalidate()
+        for stream in (False, True):
+            resp = requests.post(
+                gateway + "/chat/completions",
+                json=CHAT | {"stream": stream},
+                headers={"Authorization": f"Bearer {seeded.key}"},
+                timeout=5,
+            )
+            error = assert_openai_error(resp, 502, "upstream_error")
+            assert "redirect (HTTP 302)" in error["message"]
+    finally:
+        served.stop()
+    assert mock_upstream.state.requests == []  # the redirect was not followed
 
 
 def test_upstream_500_is_502(gateway: str, seeded: Seeded, mock_upstream: Mock) -> None:

@@ -1,8 +1,10 @@
-"""A revoke reaches every gateway process: with Redis, through pub/sub at once; without, within the TTL."""
+"""A revoke reaches every gateway process of another host: with Redis, through pub/sub at once; without, within
+the TTL. (The processes of one data directory share a generation file: tests/test_gateway_server.py.)"""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -10,7 +12,7 @@ from flask import Flask
 from tollgate import provisioning
 from tollgate.extensions import db
 from tollgate.gateway.context import KeyContext
-from tollgate.gateway.invalidation import RedisBus
+from tollgate.gateway.invalidation import CacheGeneration, RedisBus
 from tollgate.gateway.key_resolver import KeyResolver
 from tollgate.models import SubKey
 from tollgate.services import Services
@@ -63,3 +65,19 @@ def test_without_redis_another_process_sees_a_revoke_within_the_ttl(app: Flask, 
         assert isinstance(there.resolve(header, lambda: db.session), KeyContext)  # still cached: no bus
         time.sleep(0.25)
         assert not isinstance(there.resolve(header, lambda: db.session), KeyContext)
+
+
+def test_a_change_announced_through_redis_moves_this_process_generation(
+    app: Flask, svc: Services, tmp_path: Path
+) -> None:
+    """Another host's change reaches this process's log writer too: the generation it reads moves."""
+    with redis_server() as url:
+        if url is None:
+            pytest.skip("redis-server is not installed (CI installs it)")
+        generation = CacheGeneration(tmp_path / "host-b-generation")
+        there = KeyResolver(svc.hasher, svc.vault, 3600.0, RedisBus.from_url(url), generation)
+        there.listen()
+        seen = generation.read()
+        here = _resolver(svc, RedisBus.from_url(url))
+        assert _wait_until(lambda: (here.invalidate(), generation.read() != seen)[1])
+        assert (tmp_path / "host-b-generation").read_bytes() == bytes(8)  # this host's file: untouched

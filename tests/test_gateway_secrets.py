@@ -3,20 +3,27 @@ nor anywhere in the SQLite files' bytes. Provider credentials are stored only as
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
-from tollgate import provisioning
+from tollgate import db_migrate, provisioning
 from tollgate.extensions import db
-from tollgate.models import Lane
+from tollgate.metering.spool import Spool
+from tollgate.models import IdempotencyKey, Lane
+from tollgate.models.base import utcnow
+from tollgate.models.idempotency import RETENTION
 from tollgate.services import Services
 
+from .admin_support import AdminClient
 from .conftest import MOCK_PROVIDER_KEY, Mock, Seeded
 
 
@@ -26,7 +33,8 @@ def secrets_in(text: str, secrets: list[str]) -> list[str]:
 
 
 def assert_no_secrets_in_db(path: Path, secrets: list[str]) -> None:
-    """Every value of every table, as text and as bytes, and the raw database files (WAL included)."""
+    """Every value of every table, as text and as bytes, and every file of the data directory (the database's
+    WAL, the spool and whatever else lives there)."""
     assert path.exists()
     needles = [s.encode() for s in secrets] + [s[-16:].encode() for s in secrets if len(s) > 16]
     conn = sqlite3.connect(path)
@@ -41,7 +49,9 @@ def assert_no_secrets_in_db(path: Path, secrets: list[str]) -> None:
                     assert not found, f"secret found in table {table}: {row!r}"
     finally:
         conn.close()
-    for file in path.parent.glob(path.name + "*"):
+    files = [f for f in path.parent.rglob("*") if f.is_file()]
+    assert path in files
+    for file in files:
         blob = file.read_bytes()
         assert not [n for n in needles if n in blob], f"secret bytes found in {file.name}"
 
@@ -92,6 +102,60 @@ def test_no_secret_in_logs_responses_or_database(
     assert caplog.records, "expected some log output to inspect"
     assert secrets_in(log_text, secrets) == []
     assert_no_secrets_in_db(Path(svc.settings.sqlalchemy_url.removeprefix("sqlite:///")), secrets)
+
+
+def test_idempotent_creates_keep_no_secret_in_plain_text(app: Flask, svc: Services, seeded: Seeded) -> None:
+    """A create with an Idempotency-Key keeps its answer for replays; the secret in it is stored sealed, replays
+    still show it, and the housekeeping job deletes the answer once the key has expired."""
+    owner = AdminClient(app.test_client(), seeded.admin_token)
+    creates = [
+        ("admin-tokens", {"name": "ci", "role": "viewer"}),
+        ("sub-keys", {"client_id": seeded.client_id, "name": "n8n"}),
+        ("webhook-subscriptions", {"url": "http://127.0.0.1:9/hook", "event_types": ["cap.exceeded"]}),
+    ]
+    secrets = [seeded.key, seeded.other_key, seeded.admin_token, MOCK_PROVIDER_KEY]
+    for path, body in creates:
+        headers = {"Idempotency-Key": f"create-{path}"}
+        first = owner.post(path, json=body, headers=headers)
+        replay = owner.post(path, json=body, headers=headers)
+        assert first.status_code == replay.status_code == 201, first.get_json()
+        assert replay.headers["Idempotent-Replayed"] == "true"
+        assert replay.get_json() == first.get_json()
+        secrets.append(first.get_json()["secret"])
+    token, key, signing = secrets[-3:]
+    assert token.startswith("tga_") and key.startswith("tg_") and signing.startswith("whsec_")
+    database = Path(svc.settings.sqlalchemy_url.removeprefix("sqlite:///"))
+    assert_no_secrets_in_db(database, secrets)
+
+    with app.app_context():
+        aged = utcnow() - RETENTION - dt.timedelta(seconds=1)
+        db.session.execute(update(IdempotencyKey).values(created_at=aged))
+        db.session.commit()
+    assert svc.alerts.purge_once() == 3  # the periodic job, not the next claim, deletes them
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+
+
+def test_data_dir_and_database_files_are_private(app: Flask, svc: Services, seeded: Seeded) -> None:
+    """0700 for the data directory and the spool, 0600 for the SQLite database and its -wal/-shm."""
+    data_dir = svc.settings.data_dir
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(svc.settings.spool_dir.stat().st_mode) == 0o700
+    database = Path(svc.settings.sqlalchemy_url.removeprefix("sqlite:///"))
+    files = [database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")]
+    assert all(f.exists() for f in files)
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
+    spooled = Spool(svc.settings.spool_dir / "usage-events").put([{"request_id": "req_x"}])
+    assert stat.S_IMODE(spooled.stat().st_mode) == 0o600
+
+
+def test_a_new_sqlite_database_is_created_private(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        db_migrate.upgrade(f"sqlite:///{tmp_path / 'fresh.db'}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "fresh.db").stat().st_mode) == 0o600
 
 
 def test_lane_credential_is_ciphertext_only(app: Flask, svc: Services, seeded: Seeded) -> None:

@@ -4,7 +4,7 @@ logged unpriced."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -29,13 +29,16 @@ def _list_prices(model: str) -> tuple[Decimal, Decimal, Decimal]:
 
 
 def _micros(usd: Decimal) -> int:
-    return int((usd * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    return int((usd * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def expected_usd(model: str, prompt: int, cached: int, completion: int) -> Decimal:
+    input_mtok, cache_read_mtok, output_mtok = _list_prices(model)
+    return ((prompt - cached) * input_mtok + cached * cache_read_mtok + completion * output_mtok) / Decimal(1_000_000)
 
 
 def expected_micros(model: str, prompt: int, cached: int, completion: int) -> int:
-    input_mtok, cache_read_mtok, output_mtok = _list_prices(model)
-    usd = ((prompt - cached) * input_mtok + cached * cache_read_mtok + completion * output_mtok) / Decimal(1_000_000)
-    return _micros(usd)
+    return _micros(expected_usd(model, prompt, cached, completion))
 
 
 def _call(gateway: str, key: str, endpoint: str, model: str, stream: bool = False) -> None:
@@ -56,7 +59,7 @@ def _rows(app: Flask, svc: Services, count: int = 1) -> list[RequestLog]:
 CASES = [
     # model, prompt, cached, completion, reasoning
     ("gpt-4o-mini", 1001, 333, 77, 0),  # 171.375 micro-dollars → 171
-    ("gpt-4o-mini", 30, 0, 0, 0),  # 4.5 → 4 (half-even, not half-up)
+    ("gpt-4o-mini", 30, 0, 0, 0),  # 4.5 → 5 (half up; the exact remainder, -0.5, is kept beside it)
     ("gpt-4o-mini", 10, 0, 0, 0),  # 1.5 → 2
     ("o3-mini", 123_457, 100_000, 9_876, 4_321),
     ("o3-mini", 5, 5, 1, 1),
@@ -101,13 +104,15 @@ def test_value_is_list_price_arithmetic(
     )
     assert row.priced is True
     assert row.value_micros == expected_micros(model, prompt, cached, completion)
-    assert row.cost_micros == row.value_micros  # the seeded lane is metered
+    exact_picos = expected_usd(model, prompt, cached, completion) * 10**12
+    assert row.value_micros * 10**6 + row.value_remainder_picos == exact_picos  # nothing lost to rounding
+    assert (row.cost_micros, row.cost_remainder_picos) == (row.value_micros, row.value_remainder_picos)  # metered
 
 
 def test_expected_values_are_not_trivial() -> None:
     """Guards the independent arithmetic above against silently computing zero."""
     assert expected_micros("gpt-4o-mini", 1001, 333, 77) == 171
-    assert expected_micros("gpt-4o-mini", 30, 0, 0) == 4
+    assert expected_micros("gpt-4o-mini", 30, 0, 0) == 5
     assert expected_micros("o3-mini", 0, 0, 1_000_000) == 4_400_000
 
 

@@ -93,6 +93,25 @@ def test_rows_are_priced_and_batched(spool: Spool) -> None:
     assert row["priced"] is True and row["metadata_"] == {"flow": "triage"}
 
 
+def test_a_new_cache_generation_drops_cached_price_overrides(spool: Spool) -> None:
+    """The override cache lives 30 s, unless the shared generation says an admin change was committed."""
+    sink = FlakySink()
+    prices: dict[str, OverridePrice] = {}
+    sink.overrides = lambda workspace_id: dict(prices)  # type: ignore[method-assign]
+    generation = [0]
+    writer = LogWriter(sink, spool, flush_interval_s=0.02, generation=lambda: generation[0])
+    writer.submit(record(1))
+    assert writer.flush()
+    prices["gpt-4o-mini"] = OverridePrice(input_mtok_micros=1_000_000, output_mtok_micros=0)
+    writer.submit(record(2))
+    assert writer.flush()
+    generation[0] += 1
+    writer.submit(record(3))
+    assert writer.flush()
+    writer.close()
+    assert [r["value_micros"] for r in sink.rows] == [195, 195, 1000]  # cached list price, then the override
+
+
 def test_failed_write_is_spooled_then_replayed(spool: Spool) -> None:
     sink = FlakySink(down=True)
     writer = LogWriter(sink, spool, flush_interval_s=0.02, spool_retry_s=3600)

@@ -10,8 +10,10 @@ from typing import Any
 import orjson
 import pytest
 import requests
+from flask import Flask
+from werkzeug.test import Client
 
-from tollgate.mock_upstream import payloads
+from tollgate.mock_upstream import DEMO_API_KEY, MockState, MockUpstream, mount, payloads
 
 from . import schema_check
 from .conftest import MOCK_PROVIDER_KEY, Mock
@@ -102,3 +104,22 @@ def test_mock_http_surface(mock_upstream: Mock) -> None:
     assert data[-1] == b"[DONE]"
     for payload in data[:-1]:
         schema_check.assert_valid(orjson.loads(payload), "CreateChatCompletionStreamResponse")
+
+
+def test_only_a_steerable_mock_takes_state_over_http() -> None:
+    """The demo's mock, mounted at /mock on the server, has no steering endpoint: nobody who can reach the
+    server can make its lane fail. A mock built for a test with steerable=True has one."""
+    app = Flask(__name__)
+    mount(app)  # as the demo server does (TOLLGATE_MOCK_UPSTREAM=1)
+    client = app.test_client()
+    steer = client.post("/mock/v1/__mock/state", json={"fail_status": 500, "models": []})
+    assert steer.status_code != 200
+    demo = {"Authorization": f"Bearer {DEMO_API_KEY}"}
+    models = client.get("/mock/v1/models", headers=demo)
+    assert models.status_code == 200 and models.get_json()["data"]
+    chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    assert client.post("/mock/v1/chat/completions", json=chat, headers=demo).status_code == 200
+
+    steerable = MockUpstream(MockState(), steerable=True)
+    with Client(steerable).post("/v1/__mock/state", json={"fail_status": 503}) as resp:
+        assert resp.status_code == 200 and steerable.state.fail_status == 503

@@ -9,14 +9,17 @@ from flask import Flask, Response, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from . import config_changes
 from .alerts.worker import AlertService
+from .bodies import BoundedRequest
 from .budgets.ledger import Ledger
 from .budgets.sql_store import SqlLedgerStore
+from .budgets.usage_charge import UsageCharger
 from .config import Settings, load_settings
 from .extensions import db
 from .gateway.catalog import ModelCatalog
 from .gateway.errors import GatewayError
-from .gateway.invalidation import InvalidationBus, LocalBus, RedisBus, sibling_generation
+from .gateway.invalidation import CacheGeneration, InvalidationBus, LocalBus, RedisBus
 from .gateway.key_resolver import KeyResolver
 from .gateway.upstream import UpstreamPools
 from .metering.log_writer import LogWriter
@@ -24,6 +27,7 @@ from .metering.spool import Spool
 from .metering.sql_sink import SqlLogSink
 from .metering.usage_events import usage_event_writer
 from .services import EXTENSION_KEY, Services
+from .storage import private_dir, private_sqlite_files
 from .vault import CredentialVault, TokenHasher
 from .vault import scrub as scrub_logs
 from .vault.crypto import load_or_create_master_keys
@@ -33,8 +37,11 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or load_settings(**overrides)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
+    private_dir(settings.spool_dir)
+    private_sqlite_files(settings.sqlalchemy_url)
     app = Flask(__name__)
+    app.request_class = BoundedRequest  # a chunked body over the limit is a 413, not a body cut at the limit
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
@@ -42,6 +49,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         JSON_SORT_KEYS=False,
     )
     db.init_app(app)
+    config_changes.install()
     with app.app_context():
         _configure_sqlite(db.engine)
         app.extensions[EXTENSION_KEY] = _build_services(settings, db.engine)
@@ -71,20 +79,25 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
     hasher = TokenHasher(master.derive("token-hmac"))
     vault = CredentialVault(master)
     pools = UpstreamPools(
-        settings.upstream_connect_timeout_s, settings.upstream_read_timeout_s, settings.upstream_pool_size
+        settings.upstream_connect_timeout_s,
+        settings.upstream_read_timeout_s,
+        settings.upstream_pool_size,
+        allow_private=settings.allow_private_upstreams,
     )
     ledger = _build_ledger(settings, engine)
+    generation = CacheGeneration.in_data_dir(settings.data_dir)
     writer = LogWriter(
         SqlLogSink(engine),
         Spool(settings.spool_dir),
         batch_size=settings.log_batch_size,
         flush_interval_s=settings.log_flush_interval_s,
+        generation=generation.read,
     )
     return Services(
         settings=settings,
         hasher=hasher,
         vault=vault,
-        keys=KeyResolver(hasher, vault, settings.key_cache_ttl_s, _invalidation_bus(settings), sibling_generation()),
+        keys=KeyResolver(hasher, vault, settings.key_cache_ttl_s, _invalidation_bus(settings), generation),
         upstreams=pools,
         log_writer=writer,
         catalog=ModelCatalog(pools),
@@ -93,8 +106,14 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
             engine, ledger, vault, settings.alert_interval_s, allow_private=settings.allow_private_upstreams
         ),
         usage_writer=usage_event_writer(
-            engine, settings.spool_dir, settings.log_batch_size, settings.log_flush_interval_s
+            engine,
+            settings.spool_dir,
+            settings.log_batch_size,
+            settings.log_flush_interval_s,
+            generation.read,
+            on_inserted=UsageCharger(engine, ledger.store).charge_rows,  # ingested usage counts against budgets
         ),
+        share_key=master.derive("report-share"),
     )
 
 

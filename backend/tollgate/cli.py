@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -14,8 +16,10 @@ from . import db_migrate, demo, provisioning
 from .app import create_app
 from .config import Settings, load_settings
 from .extensions import db
-from .models import Client, Project, SubKey, Workspace
+from .models import AdminToken, Client, Project, SubKey, Workspace
+from .models.base import utcnow
 from .services import services
+from .storage import private_dir
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -46,34 +50,36 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
 def init(ctx: click.Context) -> None:
     """Create the data directory, the master key and the database schema (idempotent)."""
     settings = _settings(ctx)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     db_migrate.upgrade(settings.sqlalchemy_url)
     _app(ctx)  # creates the master key file on first run
     click.echo(f"Database ready: {_redact_url(settings.sqlalchemy_url)}")
 
 
 @main.command("demo")
+@click.option("--reseed", is_flag=True, help="Delete the demo workspace and seed it afresh (new keys).")
 @click.pass_context
-def demo_command(ctx: click.Context) -> None:
-    """Set up and seed the demo workspace, then print how to call it."""
+def demo_command(ctx: click.Context, reseed: bool) -> None:
+    """Set up and seed the demo workspace once, then print how to call it (every run)."""
     ctx.invoke(init)
     app = _app(ctx)
     with app.app_context():
-        creds = demo.seed(db.session, services(app), os.environ.get("OPENAI_API_KEY") or None)
-        names = demo.client_names(db.session, creds.workspace_id)
+        seeded = demo.seed(db.session, services(app), os.environ.get("OPENAI_API_KEY") or None, reseed=reseed)
+        names = demo.client_names(db.session, seeded.credentials.workspace_id)
+    creds = seeded.credentials
     base = _settings(ctx).base_url
-    upstream = "the real OpenAI API" if os.environ.get("OPENAI_API_KEY") else "the built-in mock upstream"
     first_slug = next(iter(creds.sub_keys))
-    rows = [("OpenAI base URL", f"{base}/v1   (agency lane → {upstream})"), ("Admin API", f"{base}/api/v1")]
+    rows = [("OpenAI base URL", f"{base}/v1   (agency lane → {seeded.upstream})"), ("Admin API", f"{base}/api/v1")]
     rows += [("API docs", f"{base}/api/docs")]
     rows += [(f"Sub-key {names.get(slug, slug)}", key) for slug, key in creds.sub_keys.items()]
     rows += [("Owner token", creds.admin_token)]
     width = max(len(label) for label, _ in rows)
     click.echo("")
-    click.echo("Tollgate demo workspace: YourAgency")
+    how = "seeded now" if seeded.created else "kept from an earlier run; `make demo-reset` seeds it afresh"
+    click.echo(f"Tollgate demo workspace: YourAgency ({how})")
     for label, value in rows:
         click.echo(f"  {label:<{width}} : {value}")
-    if not os.environ.get("OPENAI_API_KEY") and not _settings(ctx).mock_upstream:
+    if seeded.upstream == "the built-in mock upstream" and not _settings(ctx).mock_upstream:
         click.echo("  Note: serve with TOLLGATE_MOCK_UPSTREAM=1 (as `make run` does) so the mock lane answers.")
     click.echo("")
     click.echo("Try it:")
@@ -101,9 +107,26 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         port=port or settings.port,
         workers=workers or settings.workers,
     )
+    _check_port_free(settings.host, settings.port)
     db_migrate.upgrade(settings.sqlalchemy_url)
     click.echo(f"Tollgate listening on {settings.base_url} ({settings.workers} gevent workers)")
     run_server(settings)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """One clear error before gunicorn starts, instead of "listening on …" followed by a traceback per retry."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+            probe.bind(address)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}. Is Tollgate (or another program) already "
+            "running there? Stop it, or pick another port: TOLLGATE_PORT=8081 make run (or tollgate serve --port)."
+        ) from exc
 
 
 def _redis(settings: Settings) -> Any:
@@ -184,7 +207,7 @@ def create_token(ctx: click.Context, workspace_slug: str | None, role: str, clie
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
         db.session.commit()
-    click.echo(issued.secret)
+    _print_issued("Admin token", issued, "revoke-token")
 
 
 def _client(workspace: Workspace, slug: str) -> Client:
@@ -229,6 +252,12 @@ def create_key(
             allowed_models=list(models) or None,
         )
         db.session.commit()
+    _print_issued("Sub-key", issued, "revoke-key")
+
+
+def _print_issued(what: str, issued: provisioning.Issued, revoke_command: str) -> None:
+    """The id on stderr, the secret alone on stdout: `SECRET=$(tollgate create-key …)` still captures just it."""
+    click.echo(f"{what} {issued.id} (revoke: tollgate {revoke_command} {issued.id}); secret, shown once:", err=True)
     click.echo(issued.secret)
 
 
@@ -244,8 +273,89 @@ def revoke_key(ctx: click.Context, key_id: str) -> None:
             raise click.UsageError(f"no sub-key {key_id}")
         provisioning.revoke_sub_key(db.session, key)
         db.session.commit()
-        services(app).keys.invalidate()
     click.echo(f"revoked {key_id}")
+
+
+def _status(revoked_at: dt.datetime | None, expires_at: dt.datetime | None) -> str:
+    now = utcnow()
+    if revoked_at is not None and revoked_at <= now:
+        return "revoked"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    if revoked_at is not None:
+        return f"active until {revoked_at:%Y-%m-%d %H:%M} UTC"  # rotated: the old key overlaps for a while
+    return "active"
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    for row in (header, *rows):
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@main.command("list-keys")
+@click.option("--workspace", "workspace_slug", help="Workspace slug (needed when there are several).")
+@click.option("--client", "client_slug", help="Only this client's keys.")
+@click.option("--all", "show_all", is_flag=True, help="Include revoked and expired keys.")
+@click.pass_context
+def list_keys(ctx: click.Context, workspace_slug: str | None, client_slug: str | None, show_all: bool) -> None:
+    """List sub-keys: id (for revoke-key), client, project, name, last 4 characters, status. Never a secret."""
+    with _app(ctx).app_context():
+        workspace = _workspace(workspace_slug)
+        query = (
+            select(SubKey, Client.slug, Project.slug)
+            .join(Client, Client.id == SubKey.client_id)
+            .outerjoin(Project, Project.id == SubKey.project_id)
+            .where(SubKey.workspace_id == workspace.id)
+            .order_by(SubKey.id)
+        )
+        if client_slug:
+            query = query.where(SubKey.client_id == _client(workspace, client_slug).id)
+        rows = []
+        for key, client, project in db.session.execute(query).all():
+            status = _status(key.revoked_at, key.expires_at)
+            if show_all or status not in ("revoked", "expired"):
+                rows.append((key.id, client, project or "-", key.name, f"…{key.last4}", status))
+    _table(("ID", "CLIENT", "PROJECT", "NAME", "KEY", "STATUS"), rows)
+
+
+@main.command("list-tokens")
+@click.option("--workspace", "workspace_slug", help="Workspace slug (needed when there are several).")
+@click.option("--all", "show_all", is_flag=True, help="Include revoked and expired tokens.")
+@click.pass_context
+def list_tokens(ctx: click.Context, workspace_slug: str | None, show_all: bool) -> None:
+    """List admin tokens: id (for revoke-token), name, role, client, last 4 characters, status. Never a secret."""
+    with _app(ctx).app_context():
+        workspace = _workspace(workspace_slug)
+        query = (
+            select(AdminToken, Client.slug)
+            .outerjoin(Client, Client.id == AdminToken.client_id)
+            .where(AdminToken.workspace_id == workspace.id)
+            .order_by(AdminToken.id)
+        )
+        rows = []
+        for token, client in db.session.execute(query).all():
+            status = _status(token.revoked_at, token.expires_at)
+            if show_all or status not in ("revoked", "expired"):
+                rows.append((token.id, token.name, token.role, client or "-", f"…{token.last4}", status))
+    _table(("ID", "NAME", "ROLE", "CLIENT", "TOKEN", "STATUS"), rows)
+
+
+@main.command("revoke-token")
+@click.argument("token_id")
+@click.pass_context
+def revoke_token(ctx: click.Context, token_id: str) -> None:
+    """Revoke an admin token by id (tok_...). The workspace's last active owner token cannot be revoked."""
+    with _app(ctx).app_context():
+        token = db.session.get(AdminToken, token_id)
+        if token is None:
+            raise click.UsageError(f"no admin token {token_id}")
+        try:
+            provisioning.revoke_admin_token(db.session, token)
+        except provisioning.LastOwnerError as exc:
+            raise click.ClickException(f"{exc} (tollgate create-token --role owner)") from exc
+        db.session.commit()
+    click.echo(f"revoked {token_id}")
 
 
 @main.command("openapi")

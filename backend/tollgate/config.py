@@ -40,7 +40,7 @@ class Settings:
     upstream_pool_size: int = 64
     max_body_bytes: int = 25 * 1024 * 1024
     key_cache_ttl_s: float = 10.0
-    """How long a resolved sub-key stays cached in a worker; revocation also invalidates explicitly."""
+    """How long a resolved sub-key stays cached in a worker; a committed change invalidates it everywhere at once."""
     log_batch_size: int = 200
     log_flush_interval_s: float = 0.5
     allow_private_upstreams: bool = False
@@ -53,6 +53,9 @@ class Settings:
     reservation_ttl_s: float = 900.0
     """A budget reservation not settled after this long (at least the upstream timeouts + 60 s) is presumed
     left by a crashed process and released by the sweep. Keep it above your longest stream."""
+    access_log: bool = False
+    """Write gunicorn's access log (one line per request) to stderr: path without query string, status, bytes,
+    milliseconds, user agent; never headers. Off by default: the request logs are the access log."""
     jobs: str = "auto"
     """Where alerts, webhook delivery and the reservation sweep run: `auto` (through rq, i.e. `tollgate scheduler`
     and `tollgate worker`, when REDIS_URL is set; else in each server process) or `inprocess` (always)."""

@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from .storage import private_sqlite_files
+
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -18,6 +20,7 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "heads") -> None:
+    private_sqlite_files(database_url)  # before SQLite creates the file with the umask's mode
     command.upgrade(alembic_config(database_url), revision)
 
 

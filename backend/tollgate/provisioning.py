@@ -8,11 +8,24 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 
 from .extensions import DbSession
 from .ids import new_id
-from .models import AdminToken, AuditEvent, Client, Lane, Project, RouteEntry, SubKey, Workspace
+from .models import (
+    AdminToken,
+    AuditEvent,
+    Client,
+    IdempotencyKey,
+    Lane,
+    Project,
+    RequestLog,
+    RouteEntry,
+    SubKey,
+    UsageEvent,
+    WebhookDelivery,
+    Workspace,
+)
 from .models.base import utcnow
 from .vault import CredentialVault, TokenHasher
 from .vault.crypto import fingerprint, lane_owner
@@ -88,10 +101,14 @@ def issue_sub_key(
     allowed_models: list[str] | None = None,
     expires_at: dt.datetime | None = None,
     actor: str = "cli",
+    lineage_id: str | None = None,
 ) -> Issued:
+    """Issue a key. Its allowed models and expiry count as set by the agency (the CLI and agency roles); the
+    admin API replaces `agency_*` for a key a client token mints. `lineage_id`: the rotated key's lineage."""
     secret = generate(SUB_KEY_PREFIX)
+    key_id = new_id("key")
     key = SubKey(
-        id=new_id("key"),
+        id=key_id,
         workspace_id=client.workspace_id,
         client_id=client.id,
         project_id=project.id if project else None,
@@ -100,6 +117,9 @@ def issue_sub_key(
         last4=last4(secret),
         allowed_models=allowed_models,
         expires_at=expires_at,
+        lineage_id=lineage_id or key_id,
+        agency_allowed_models=allowed_models,
+        agency_expires_at=expires_at,
     )
     session.add(key)
     session.flush()
@@ -163,6 +183,61 @@ def issue_admin_token(
         after={"name": name, "role": role, "client_id": client_id, "last4": token.last4},
     )
     return Issued(token.id, secret)
+
+
+class LastOwnerError(ValueError):
+    """Revoking this token would leave the workspace without an active owner token."""
+
+
+def keep_an_owner(session: DbSession, token: AdminToken) -> None:
+    """`LastOwnerError` unless another active (not revoked, not expired) owner token of the workspace remains
+    besides `token`. All the workspace's active owner rows are locked, in id order (PostgreSQL; SQLite serialises
+    writers anyway), so two owners revoking each other at once cannot both succeed: the second waits, then no
+    longer sees the first. The admin API and the CLI share this rule."""
+    if token.role == "owner":
+        now = utcnow()
+        owners = session.scalars(
+            select(AdminToken.id)
+            .where(
+                AdminToken.workspace_id == token.workspace_id,
+                AdminToken.role == "owner",
+                AdminToken.revoked_at.is_(None),
+                or_(AdminToken.expires_at.is_(None), AdminToken.expires_at > now),
+            )
+            .order_by(AdminToken.id)
+            .with_for_update()
+        ).all()
+        if not set(owners) - {token.id}:
+            raise LastOwnerError(
+                "This is the workspace's last active owner token: "
+                "at least one owner token must remain; issue another owner token first."
+            )
+
+
+def revoke_admin_token(session: DbSession, token: AdminToken, actor: str = "cli") -> None:
+    """Revoke now (a no-op when already revoked); `LastOwnerError` for the workspace's last active owner token."""
+    if token.revoked_at is not None:
+        return
+    keep_an_owner(session, token)
+    token.revoked_at = utcnow()
+    audit(
+        session,
+        token.workspace_id,
+        actor,
+        "admin_token.revoke",
+        "admin_token",
+        token.id,
+        after={"revoked_at": token.revoked_at.isoformat()},
+    )
+
+
+def delete_workspace(session: DbSession, workspace: Workspace) -> None:
+    """Delete a workspace with everything it owns. Tables keyed by workspace_id without a foreign key
+    (high-volume logs) are emptied first; the rest cascade from the row."""
+    for model in (RequestLog, UsageEvent, AuditEvent, IdempotencyKey, WebhookDelivery):
+        session.execute(delete(model).where(model.workspace_id == workspace.id))
+    session.delete(workspace)
+    session.flush()
 
 
 def create_lane(

@@ -32,6 +32,8 @@ class Services:
     """Alert rules and webhook delivery, run in the background of each server process."""
     usage_writer: LogWriter
     """Writes usage events ingested through the admin API (same machinery as `log_writer`, own sink)."""
+    share_key: bytes = b""
+    """Signs report share links (derived from the master key: links survive restarts, die with a key change)."""
 
 
 def services(app: Flask | None = None) -> Services:

@@ -29,6 +29,8 @@ import requests
 log = logging.getLogger(__name__)
 
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_PER_EVENT = frozenset({404, 409, 422})
+"""Refusals of a whole batch for some of its events (unknown or archived client, invalid event), named by index."""
 
 
 class Tracker:
@@ -154,7 +156,7 @@ class Tracker:
             else:
                 if response.status_code < 300:
                     return
-                refused = _refused_events(response, len(batch)) if response.status_code == 422 else None
+                refused = _refused_events(response, len(batch)) if response.status_code in _PER_EVENT else None
                 if refused:
                     # the server refuses the whole batch for one bad event: drop those, resend the others now
                     for index in sorted(refused):
@@ -171,7 +173,7 @@ class Tracker:
 
 
 def _refused_events(response: requests.Response, size: int) -> dict[int, Any]:
-    """The events a 422 problem names by index (`errors.events.<i>`), with their messages; {} when it names none."""
+    """The events a problem names by index (`errors.events.<i>`), with their messages; {} when it names none."""
     try:
         errors = response.json().get("errors", {}).get("events")
     except (ValueError, AttributeError):

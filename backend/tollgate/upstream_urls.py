@@ -1,8 +1,10 @@
 """SSRF guard for lane base URLs: http(s) only, and no loopback, private, link-local or otherwise internal
 address unless the operator allows private upstreams (`TOLLGATE_ALLOW_PRIVATE_UPSTREAMS`, for local mocks).
 
-A host name is checked by what it resolves to now; a name that does not resolve is accepted (the gateway
-cannot reach it either) and the gateway's connection then fails like any unreachable upstream.
+This is the check made when a lane or a webhook URL is saved, for early feedback: a host name is checked by
+what it resolves to now, and a name that does not resolve is accepted. It is not what keeps internal addresses
+out: DNS can change after the check, and the setting can change after the save. Every outbound connection
+checks the address it actually reached (`egress`), so those cases are refused when the call is made.
 """
 
 from __future__ import annotations

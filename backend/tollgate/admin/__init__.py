@@ -14,13 +14,14 @@ EXTENSION_KEY = "tollgate_admin_api"
 
 
 def init_app(app: Flask) -> AdminApi:
-    from . import docs
+    from . import docs, shared
     from .resources import BLUEPRINTS
 
     api = make_api(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
+    app.register_blueprint(shared.bp)
     app.extensions[EXTENSION_KEY] = api
     return api
 

@@ -27,7 +27,9 @@ Manage a Tollgate workspace: clients, projects, sub-keys, lanes, routing, prices
 
 Authenticate with an admin token: `Authorization: Bearer tga_...`. Roles: `owner` (everything), `admin`
 (everything but admin tokens and deleting the workspace), `viewer` (read only), `client` (only what concerns
-its own client). Errors are RFC 9457 problem documents (`application/problem+json`). Lists are cursor
+its own client, and its keys only within the limits the agency set: allowed models and expiry set by an agency
+role can only be narrowed, keys it mints get the client's `key_allowed_models`, budgets and rate limits are
+agency-only). Errors are RFC 9457 problem documents (`application/problem+json`). Lists are cursor
 paginated: pass `next_cursor` back as `cursor`. Money is integer micro-dollars (`*_micros`) plus an exact
 decimal string (`*_usd`). POST accepts an `Idempotency-Key` header.
 """
@@ -40,6 +42,15 @@ class _IdempotencyPlugin(BasePlugin):
         post = (operations or {}).get("post")
         if post is not None:
             post.setdefault("parameters", []).append("IdempotencyKey")
+
+
+class _JsonBodyPlugin(BasePlugin):
+    """Documents the 415 every operation with a request body answers to a body that is not JSON."""
+
+    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any) -> None:
+        for operation in (operations or {}).values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {})["415"] = "UNSUPPORTED_MEDIA_TYPE"
 
 
 class AdminApi(Api):
@@ -98,7 +109,7 @@ def configure(app: Flask) -> None:
 
 def make_api(app: Flask) -> AdminApi:
     configure(app)
-    api = AdminApi(spec_kwargs={"extra_plugins": [_IdempotencyPlugin(), ConditionalPlugin()]})
+    api = AdminApi(spec_kwargs={"extra_plugins": [_IdempotencyPlugin(), _JsonBodyPlugin(), ConditionalPlugin()]})
     api.init_app(app)
     api.ma_plugin.converter.add_attribute_function(no_nul_pattern)  # before any blueprint adds its schemas
     api.register_converter(UnicodeConverter, path_string_schema)

@@ -16,7 +16,7 @@ from flask import current_app, g, request
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import AdminToken
+from ..models import AdminToken, Client
 from ..models.base import utcnow
 from ..services import services
 from ..vault.tokens import ADMIN_TOKEN_PREFIX, SUB_KEY_PREFIX, bearer_token, is_well_formed
@@ -98,10 +98,21 @@ def authenticate(header: str | None) -> Actor:
     now = utcnow()
     if row is None or _ended(row.revoked_at, now) or _ended(row.expires_at, now):
         raise _unauthorized("The admin token is unknown, revoked or expired.")
+    if row.client_id is not None and _client_archived(row.client_id):
+        raise Problem(
+            403,
+            f"This token's client '{row.client_id}' is archived: its tokens are refused until an agency role "
+            "unarchives it (POST /api/v1/clients/{id}/unarchive).",
+        )
     if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
         db.session.execute(update(AdminToken).where(AdminToken.id == row.id).values(last_used_at=now))
         db.session.commit()
     return Actor(row.id, row.workspace_id, row.role, row.client_id, request.remote_addr)
+
+
+def _client_archived(client_id: str) -> bool:
+    """A client token acts for its client; once the agency archives the client, the token has nothing to act for."""
+    return db.session.scalar(select(Client.archived_at).where(Client.id == client_id)) is not None
 
 
 def _wrong_kind(token: str) -> str | None:

@@ -1,9 +1,11 @@
 """The admin blueprint factory: every resource module makes its blueprint here, so all of them share the
-URL prefix, authentication and access rules, the NUL guard, idempotency, and the conflict handler."""
+URL prefix, authentication and access rules, the JSON-only body rule, the text guard, idempotency, and the
+conflict handler."""
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -16,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import idempotency
 from .auth import authorize
-from .problems import abort, handle_integrity_error
+from .problems import BODY_METHODS, Problem, abort, handle_integrity_error
 from .spec_rules import json_type_errors
 
 API_PREFIX: Final = "/api/v1"
@@ -63,7 +65,8 @@ def admin_blueprint(name: str, import_name: str, description: str) -> Blueprint:
     """A flask-smorest blueprint mounted under /api/v1; routes are declared with their full path below it."""
     bp = AdminBlueprint(name, import_name, url_prefix=API_PREFIX, description=description)
     bp.before_request(authorize)
-    bp.before_request(reject_nul)
+    bp.before_request(require_json_body)
+    bp.before_request(reject_unstorable_text)
     bp.before_request(idempotency.claim)
     bp.after_request(idempotency.store)
     bp.after_request(locate_created)  # after_request hooks run last-registered first: before the store
@@ -100,20 +103,51 @@ def locate_created(response: Response) -> Response:
     return response
 
 
-def reject_nul(*_: Any) -> None:
-    """422 for a NUL character anywhere in the path, query or JSON body. PostgreSQL cannot store or even compare
-    text holding NUL (the driver raises), SQLite can: refusing it here keeps both databases alike and a stray
-    `%00` from becoming a 500."""
-    found = _nul_path(request.view_args or {}, "") or _nul_path(request.args.to_dict(flat=False), "")
-    found = found or _nul_path(request.get_json(silent=True), "")
+def require_json_body(*_: Any) -> None:
+    """415 for a POST/PUT/PATCH body that is not JSON (`text/plain`, curl's default form encoding, no type at
+    all): without this the body was silently ignored and the caller told that every field was missing."""
+    if request.method not in BODY_METHODS or request.is_json:
+        return
+    if request.content_length or "Transfer-Encoding" in request.headers:
+        raise Problem(
+            415,
+            f"Send the request body as JSON with 'Content-Type: application/json' "
+            f"(got {request.mimetype or 'no Content-Type'!r}).",
+        )
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL, and UTF-16 surrogate code points: a JSON string may escape a lone one (`"\\ud800"`), which no UTF-8
+encoder (SQLite's, psycopg's, the response's) can encode."""
+
+
+def reject_unstorable_text(*_: Any) -> None:
+    """422 for a NUL character or a lone surrogate anywhere in the path, query or JSON body. PostgreSQL cannot
+    store or even compare text holding NUL (the driver raises), SQLite can; neither can encode a lone surrogate.
+    Refusing them here keeps both databases alike and a stray `%00` or `\\ud800` from becoming a 500."""
+    found = _unstorable_path(request.view_args or {}, "") or _unstorable_path(request.args.to_dict(flat=False), "")
+    found = found or _unstorable_path(request.get_json(silent=True), "")
     if found is not None:
-        abort(422, "Text must not contain NUL (U+0000) characters.", {found or "_request": ["Contains NUL."]})
+        path, reason = found
+        abort(
+            422,
+            "Text must not contain NUL (U+0000) characters or lone surrogates (U+D800–U+DFFF).",
+            {path or "_request": [reason]},
+        )
 
 
-def _nul_path(value: Any, path: str) -> str | None:
-    """The dotted path of the first string (or key) holding NUL, else None."""
+def _unstorable(text: str) -> str | None:
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    return "Contains NUL." if found.group() == "\x00" else "Contains a lone surrogate (not valid Unicode)."
+
+
+def _unstorable_path(value: Any, path: str) -> tuple[str, str] | None:
+    """(dotted path, reason) of the first string (or key) holding NUL or a surrogate, else None."""
     if isinstance(value, str):
-        return path if "\x00" in value else None
+        reason = _unstorable(value)
+        return (path, reason) if reason else None
     items: list[tuple[Any, Any]]
     if isinstance(value, dict):
         items = list(value.items())
@@ -123,9 +157,10 @@ def _nul_path(value: Any, path: str) -> str | None:
         return None
     for key, item in items:
         name = f"{path}.{key}" if path else str(key)
-        if isinstance(key, str) and "\x00" in key:
-            return name
-        found = _nul_path(item, name)
+        reason = _unstorable(key) if isinstance(key, str) else None
+        if reason:
+            return name.encode("utf-8", "backslashreplace").decode(), reason
+        found = _unstorable_path(item, name)
         if found is not None:
             return found
     return None

@@ -5,10 +5,13 @@ concurrent requests with one key cannot both act: the second is told 409. After 
 stored (or, for a 5xx, the claim is dropped so the client can retry). Same key with a different body, or
 from another token: 422.
 
-Keys are kept for `RETENTION` (24 h): after that the key is free again, and a new claim in the workspace deletes
-its expired keys (cleanup piggy-backs on writes, no job needed). A claim still unanswered after
-`ABANDONED_AFTER` belonged to a request that died (worker killed, host lost): the next request takes it over
-instead of being told 409 until the key expires.
+The stored body is sealed with the vault (AES-GCM, associated data: workspace, token and key): the answer to a
+create holds the secret it issued (`tga_`, `tg_`, `whsec_`), which must not sit in the database in plain text.
+
+Keys are kept for `RETENTION` (24 h): after that the key is free again. Expired rows are deleted by the
+periodic housekeeping job (`AlertService.purge_once`, beside the reservation sweep), and by a new claim in the
+workspace. A claim still unanswered after `ABANDONED_AFTER` belonged to a request that died (worker killed,
+host lost): the next request takes it over instead of being told 409 until the key expires.
 """
 
 from __future__ import annotations
@@ -24,12 +27,15 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import IdempotencyKey
 from ..models.base import utcnow
+from ..models.idempotency import RETENTION, delete_expired
+from ..services import services
+from ..vault import VaultError
+from ..vault.crypto import idempotency_owner
 from .auth import actor
 from .problems import Problem
 
 HEADER: Final = "Idempotency-Key"
 MAX_KEY_LENGTH: Final = 255
-RETENTION: Final = dt.timedelta(hours=24)
 ABANDONED_AFTER: Final = dt.timedelta(minutes=10)
 """Far longer than any admin request may run (gunicorn's worker timeout is shorter)."""
 
@@ -68,11 +74,7 @@ def claim() -> Response | None:
             )
             stored = None if gone.rowcount else stored
         if stored is None:
-            conn.execute(
-                delete(IdempotencyKey).where(
-                    IdempotencyKey.workspace_id == workspace_id, IdempotencyKey.created_at <= now - RETENTION
-                )
-            )
+            delete_expired(conn, now, workspace_id)
             try:
                 conn.execute(
                     insert(IdempotencyKey).values(
@@ -87,7 +89,11 @@ def claim() -> Response | None:
         raise Problem(422, f"This {HEADER} was already used with a different request.", {HEADER: ["Reused."]})
     if stored.status_code == 0:
         raise Problem(409, "A request with this Idempotency-Key is in progress.")
-    return _replay(stored.status_code, stored.body or b"", stored.content_type, stored.location)
+    try:
+        body = services().vault.open(stored.body, _owner(workspace_id, key)) if stored.body else b""
+    except VaultError:  # sealed under a master key no longer configured
+        raise Problem(409, f"The answer stored for this {HEADER} can no longer be read; use a new key.") from None
+    return _replay(stored.status_code, body, stored.content_type, stored.location)
 
 
 def store(response: Response) -> Response:
@@ -109,10 +115,14 @@ def store(response: Response) -> Response:
                     status_code=response.status_code,
                     content_type=response.content_type,
                     location=response.headers.get("Location"),
-                    body=response.get_data(),
+                    body=services().vault.seal(response.get_data(), _owner(workspace_id, key)),
                 )
             )
     return response
+
+
+def _owner(workspace_id: str, key: str) -> str:
+    return idempotency_owner(workspace_id, actor().token_id, key)
 
 
 def _request_hash() -> str:

@@ -54,6 +54,12 @@ class ListArgs(ma.Schema):
     )
 
 
+def contains(column: Any, text: str) -> Any:
+    """`column` contains `text` (case-insensitive) as typed: `%`, `_` and `\\` match themselves, not every row."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
 def sort_field(choices: Sequence[str], default: str) -> ma.fields.String:
     """A `sort` argument: a field name, `-` in front for descending."""
     options = [*choices, *(f"-{c}" for c in choices)]

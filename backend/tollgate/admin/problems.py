@@ -115,7 +115,7 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
     return problem_response(status, detail, errors, headers)
 
 
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def _method_detail(allowed: list[str]) -> str:
@@ -124,8 +124,8 @@ def _method_detail(allowed: list[str]) -> str:
     takes one, that method with its operation summary."""
     methods = [m for m in allowed if m not in {"HEAD", "OPTIONS"}]
     detail = f"{request.method} is not allowed on {request.path}. Allowed: {', '.join(methods)}."
-    instead = [m for m in methods if m in _BODY_METHODS]
-    if request.method in _BODY_METHODS and len(instead) == 1:
+    instead = [m for m in methods if m in BODY_METHODS]
+    if request.method in BODY_METHODS and len(instead) == 1:
         detail += f" Use {instead[0]} {request.path}{_purpose(instead[0])}."
     return detail
 

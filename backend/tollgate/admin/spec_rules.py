@@ -62,6 +62,8 @@ def json_type_errors(schema: ma.Schema, data: Any) -> dict[str, Any]:
 def _type_error(field: ma.fields.Field, value: Any) -> Any:
     if value is None:
         return None  # allow_none is marshmallow's to check
+    if field.metadata.get("type") == "string":  # documented as a string (a Decimal `as_string`): only a string
+        return None if isinstance(value, str) else ["Not a string."]
     number = isinstance(value, int | float) and not isinstance(value, bool)
     if isinstance(field, ma.fields.Integer) and not (number and float(value).is_integer()):
         return ["Not an integer."]
@@ -82,7 +84,8 @@ def _type_error(field: ma.fields.Field, value: Any) -> Any:
 
 @dataclass(frozen=True)
 class RequiredWhen:
-    """When `field` equals `value`, each of `required` must be given and not null; otherwise each of
+    """When `field` equals `value`, each of `required` must be given and not null (waived when the field
+    `unless` is given and not null: a retainer's preset fills its terms); otherwise each of
     `forbidden_otherwise` must be absent or null."""
 
     field: str
@@ -90,10 +93,13 @@ class RequiredWhen:
     required: Sequence[str]
     forbidden_otherwise: Sequence[str] = ()
     message: str = ""
+    unless: str | None = None
 
     def check(self, data: dict[str, Any]) -> None:
         given = data.get(self.field)
         if given == self.value:
+            if self.unless is not None and data.get(self.unless) is not None:
+                return
             missing = [name for name in self.required if data.get(name) is None]
             if missing:
                 message = self.message or f"`{self.field}` {self.value} needs {', '.join(missing)}."
@@ -108,8 +114,12 @@ class RequiredWhen:
         """The rule as JSON Schema 2020-12 `if`/`then`/`else` over the fields' wire names."""
         wire = {name: field.data_key or name for name, field in schema.fields.items()}
         key = wire[self.field]
+        condition: dict[str, Any] = {"properties": {key: {"const": self.value}}, "required": [key]}
+        if self.unless is not None:
+            waiver = wire[self.unless]
+            condition["not"] = {"required": [waiver], "properties": {waiver: {"not": {"type": "null"}}}}
         rule: dict[str, Any] = {
-            "if": {"properties": {key: {"const": self.value}}, "required": [key]},
+            "if": condition,
             "then": {
                 "required": [wire[name] for name in self.required],
                 "properties": {wire[name]: {"not": {"type": "null"}} for name in self.required},

@@ -4,12 +4,27 @@ apart), filters, grouping and totals. No Flask here; the usage views and CSV exp
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, String, Subquery, case, cast, func, literal, null, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Subquery,
+    case,
+    cast,
+    func,
+    literal,
+    not_,
+    null,
+    select,
+    union_all,
+)
 
 from ..budgets.periods import zone
+from ..metering.prices import exact_micros
 from ..models import RequestLog, UsageEvent
 
 SOURCES: Final = ("gateway", "ingested")
@@ -31,7 +46,10 @@ _SUMS: Final = (
     "reasoning_tokens",
     "cost_micros",
     "value_micros",
+    "cost_remainder_picos",
+    "value_remainder_picos",
 )
+"""Summed per group. A money total is `prices.exact_micros(Σ *_micros, Σ *_remainder_picos)` (`exact_money`)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +61,17 @@ class UsageFilter:
     """Column → value, for the names in FILTERS."""
     timezone: str = "UTC"
     """The workspace's IANA time zone: `day` groups are its calendar days."""
+
+
+def exact_money(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A grouped row with its cost/value sums exact to the micro-dollar: the remainders (each request's value
+    below a micro-dollar) are added up and carried in, then dropped."""
+    data = dict(row)
+    for money in ("cost", "value"):
+        remainder = data.pop(f"{money}_remainder_picos", None)
+        if remainder is not None:
+            data[f"{money}_micros"] = exact_micros(int(data[f"{money}_micros"]), int(remainder))
+    return data
 
 
 def usage_rows(workspace_id: str) -> Subquery:
@@ -177,7 +206,17 @@ def _group_columns(rows: Subquery, group_by: list[str], dialect: str, where: Usa
 
 
 def _measures(rows: Subquery) -> list[ColumnElement[Any]]:
-    return [func.count().label("requests")] + [func.coalesce(func.sum(rows.c[name]), 0).label(name) for name in _SUMS]
+    """Counts and sums. Unpriced rows (a model with no known price) add $0 to the money sums, so their requests
+    and tokens are also counted apart: a total is never silently short."""
+    unpriced = not_(rows.c.priced)
+    return [
+        func.count().label("requests"),
+        *(func.coalesce(func.sum(rows.c[name]), 0).label(name) for name in _SUMS),
+        func.coalesce(func.sum(case((unpriced, 1), else_=0)), 0).label("unpriced_requests"),
+        func.coalesce(func.sum(case((unpriced, rows.c.input_tokens + rows.c.output_tokens), else_=0)), 0).label(
+            "unpriced_tokens"
+        ),
+    ]
 
 
 def grouped(where: UsageFilter, group_by: list[str], dialect: str) -> Select[Any]:

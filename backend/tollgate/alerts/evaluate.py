@@ -1,6 +1,6 @@
-"""One evaluation pass over every workspace: budgets' thresholds, burn-rate spikes and unpriced models become
-alert events (once per period per rule, whichever process gets there first), and each new event is queued for
-delivery to the webhook subscriptions that want it. Runs off the request path (see worker.py)."""
+"""One evaluation pass over every workspace: budgets' thresholds and refusals, burn-rate spikes and unpriced
+models become alert events (each once, by its dedupe key, whichever process gets there first), and each new
+event is queued for delivery to the webhook subscriptions that want it. Runs off the request path (worker.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,20 @@ from sqlalchemy.orm import Session
 from ..budgets.ledger import Ledger
 from ..budgets.loader import budget_spec
 from ..budgets.periods import Period, window
+from ..extensions import DbSession
 from ..ids import new_id
-from ..models import AlertEvent, AlertRule, Budget, RequestLog, WebhookDelivery, WebhookSubscription, Workspace
-from .rules import Fire, RuleSpec, spike_fires, spike_window, threshold_fires, unpriced_fire
+from ..metering.prices import exact_micros
+from ..models import (
+    AlertEvent,
+    AlertRule,
+    Budget,
+    RequestLog,
+    UsageEvent,
+    WebhookDelivery,
+    WebhookSubscription,
+    Workspace,
+)
+from .rules import Fire, RuleSpec, refusal_fire, spike_fires, spike_window, threshold_fires, unpriced_fire
 
 
 def evaluate(session: Session, ledger: Ledger, now: dt.datetime) -> list[AlertEvent]:
@@ -38,13 +49,13 @@ def _workspace_fires(session: Session, ledger: Ledger, workspace: Workspace, now
         select(Budget).where(Budget.workspace_id == workspace.id, Budget.archived_at.is_(None))
     ).all()
     fires: list[Fire] = []
-    if budgets and any(r.kind == "threshold" for r in rules):
+    if budgets:
         client_of = {b.id: b.client_id for b in budgets}
         for status in ledger.statuses([budget_spec(b) for b in budgets], workspace.timezone):
-            for rule in rules:
-                fire = threshold_fires(rule, status, client_of[status.budget.id])
-                if fire is not None:
-                    fires.append(fire)
+            fires += threshold_fires(rules, status, client_of[status.budget.id])
+            refused = refusal_fire(status, client_of[status.budget.id])
+            if refused is not None:
+                fires.append(refused)
     for rule in (r for r in rules if r.kind == "spike" and r.spike_window):
         fires += _spikes(session, workspace, rule, now)
     fires += _unpriced(session, workspace, now)
@@ -52,12 +63,23 @@ def _workspace_fires(session: Session, ledger: Ledger, workspace: Workspace, now
 
 
 def _client_spend(session: Session, workspace_id: str, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
-    rows = session.execute(
-        select(RequestLog.client_id, func.coalesce(func.sum(RequestLog.value_micros), 0))
-        .where(RequestLog.workspace_id == workspace_id, RequestLog.created_at >= start, RequestLog.created_at < end)
-        .group_by(RequestLog.client_id)
-    ).all()
-    return {client_id: int(total) for client_id, total in rows}
+    """Value per client in [start, end): gateway traffic and ingested usage events alike, exact to the micro-dollar
+    (the sub-micro remainders are summed before rounding)."""
+    totals: dict[str, tuple[int, int]] = {}
+    for table in (RequestLog, UsageEvent):
+        rows = session.execute(
+            select(
+                table.client_id,
+                func.coalesce(func.sum(table.value_micros), 0),
+                func.coalesce(func.sum(table.value_remainder_picos), 0),
+            )
+            .where(table.workspace_id == workspace_id, table.created_at >= start, table.created_at < end)
+            .group_by(table.client_id)
+        ).all()
+        for client_id, total, remainder in rows:
+            micros, picos = totals.get(client_id, (0, 0))
+            totals[client_id] = (micros + int(total), picos + int(remainder))
+    return {client_id: exact_micros(micros, picos) for client_id, (micros, picos) in totals.items()}
 
 
 def _spikes(session: Session, workspace: Workspace, rule: RuleSpec, now: dt.datetime) -> list[Fire]:
@@ -121,7 +143,7 @@ def _store(session: Session, workspace_id: str, fires: Sequence[Fire], now: dt.d
     return created
 
 
-def enqueue(session: Session, event: AlertEvent) -> list[WebhookDelivery]:
+def enqueue(session: DbSession, event: AlertEvent) -> list[WebhookDelivery]:
     """A pending delivery for every live subscription that wants this event type and client."""
     subs = session.scalars(
         select(WebhookSubscription).where(

@@ -1,12 +1,14 @@
 """Alert rule evaluation. Pure: statuses and spend figures in, events to fire out.
 
-Every event carries a dedupe key (rule, subject, period), so a rule fires at most once per period per budget
-or client, however often it is evaluated and by however many processes.
+Every event carries a dedupe key (threshold crossing: budget, percentage, period; spike: rule, client,
+window), so it fires at most once, however often it is evaluated, by however many processes and whichever
+rules ask for it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,22 +39,52 @@ class Fire:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def threshold_fires(rule: RuleSpec, status: CapStatus, client_id: str) -> Fire | None:
-    if rule.kind != "threshold" or rule.threshold_percent is None:
-        return None
-    if rule.budget_id is not None and rule.budget_id != status.budget.id:
-        return None
+def threshold_fires(rules: Sequence[RuleSpec], status: CapStatus, client_id: str) -> list[Fire]:
+    """One fire per threshold percentage the budget's spend has reached, whichever rules ask for it: a workspace
+    default and the budget's own rule at the same percentage name one crossing, so the dedupe key is (budget,
+    percentage, period), not the rule. The budget's own rule is the one the event names."""
     limit = status.limit_micros
-    if limit <= 0 or status.spent_micros * 100 < limit * rule.threshold_percent:
+    chosen: dict[int, RuleSpec] = {}
+    for rule in rules:
+        percent = rule.threshold_percent
+        if rule.kind != "threshold" or percent is None:
+            continue
+        if rule.budget_id is not None and rule.budget_id != status.budget.id:
+            continue
+        if limit <= 0 or status.spent_micros * 100 < limit * percent:
+            continue
+        if percent not in chosen or (rule.budget_id is not None and chosen[percent].budget_id is None):
+            chosen[percent] = rule
+    return [_cap_fire(status, client_id, percent, rule.id, "threshold") for percent, rule in sorted(chosen.items())]
+
+
+def refusal_fire(status: CapStatus, client_id: str) -> Fire | None:
+    """`cap.exceeded` when a hard budget has refused a request this period. Spend under a hard budget stops
+    below 100 % (the next call's worst case no longer fits), so the 100 % crossing may never come; the refusal
+    is the cap being hit. It shares the 100 % crossing's dedupe key: whichever comes first fires, once."""
+    if status.refused_at is None:
         return None
-    kind = "cap.exceeded" if rule.threshold_percent >= 100 else "cap.threshold_reached"
-    payload = status.to_json() | {"threshold_percent": rule.threshold_percent, "client_id": client_id}
+    fire = _cap_fire(status, client_id, 100, None, "refusal")
+    refused = status.refused_at.isoformat()
+    fire.payload["refused_at"] = refused
+    fire.payload["summary"] = f"Requests are being refused since {refused}: {status.summary}"
+    return fire
+
+
+def crossing_key(budget_id: str, percent: int, period_key: int) -> str:
+    """The dedupe key of one threshold crossing of one budget in one period."""
+    return f"threshold:{budget_id}:{percent}:{period_key}"
+
+
+def _cap_fire(status: CapStatus, client_id: str, percent: int, rule_id: str | None, trigger: str) -> Fire:
+    kind = "cap.exceeded" if percent >= 100 else "cap.threshold_reached"
+    payload = status.to_json() | {"threshold_percent": percent, "client_id": client_id, "trigger": trigger}
     return Fire(
         type=kind,
-        dedupe_key=f"{rule.id}:{status.budget.id}:{status.period.key}",
+        dedupe_key=crossing_key(status.budget.id, percent, status.period.key),
         client_id=client_id,
         budget_id=status.budget.id,
-        rule_id=rule.id,
+        rule_id=rule_id,
         payload=payload,
     )
 

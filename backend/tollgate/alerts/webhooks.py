@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..egress import AddressRefused, GuardedAdapter
 from ..extensions import DbSession
 from ..models import AlertEvent, WebhookDelivery, WebhookSubscription
 from ..upstream_urls import upstream_url_problem
@@ -34,11 +35,31 @@ def subscription_owner(workspace_id: str, subscription_id: str) -> str:
     return f"webhook:{workspace_id}:{subscription_id}"
 
 
-def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    import requests
+def http_poster(allow_private: bool) -> Poster:
+    """POST with requests: no redirects (a 3xx is a failed attempt), no proxy from the environment (through a
+    proxy, the address check below would see the proxy, not the target) and, unless private targets are
+    allowed, a transport that refuses connections to internal addresses (`egress.GuardedAdapter`), so a
+    subscription's host cannot be re-pointed at one after it was checked."""
 
-    response = requests.post(url, data=body, headers=headers, timeout=10, allow_redirects=False)
-    return int(response.status_code)
+    def post(url: str, body: bytes, headers: dict[str, str]) -> int:
+        import requests
+
+        with requests.Session() as session:
+            session.trust_env = False
+            if not allow_private:
+                adapter = GuardedAdapter()
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+            try:
+                response = session.post(url, data=body, headers=headers, timeout=10, allow_redirects=False)
+            except requests.ConnectionError as exc:
+                reason = getattr(exc.args[0], "reason", None) if exc.args else None
+                if isinstance(reason, AddressRefused):
+                    raise reason from exc
+                raise
+            return int(response.status_code)
+
+    return post
 
 
 def envelope(event: AlertEvent) -> dict[str, Any]:
@@ -53,9 +74,14 @@ def envelope(event: AlertEvent) -> dict[str, Any]:
 
 
 def deliver_due(
-    session: Session, vault: CredentialVault, now: dt.datetime, post: Poster = http_post, allow_private: bool = False
+    session: Session,
+    vault: CredentialVault,
+    now: dt.datetime,
+    post: Poster | None = None,
+    allow_private: bool = False,
 ) -> int:
     """Attempt every due delivery once; returns how many were attempted."""
+    post = post or http_poster(allow_private)
     due = session.scalars(
         select(WebhookDelivery.id)
         .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
@@ -110,6 +136,8 @@ def _attempt(
         }
         try:
             status = post(sub.url, body, headers)
+        except AddressRefused as exc:  # the name resolved to an internal address when it was called
+            error = f"refused target: {exc}"
         except Exception as exc:  # network failures are retried like 5xx
             error = f"{type(exc).__name__}: {exc}"[:500]
     _record(delivery, now, status, error)

@@ -1,6 +1,7 @@
-"""The background jobs: evaluate alert rules, deliver due webhooks, release expired budget reservations.
+"""The background jobs: evaluate alert rules, deliver due webhooks, release expired budget reservations, delete
+expired idempotency keys (their stored answers), and the 1st-of-month run of reports and invoice drafts.
 
-Embedded mode (no REDIS_URL): every `interval_s` each server process runs all three beside the request handlers,
+Embedded mode (no REDIS_URL): every `interval_s` each server process runs all of them beside the request handlers,
 never in them; events are deduplicated, deliveries claimed and holds deleted before release, so several
 processes never fire, send or release twice. With REDIS_URL the same methods run as rq jobs (`tollgate.jobs`).
 """
@@ -18,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from ..budgets.ledger import Ledger
 from ..models.base import utcnow
+from ..models.idempotency import delete_expired
 from ..vault import CredentialVault
 from .evaluate import evaluate
-from .webhooks import Poster, deliver_due, http_post
+from .webhooks import Poster, deliver_due, http_poster
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ class AlertService:
         vault: CredentialVault,
         interval_s: float = 30.0,
         allow_private: bool = False,
-        post: Poster = http_post,
+        post: Poster | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self._engine = engine
@@ -41,16 +43,18 @@ class AlertService:
         self._vault = vault
         self.interval_s = interval_s
         self.allow_private = allow_private
-        self.post = post
+        self.post = post or http_poster(allow_private)
         self.clock = clock
         self._pid: int | None = None
         self._stop = threading.Event()
 
     def run_once(self) -> tuple[int, int]:
-        """One pass: (events fired, deliveries attempted); expired reservations are released too."""
+        """One pass: (events fired, deliveries attempted); expired reservations are released and expired
+        idempotency keys deleted too."""
         fired = self.evaluate_once()
         attempted = self.deliver_once()
         self.sweep_once()
+        self.purge_once()
         return fired, attempted
 
     def evaluate_once(self) -> int:
@@ -66,6 +70,19 @@ class AlertService:
     def sweep_once(self) -> int:
         """Release budget reservations left by processes that died between admit and settle."""
         return self._ledger.sweep()
+
+    def purge_once(self) -> int:
+        """Delete idempotency keys past their retention (with the answers they kept), in every workspace: a key
+        nobody retries must not keep its stored answer until the next claim in its workspace."""
+        with self._engine.begin() as conn:
+            return delete_expired(conn, self.clock())
+
+    def close_month_once(self) -> int:
+        """The 1st-of-month run: previous-month reports and invoice drafts not made yet (claimed: made once)."""
+        from ..monthly_close import close_previous_month
+
+        with Session(self._engine) as session:
+            return close_previous_month(session, self.clock())
 
     def start(self) -> None:
         """Start the loop in this process (idempotent; a forked child starts its own)."""
@@ -92,5 +109,6 @@ class AlertService:
         while not self._stop.wait(self.interval_s):
             try:
                 self.run_once()
+                self.close_month_once()
             except Exception:
                 log.exception("alert pass failed; retrying in %.0fs", self.interval_s)

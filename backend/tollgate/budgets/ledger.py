@@ -18,7 +18,7 @@ from typing import Any
 from ..gateway.context import KeyContext
 from ..gateway.errors import GatewayError
 from ..metering import prices
-from ..metering.pricing_rows import record_value_micros
+from ..metering.pricing_rows import record_value_picos
 from ..metering.record import RequestRecord
 from ..models.base import utcnow
 from . import estimate, refusals
@@ -42,7 +42,6 @@ class Hold:
     lines: tuple[BudgetLine, ...] = ()
     token_lines: tuple[RateLine, ...] = ()
     reserved_micros: int = 0
-    override: prices.OverridePrice | None = None
     headers: tuple[tuple[str, str], ...] = ()
     unpriced: bool = False
 
@@ -63,15 +62,26 @@ class Ask:
     project_id: str | None = None
 
 
-def rates_for(model: str, providers: Sequence[str], limits: Limits) -> prices.TokenRates | None:
-    """Override first; otherwise the worst list rate among the providers that may serve the call."""
+def rates_for(
+    model: str, providers: Sequence[str], limits: Limits, tier: str | None = prices.ANY_TIER
+) -> prices.TokenRates | None:
+    """Override first; otherwise the worst list rate among the providers that may serve the call, at the
+    service tier it asks for (none or `auto`: the dearest tier it could be served at)."""
     override = limits.overrides.get(model)
     if override is not None:
         return prices.override_rates(override)
-    found = [r for r in (prices.worst_case_rates(model, p) for p in providers or ("openai",)) if r is not None]
+    found = [r for r in (prices.worst_case_rates(model, p, tier) for p in providers or ("openai",)) if r is not None]
     if not found:
         return None
     return prices.TokenRates(max(r.input_mtok_micros for r in found), max(r.output_mtok_micros for r in found))
+
+
+def worst_case_tokens(ask: Ask) -> tuple[int, int]:
+    """(input, output) tokens the call can be billed for at most, whichever of its providers serves it."""
+    windows = [w for w in (prices.context_window(ask.model, p) for p in ask.providers) if w is not None]
+    context = max(windows, default=estimate.DEFAULT_CONTEXT_WINDOW)
+    prompt = estimate.prompt_tokens_upper(ask.raw, ask.body, ask.model, ask.endpoint, context)
+    return prompt, estimate.output_tokens_upper(ask.body, ask.model, ask.endpoint)
 
 
 def tokens_estimate(ask: Ask) -> int:
@@ -90,22 +100,24 @@ class Ledger:
         """A reservation not settled this long after admission is presumed leaked (its process died) and is
         released by `sweep`. It must outlast the longest request, fallback through lanes and streams included."""
         self._holds: dict[str, Hold] = {}
+        self._refusals_recorded: set[tuple[str, int]] = set()
+        """(budget, period) whose refusal this process has recorded in the store: later refusals write nothing."""
 
     def admit(self, ctx: KeyContext, ask: Ask, request_id: str) -> Hold | GatewayError:
         limits = ctx.limits
         if not limits.enforces_anything:
             return Hold()
         budgets = limits.budgets_for(ctx.key_id, ctx.client_id, ask.project_id)
-        rates = rates_for(ask.model, ask.providers, limits)
+        rates = rates_for(ask.model, ask.providers, limits, prices.requested_tier(ask.body.get("service_tier")))
         if rates is None and any(b.hard for b in budgets):
             return refusals.unpriced_model(ask.model)
         amount = 0
         if rates is not None:
-            output = estimate.output_tokens_upper(ask.body, ask.model, ask.endpoint)
-            amount = estimate.cost_micros(estimate.prompt_tokens_upper(ask.raw), output, rates)
+            prompt, output = worst_case_tokens(ask)
+            amount = estimate.cost_micros(prompt, output, rates)
         now = self.clock()
         windows = [window(b.period, now, limits.timezone) for b in budgets]
-        lines = tuple(_line(b, w, amount) for b, w in zip(budgets, windows, strict=True))
+        lines = tuple(budget_line(b, w, amount) for b, w in zip(budgets, windows, strict=True))
         rate_lines = _rate_lines(limits, tokens_estimate(ask))
         now_us = refusals.now_us(now)
         try:
@@ -115,13 +127,14 @@ class Ledger:
             log.exception("ledger store failed; refusing request %s (fails closed)", request_id)
             return refusals.ledger_unavailable()
         if isinstance(outcome, Refused):
+            if outcome.kind == "budget":
+                self._record_refusal(lines[outcome.index], now)
             return _refusal(outcome, budgets, windows, rate_lines, amount, limits, now_us)
         states = [state_after(r, tat, now_us) for r, tat in zip(rate_lines, outcome.tats_us, strict=True)]
         hold = Hold(
             lines=lines,
             token_lines=tuple(r for r in rate_lines if r.kind == "tokens"),
             reserved_micros=amount,
-            override=limits.overrides.get(ask.model),
             headers=headers(states),
             unpriced=rates is None,
         )
@@ -129,17 +142,33 @@ class Ledger:
             self._holds[request_id] = hold
         return hold
 
+    def _record_refusal(self, line: BudgetLine, now: dt.datetime) -> None:
+        """The first refusal of a (budget, period) in this process is written to the store once (the store keeps
+        the first of all processes), so the alert evaluation can fire `cap.exceeded` for it: under a hard budget
+        spend stops below 100 % and no threshold would. Later refusals cost a set lookup, no write."""
+        seen = (line.budget_id, line.period_key)
+        if seen in self._refusals_recorded:
+            return
+        try:
+            self.store.mark_refused(line, int(now.timestamp()))
+        except Exception:  # the refusal stands; the next one tries to record it again
+            log.exception("could not record the refusal by budget %s", line.budget_id)
+            return
+        if len(self._refusals_recorded) >= 10_000:  # past periods' entries; one write each to re-learn is cheap
+            self._refusals_recorded.clear()
+        self._refusals_recorded.add(seen)
+
     def settle(self, record: RequestRecord) -> None:
         """Release what `record`'s request reserved and record its real cost. Idempotent; never raises."""
         hold = self._holds.pop(record.request_id, None)
         if hold is None:
             return
-        actual = settled_micros(hold, record)
+        actual, remainder = prices.split_picos(settled_picos(hold, record))
         charged = hold.token_lines[0].cost if hold.token_lines else 0
         used_tokens = record.usage.total_tokens if record.usage is not None else (charged if _answered(record) else 0)
         shifts = [(line.bucket, (used_tokens - line.cost) * line.interval_us) for line in hold.token_lines]
         try:
-            self.store.settle(hold.lines, actual, shifts, record.request_id)
+            self.store.settle(hold.lines, actual, shifts, record.request_id, remainder)
         except Exception:
             # The reservation stays held (the budget errs on the safe side) and the failure is visible.
             log.exception("ledger settle failed for request %s; %d micros stay reserved", record.request_id, actual)
@@ -174,16 +203,19 @@ def _answered(record: RequestRecord) -> bool:
     return record.lane_id is not None and record.status_code == 200
 
 
-def settled_micros(hold: Hold, record: RequestRecord) -> int:
-    """Real cost when usage is known; the full reservation when the upstream answered but usage was lost
-    (a stream cut off by the client or the network); nothing when no upstream call went through. Pure."""
+def settled_picos(hold: Hold, record: RequestRecord) -> int:
+    """Real cost (exact, pico-dollars) when usage is known; the full reservation when the upstream answered but
+    usage was lost (a stream cut off by the client or the network); nothing when no upstream call went through.
+    Pure."""
     usage = record.usage
     if usage is not None and usage.total_tokens > 0:
-        return record_value_micros(record, hold.override) or 0
-    return hold.reserved_micros if _answered(record) and usage is None else 0
+        return record_value_picos(record) or 0
+    return hold.reserved_micros * prices.PICOS_PER_MICRO if _answered(record) and usage is None else 0
 
 
-def _line(budget: BudgetSpec, period: Window, amount: int) -> BudgetLine:
+def budget_line(budget: BudgetSpec, period: Window, amount: int) -> BudgetLine:
+    """`amount` against `budget` in `period`, capped if the budget is hard; the store may forget a finished
+    period's row a while after its end."""
     expires = None if period.end is None else int(period.end.timestamp()) + _KEEP_PERIOD_S
     return BudgetLine(budget.id, period.key, amount, budget.amount_micros if budget.hard else None, expires)
 

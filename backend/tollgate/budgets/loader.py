@@ -1,7 +1,9 @@
 """Load a key's `Limits` (budgets, rate limits, price overrides) when the key resolver caches the key.
 
 One query per table on a cache miss; the hot path reads the cached result. Budgets of every project of the
-key's client are loaded, since a request may name its project per call (X-Project-ID).
+key's client are loaded, since a request may name its project per call (X-Project-ID). Key-scoped budgets and
+rate limits are those of every key of the key's rotation lineage: a rotation moves them to the new key, and the
+old key, still live during the overlap, keeps counting against the same rows.
 """
 
 from __future__ import annotations
@@ -12,16 +14,17 @@ from sqlalchemy import and_, or_, select
 
 from ..extensions import DbSession
 from ..metering.prices import OverridePrice
-from ..models import Budget, PriceOverride, RateLimit, Workspace
+from ..models import Budget, PriceOverride, RateLimit, SubKey, Workspace
 from .periods import Period
 from .specs import BudgetSpec, Limits, RateSpec
 
 
 def load_limits(
-    session: DbSession, workspace_id: str, key_id: str, client_id: str, project_ids: Iterable[str]
+    session: DbSession, workspace_id: str, lineage_id: str, client_id: str, project_ids: Iterable[str]
 ) -> Limits:
+    key_ids = select(SubKey.id).where(SubKey.lineage_id == lineage_id).scalar_subquery()
     scopes = or_(
-        and_(Budget.scope == "key", Budget.scope_id == key_id),
+        and_(Budget.scope == "key", Budget.scope_id.in_(key_ids)),
         and_(Budget.scope == "client", Budget.scope_id == client_id),
         and_(Budget.scope == "project", Budget.scope_id.in_(list(project_ids))),
     )
@@ -32,7 +35,7 @@ def load_limits(
         select(RateLimit).where(
             RateLimit.workspace_id == workspace_id,
             or_(
-                and_(RateLimit.scope == "key", RateLimit.scope_id == key_id),
+                and_(RateLimit.scope == "key", RateLimit.scope_id.in_(key_ids)),
                 and_(RateLimit.scope == "client", RateLimit.scope_id == client_id),
             ),
         )

@@ -1,5 +1,5 @@
 """Creating and changing budgets and rate limits, with their audit events. Used by the admin API, the CLI
-and tests alike. Callers invalidate the key cache afterwards (`services().keys.invalidate()`)."""
+and tests alike. Committing the change invalidates the key cache (`config_changes.py`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,11 @@ DEFAULT_SPIKE = (("day", 300), ("hour", 500))
 
 
 class ScopeError(ValueError):
-    """The scope names nothing in this workspace."""
+    """The scope is not one a budget (or rate limit) can have."""
+
+
+class ScopeNotFound(ScopeError):
+    """The scope id names nothing in this workspace."""
 
 
 def scope_client_id(session: DbSession, workspace_id: str, scope: str, scope_id: str) -> str:
@@ -29,7 +33,7 @@ def scope_client_id(session: DbSession, workspace_id: str, scope: str, scope_id:
         raise ScopeError(f"scope must be key, project or client, not {scope!r}")
     row = session.get(model, scope_id)
     if row is None or row.workspace_id != workspace_id:
-        raise ScopeError(f"no {scope} {scope_id!r} in this workspace")
+        raise ScopeNotFound(f"No {scope} with id '{scope_id}' in this workspace.")
     return str(row.id if scope == "client" else row.client_id)
 
 
@@ -124,6 +128,25 @@ def set_rate_limit(
     after["tokens_per_min"] = tokens_per_min
     audit(session, workspace_id, actor, "rate_limit.set", "rate_limit", limit.id, before, after)
     return limit
+
+
+def carry_key_limits(session: DbSession, workspace_id: str, old_key_id: str, new_key_id: str) -> list[str]:
+    """A rotation moves the old key's budgets and rate limits to its replacement: the same rows, so spend so
+    far and rate buckets carry on (the ledger keys them by budget and rate limit id). The old key keeps
+    counting against them during its overlap (`loader`: key scope = the key's lineage). Returns the ids moved."""
+    budgets = session.scalars(
+        select(Budget).where(Budget.workspace_id == workspace_id, Budget.scope == "key", Budget.scope_id == old_key_id)
+    ).all()
+    limits = session.scalars(
+        select(RateLimit).where(
+            RateLimit.workspace_id == workspace_id, RateLimit.scope == "key", RateLimit.scope_id == old_key_id
+        )
+    ).all()
+    for budget in budgets:
+        budget.scope_id = new_key_id
+    for limit in limits:
+        limit.scope_id = new_key_id
+    return [b.id for b in budgets] + [r.id for r in limits]
 
 
 def ensure_default_rules(session: DbSession, workspace_id: str) -> None:

@@ -2,7 +2,9 @@
 hosts share budgets and rate limits. Redis runs a script atomically: the checks and the writes of a request
 cannot interleave with another request's.
 
-Keys: `tg:spend:{budget}:{period}` is a hash (s = spent, r = reserved, micro-dollars); `tg:rate:{bucket}`
+Keys: `tg:spend:{budget}:{period}` is a hash (s = spent, r = reserved, micro-dollars; p = the spend's remainder in
+pico-dollars, kept in [-500,000, 500,000) by carrying into s; x = Unix seconds of the period's first refusal, if
+any); `tg:rate:{bucket}`
 holds a bucket's TAT in Unix microseconds and expires when the bucket is full again. `tg:holds` is a sorted
 set of unsettled reservations (request ids scored by expiry, Unix seconds) and `tg:hold-lines` a hash of what
 each reserved (`key micros` pairs): settle removes the hold and releases only if it was still there, the sweep
@@ -72,9 +74,20 @@ if hold ~= '' and nbudgets > 0 then
   release = redis.call('ZREM', 'tg:holds', hold) == 1
   redis.call('HDEL', 'tg:hold-lines', hold)
 end
+local rem = tonumber(ARGV[#ARGV - 1])
 for j = 1, nbudgets do
   if release then redis.call('HINCRBY', KEYS[j], 'r', string.format('%d', -tonumber(ARGV[2 * j]))) end
   redis.call('HINCRBY', KEYS[j], 's', ARGV[2 * j + 1])
+  if rem ~= 0 then
+    local p = redis.call('HINCRBY', KEYS[j], 'p', rem)
+    if p >= 500000 then
+      redis.call('HINCRBY', KEYS[j], 'p', -1000000)
+      redis.call('HINCRBY', KEYS[j], 's', 1)
+    elseif p < -500000 then
+      redis.call('HINCRBY', KEYS[j], 'p', 1000000)
+      redis.call('HINCRBY', KEYS[j], 's', -1)
+    end
+  end
 end
 for i = nbudgets + 1, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 1 then
@@ -156,6 +169,7 @@ class RedisLedgerStore:
         actual_micros: int,
         token_adjust_us: Sequence[tuple[str, int]],
         hold_id: str | None = None,
+        actual_remainder_picos: int = 0,
     ) -> None:
         shifts = [(bucket, delta) for bucket, delta in token_adjust_us if delta]
         if not budgets and not shifts:
@@ -165,7 +179,27 @@ class RedisLedgerStore:
         for budget in budgets:
             args += [budget.amount_micros, actual_micros]
         args += [delta for _, delta in shifts]
-        self._settle(keys=keys, args=[*args, hold_id or ""])
+        self._settle(keys=keys, args=[*args, actual_remainder_picos, hold_id or ""])
+
+    def add_spend(self, budgets: Sequence[BudgetLine]) -> None:
+        if not budgets:
+            return
+        pipe = self._redis.pipeline(transaction=True)
+        for budget in budgets:
+            key = spend_key(budget.budget_id, budget.period_key)
+            pipe.hincrby(key, "s", budget.amount_micros)
+            pipe.hincrby(key, "r", 0)
+            if budget.expires_at:
+                pipe.expireat(key, budget.expires_at)
+        pipe.execute()
+
+    def mark_refused(self, budget: BudgetLine, at_s: int) -> None:
+        key = spend_key(budget.budget_id, budget.period_key)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hsetnx(key, "x", at_s)
+        if budget.expires_at:
+            pipe.expireat(key, budget.expires_at)
+        pipe.execute()
 
     def release_expired(self, now_s: int, limit: int = 500) -> int:
         return int(self._release_expired(keys=[], args=[now_s, limit]))
@@ -173,8 +207,8 @@ class RedisLedgerStore:
     def read(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Usage]:
         pipe = self._redis.pipeline(transaction=False)
         for budget_id, period in keys:
-            pipe.hmget(spend_key(budget_id, period), "s", "r")
+            pipe.hmget(spend_key(budget_id, period), "s", "r", "x")
         out: dict[tuple[str, int], Usage] = {}
-        for key, (spent, reserved) in zip(keys, pipe.execute(), strict=True):
-            out[key] = Usage(int(spent or 0), int(reserved or 0))
+        for key, (spent, reserved, refused) in zip(keys, pipe.execute(), strict=True):
+            out[key] = Usage(int(spent or 0), int(reserved or 0), None if refused is None else int(refused))
         return out

@@ -64,7 +64,7 @@ def unpriced_model(model: str) -> GatewayError:
     return GatewayError(
         403,
         f"The model '{model}' has no known price, so it cannot be used under a hard budget. Ask the agency to add "
-        f"a price override for '{model}' (admin API: POST /api/v1/price-overrides, or the dashboard's Prices page).",
+        f"a price override for '{model}' (admin API: POST /api/v1/price-overrides).",
         "model_unpriced",
         "model",
     )

@@ -42,11 +42,12 @@ class Limits:
     overrides: Mapping[str, OverridePrice] = field(default_factory=dict)
 
     def budgets_for(self, key_id: str, client_id: str, project_id: str | None) -> tuple[BudgetSpec, ...]:
-        """Every budget a request by this key, for this project, must pass."""
+        """Every budget a request by this key, for this project, must pass. The key-scoped budgets loaded are
+        the key's lineage's (this key's, and those of the keys it replaced or that replace it), so all apply."""
         wanted = {("key", key_id), ("client", client_id)}
         if project_id is not None:
             wanted.add(("project", project_id))
-        return tuple(b for b in self.budgets if (b.scope, b.scope_id) in wanted)
+        return tuple(b for b in self.budgets if b.scope == "key" or (b.scope, b.scope_id) in wanted)
 
     @property
     def enforces_anything(self) -> bool:

@@ -44,10 +44,17 @@ _USED = """
 SELECT spent_micros + reserved_micros FROM budget_spend WHERE budget_id = :budget_id AND period_start = :period
 """
 _TAT = "SELECT tat_us FROM rate_buckets WHERE bucket = :bucket"
-_SETTLE_BUDGET = """
-UPDATE budget_spend SET reserved_micros = reserved_micros - :amount, spent_micros = spent_micros + :actual
+_CARRY = (
+    "CASE WHEN spent_remainder_picos + :rem >= 500000 THEN 1"
+    " WHEN spent_remainder_picos + :rem < -500000 THEN -1 ELSE 0 END"
+)
+_SETTLE_BUDGET = f"""
+UPDATE budget_spend SET reserved_micros = reserved_micros - :amount,
+spent_micros = spent_micros + :actual + {_CARRY},
+spent_remainder_picos = spent_remainder_picos + :rem - 1000000 * {_CARRY}
 WHERE budget_id = :budget_id AND period_start = :period
 """
+"""The remainder stays in [-500,000, 500,000) pico-dollars: SET expressions all read the row's old values."""
 _SHIFT_RATE = "UPDATE rate_buckets SET tat_us = tat_us + :delta WHERE bucket = :bucket"
 _INSERT_HOLD = """
 INSERT INTO budget_holds (request_id, expires_at, lines) VALUES (:request_id, :expires, :lines)
@@ -55,6 +62,17 @@ INSERT INTO budget_holds (request_id, expires_at, lines) VALUES (:request_id, :e
 _DELETE_HOLD = "DELETE FROM budget_holds WHERE request_id = :request_id RETURNING lines"
 _EXPIRED_HOLDS = """
 SELECT request_id FROM budget_holds WHERE expires_at <= :now ORDER BY expires_at LIMIT :limit
+"""
+_ADD_SPEND = """
+INSERT INTO budget_spend (budget_id, period_start, spent_micros, reserved_micros)
+VALUES (:budget_id, :period, :amount, 0)
+ON CONFLICT (budget_id, period_start) DO UPDATE SET spent_micros = budget_spend.spent_micros + excluded.spent_micros
+"""
+_MARK_REFUSED = """
+INSERT INTO budget_spend (budget_id, period_start, spent_micros, reserved_micros, refused_at)
+VALUES (:budget_id, :period, 0, 0, :at)
+ON CONFLICT (budget_id, period_start) DO UPDATE SET refused_at = excluded.refused_at
+WHERE budget_spend.refused_at IS NULL
 """
 _RELEASE_BUDGET = """
 UPDATE budget_spend SET reserved_micros = reserved_micros - :amount
@@ -84,6 +102,8 @@ class SqlLedgerStore:
         self._delete_hold = prepare(_DELETE_HOLD)
         self._expired_holds = prepare(_EXPIRED_HOLDS)
         self._release_budget = prepare(_RELEASE_BUDGET)
+        self._mark_refused = prepare(_MARK_REFUSED)
+        self._add_spend = prepare(_ADD_SPEND)
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
@@ -138,6 +158,7 @@ class SqlLedgerStore:
         actual_micros: int,
         token_adjust_us: Sequence[tuple[str, int]],
         hold_id: str | None = None,
+        actual_remainder_picos: int = 0,
     ) -> None:
         rate_rows = [{"bucket": bucket, "delta": delta} for bucket, delta in sorted(token_adjust_us) if delta]
         if not budgets and not rate_rows:
@@ -153,6 +174,7 @@ class SqlLedgerStore:
             for b in sorted(budgets, key=lambda b: b.budget_id):
                 amount = b.amount_micros if release else 0
                 row = {"budget_id": b.budget_id, "period": b.period_key, "amount": amount, "actual": actual_micros}
+                row["rem"] = actual_remainder_picos
                 cur.execute(self._settle_budget, row)
 
     def release_expired(self, now_s: int, limit: int = 500) -> int:
@@ -173,19 +195,34 @@ class SqlLedgerStore:
                 released += 1
         return released
 
+    def add_spend(self, budgets: Sequence[BudgetLine]) -> None:
+        if not budgets:
+            return
+        with self._cursor() as cur:
+            for b in sorted(budgets, key=lambda b: (b.budget_id, b.period_key)):
+                cur.execute(
+                    self._add_spend, {"budget_id": b.budget_id, "period": b.period_key, "amount": b.amount_micros}
+                )
+
+    def mark_refused(self, budget: BudgetLine, at_s: int) -> None:
+        with self._cursor() as cur:
+            cur.execute(self._mark_refused, {"budget_id": budget.budget_id, "period": budget.period_key, "at": at_s})
+
     def read(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Usage]:
         out = {key: Usage(0, 0) for key in keys}
         if not keys:
             return out
         ids = sorted({budget_id for budget_id, _ in keys})
         query = text(
-            "SELECT budget_id, period_start, spent_micros, reserved_micros FROM budget_spend "
+            "SELECT budget_id, period_start, spent_micros, reserved_micros, refused_at FROM budget_spend "
             "WHERE budget_id IN (" + ", ".join(f":b{i}" for i in range(len(ids))) + ")"
         )
         with self._engine.connect() as conn:
-            for budget_id, period, spent, reserved in conn.execute(query, {f"b{i}": v for i, v in enumerate(ids)}):
+            params = {f"b{i}": v for i, v in enumerate(ids)}
+            for budget_id, period, spent, reserved, refused in conn.execute(query, params):
                 if (budget_id, int(period)) in out:
-                    out[(budget_id, int(period))] = Usage(int(spent), int(reserved))
+                    refused_at = None if refused is None else int(refused)
+                    out[(budget_id, int(period))] = Usage(int(spent), int(reserved), refused_at)
         return out
 
 

@@ -28,6 +28,8 @@ class CapStatus:
     reserved_micros: int
     projected_micros: int | None
     state: str
+    refused_at: dt.datetime | None = None
+    """When the budget first refused a request in this period (hard budgets), None if it has not."""
 
     @property
     def limit_micros(self) -> int:
@@ -99,7 +101,8 @@ def cap_status(budget: BudgetSpec, usage: Usage, now: dt.datetime, tz_name: str)
     period = window(budget.period, now, tz_name)
     projected = project(usage.spent_micros, period, now)
     state = state_of(budget.amount_micros, usage.spent_micros, projected)
-    return CapStatus(budget, period, usage.spent_micros, usage.reserved_micros, projected, state)
+    refused_at = None if usage.refused_at is None else dt.datetime.fromtimestamp(usage.refused_at, dt.UTC)
+    return CapStatus(budget, period, usage.spent_micros, usage.reserved_micros, projected, state, refused_at)
 
 
 def worst_state(statuses: list[CapStatus]) -> str:

@@ -48,6 +48,8 @@ class Refused:
 class Usage:
     spent_micros: int
     reserved_micros: int
+    refused_at: int | None = None
+    """Unix seconds of the period's first recorded refusal (a hard budget turned a request away); None: none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +74,23 @@ class LedgerStore(Protocol):
         actual_micros: int,
         token_adjust_us: Sequence[tuple[str, int]],
         hold_id: str | None = None,
+        actual_remainder_picos: int = 0,
     ) -> None:
-        """Record `actual_micros` as spent; release each line's reservation unless the sweep already released
-        hold `hold_id` (None: the reservation was made without a hold, always release); shift token buckets."""
+        """Record `actual_micros` (+ `actual_remainder_picos`, carried into whole micro-dollars as the period's
+        remainders add up: see `prices.split_picos`) as spent; release each line's reservation unless the sweep
+        already released hold `hold_id` (None: the reservation was made without a hold, always release); shift
+        token buckets."""
+
+    def add_spend(self, budgets: Sequence[BudgetLine]) -> None:
+        """Record each line's `amount_micros` as spent outright, without a reservation or a cap check: usage
+        reported after the fact (ingested usage events) has happened already."""
+
+    def mark_refused(self, budget: BudgetLine, at_s: int) -> None:
+        """Record that `budget` refused a request in its period at `at_s`, unless a refusal is recorded already
+        (the first one stays). The alert evaluation turns it into a `cap.exceeded` event."""
 
     def release_expired(self, now_s: int, limit: int = 500) -> int:
         """Release up to `limit` holds that expired at or before `now_s`; returns how many were released."""
 
     def read(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Usage]:
-        """Spent and reserved per (budget id, period key); missing periods read as zero."""
+        """Spent, reserved and first refusal per (budget id, period key); missing periods read as zero."""

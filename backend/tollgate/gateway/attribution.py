@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..vault.scrub import scrub
 from . import errors
 from .context import KeyContext
 
@@ -61,7 +62,8 @@ def attribute(ctx: KeyContext, headers: HeaderLookup, body: Mapping[str, Any]) -
 
 
 def _metadata(value: Any) -> dict[str, str] | None:
-    """OpenAI's own limits (16 pairs, 64-char keys, 512-char values); anything else is not kept in logs."""
+    """OpenAI's own limits (16 pairs, 64-char keys, 512-char values); anything else is not kept in logs. Values
+    shaped like a secret are redacted: metadata is stored in the request log and shown in the admin API."""
     if not isinstance(value, dict) or not value:
         return None
     kept: dict[str, str] = {}
@@ -69,5 +71,5 @@ def _metadata(value: Any) -> dict[str, str] | None:
         if len(kept) >= _MAX_METADATA_KEYS:
             break
         if isinstance(key, str) and isinstance(item, str):
-            kept[key[:_MAX_KEY_LEN]] = item[:_MAX_VALUE_LEN]
+            kept[scrub(key[:_MAX_KEY_LEN])] = scrub(item[:_MAX_VALUE_LEN])
     return kept or None

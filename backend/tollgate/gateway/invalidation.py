@@ -1,11 +1,12 @@
-"""Telling every process that cached key contexts are stale.
+"""Telling every process that cached key contexts (and the log writer's price overrides) are stale.
 
-The workers of one `tollgate serve` share a generation counter in anonymous shared memory, mapped by the
-gunicorn master before it forks them: a change made through one worker (a revoke, a new budget) bumps it, and
-every sibling drops its cache on its next request (one memory read per request, no system call). With
-`REDIS_URL`, a change is also published on one channel and every gateway process, on every host, drops its
-cache as soon as the message arrives. Anything else (the CLI, another host without Redis) is seen within
-`key_cache_ttl_s`.
+Every process of one data directory (the workers of `tollgate serve`, and the CLI) maps one generation counter
+from a file, `<data_dir>/cache-generation` (MAP_SHARED): a committed change (a revoke, a new project, a
+timezone, a price override; see `config_changes.py`) bumps it, and every worker drops its cache on its next
+request (one memory read per request, no system call). A file, not anonymous memory inherited through the fork,
+so that a separate process (`tollgate revoke-key`) reaches running workers too. With `REDIS_URL`, a change is
+also published on one channel and every gateway process, on every host, drops its cache as soon as the message
+arrives. Another host without Redis sees a change within `key_cache_ttl_s`.
 """
 
 from __future__ import annotations
@@ -17,38 +18,43 @@ import struct
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 CHANNEL = "tollgate:key-cache:invalidate"
+GENERATION_FILE = "cache-generation"
 
 
-class SiblingGeneration:
-    """A counter in anonymous shared memory (MAP_SHARED): created before a fork, shared with every child."""
+class CacheGeneration:
+    """A counter in a file that every process of the data directory maps shared, plus this process's count of
+    changes announced by other hosts (Redis). `read()` changes whenever either does: both only ever grow."""
 
-    def __init__(self) -> None:
-        self._map = mmap.mmap(-1, 8)
+    def __init__(self, path: Path) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < 8:  # new: zeros; never truncates a counter another process wrote
+                os.ftruncate(fd, 8)
+            self._map = mmap.mmap(fd, 8, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        finally:
+            os.close(fd)  # the mapping keeps the file
+        self._remote = 0
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path) -> CacheGeneration:
+        return cls(data_dir / GENERATION_FILE)
 
     def read(self) -> int:
-        return int(struct.unpack_from("Q", self._map, 0)[0])
+        return (int(struct.unpack_from("Q", self._map, 0)[0]) + self._remote) % (1 << 64)
 
     def bump(self) -> None:
-        """Any change of value tells the siblings; two bumps racing to the same value still make one change."""
-        struct.pack_into("Q", self._map, 0, (self.read() + 1) % (1 << 64))
+        """Tell every process of this data directory. Two bumps racing to the same value still make one change,
+        and each bump comes after its commit, so a reader that sees the new value loads both commits."""
+        struct.pack_into("Q", self._map, 0, (int(struct.unpack_from("Q", self._map, 0)[0]) + 1) % (1 << 64))
 
-
-_siblings: SiblingGeneration | None = None
-
-
-def share_with_forked_workers() -> None:
-    """Called in the gunicorn master, before it forks: its workers inherit the mapping."""
-    global _siblings
-    if _siblings is None:
-        _siblings = SiblingGeneration()
-
-
-def sibling_generation() -> SiblingGeneration | None:
-    return _siblings
+    def note_remote_change(self) -> None:
+        """A change announced by another host: this process only (each process gets the message itself)."""
+        self._remote += 1
 
 
 class InvalidationBus(Protocol):

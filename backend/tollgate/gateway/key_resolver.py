@@ -2,9 +2,10 @@
 
 The checksum is verified before anything else, so garbage never costs a lookup. A cache hit costs one HMAC
 and a dict read; a miss loads the key, its client's projects and routing policy, and decrypts the lanes'
-credentials once. Revocation through the admin API or the CLI invalidates the entry in this process at once,
-in its sibling workers on their next request (a shared generation counter), in other processes within
-`key_cache_ttl_s` (or at once through Redis pub/sub when configured).
+credentials once. A committed change to anything cached here (a revoke, a project, a lane, a budget, the
+workspace timezone; `config_changes.py` notices it, through the admin API or the CLI) clears this process's
+cache at once, every process of the data directory's on its next request (a shared generation counter), other
+hosts' at once through Redis pub/sub when configured, else within `key_cache_ttl_s`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..vault.crypto import VaultError, lane_owner
 from ..vault.tokens import SUB_KEY_PREFIX, bearer_token, is_well_formed
 from . import errors
 from .context import KeyContext, LaneTarget
-from .invalidation import InvalidationBus, LocalBus, SiblingGeneration
+from .invalidation import CacheGeneration, InvalidationBus, LocalBus
 
 _MAX_ENTRIES = 50_000
 """Bound on cached keys per process: negative entries (unknown keys) must not grow memory without end."""
@@ -37,12 +38,12 @@ class KeyResolver:
         vault: CredentialVault,
         ttl_s: float,
         bus: InvalidationBus | None = None,
-        siblings: SiblingGeneration | None = None,
+        generation: CacheGeneration | None = None,
     ) -> None:
         self._hasher = hasher
         self._bus = bus or LocalBus()
-        self._siblings = siblings
-        self._seen = siblings.read() if siblings is not None else 0
+        self._generation = generation
+        self._seen = generation.read() if generation is not None else 0
         self._vault = vault
         self._ttl = ttl_s
         self._cache: dict[str, tuple[float, KeyContext | None]] = {}
@@ -56,8 +57,8 @@ class KeyResolver:
         if not is_well_formed(token, SUB_KEY_PREFIX):
             return errors.invalid_key()
         digest = self._hasher.hash(token)
-        if self._siblings is not None and (generation := self._siblings.read()) != self._seen:
-            self._seen = generation  # a sibling worker changed keys, lanes or limits
+        if self._generation is not None and (generation := self._generation.read()) != self._seen:
+            self._seen = generation  # another process (or host) changed keys, projects, lanes or limits
             self._clear()
         now = time.monotonic()
         hit = self._cache.get(digest)
@@ -78,16 +79,25 @@ class KeyResolver:
         return context
 
     def invalidate(self) -> None:
-        """Drop every cached key, here and (through the bus) in every other process: after a revoke, a lane
-        change, a routing or budget change."""
+        """Drop every cached key, here and (through the generation and the bus) in every other process: called
+        after a commit that changed what a `KeyContext` holds (`config_changes.py`)."""
         self._clear()
-        if self._siblings is not None:
-            self._siblings.bump()
+        if self._generation is not None:
+            self._generation.bump()
         self._bus.publish()
 
     def listen(self) -> None:
         """Start receiving other processes' invalidations (once per process)."""
-        self._bus.listen(self._clear)
+        self._bus.listen(self._on_remote_change)
+
+    @property
+    def generation(self) -> CacheGeneration | None:
+        return self._generation
+
+    def _on_remote_change(self) -> None:
+        self._clear()
+        if self._generation is not None:
+            self._generation.note_remote_change()  # and the log writer's price overrides in this process
 
     def _clear(self) -> None:
         with self._lock:
@@ -119,7 +129,7 @@ class KeyResolver:
             lanes=self._lanes(session, key.workspace_id, client.id),
             projects=project_ids,
             expires_at_ts=expiry.timestamp() if expiry else None,
-            limits=load_limits(session, key.workspace_id, key.id, client.id, [p.id for p in projects]),
+            limits=load_limits(session, key.workspace_id, key.lineage_id, client.id, [p.id for p in projects]),
         )
 
     def _lanes(self, session: DbSession, workspace_id: str, client_id: str) -> tuple[LaneTarget, ...]:

@@ -56,6 +56,7 @@ def handle(operation: str) -> Response:
         project_id=ctx.project_id,
         key_id=ctx.key_id,
         endpoint=operation,
+        overrides=ctx.limits.overrides,  # the set admission prices with: the log and settle use it too
     )
     outcome = _proxy(svc, ctx, operation, record, started)
     if isinstance(outcome, GatewayError):
@@ -160,11 +161,18 @@ def _call_lanes(
         except UpstreamUnreachable:
             failure = errors.upstream_failed("The upstream provider could not be reached.")
             continue
-        if upstream.status < 500 and upstream.status not in _FALL_THROUGH:
+        if _served(upstream.status):
             return lane, op, state, upstream
         pools.cooldowns.observe(lane.id, upstream.status, upstream.headers.get("retry-after"))
         failure = _upstream_failure(upstream)
     return failure
+
+
+def _served(status: int) -> bool:
+    """A success, or a 4xx that is the caller's fault: the caller gets it. Everything else is the lane's failure:
+    5xx, its credential refused, a pause asked for, and any 3xx (redirects are never followed: a lane must name
+    its provider's real endpoint, and following one could lead anywhere)."""
+    return 200 <= status < 300 or (400 <= status < 500 and status not in _FALL_THROUGH)
 
 
 def _upstream_failure(upstream: UpstreamResponse) -> GatewayError:
@@ -182,6 +190,11 @@ def _upstream_failure(upstream: UpstreamResponse) -> GatewayError:
         )
     if upstream.status in (401, 403):
         return errors.upstream_failed("The upstream provider rejected this lane's credential.")
+    if 300 <= upstream.status < 400:
+        return errors.upstream_failed(
+            f"The upstream provider answered with a redirect (HTTP {upstream.status}); the gateway does not follow "
+            "redirects, so the lane's base URL must be the provider's real endpoint."
+        )
     return errors.upstream_failed(f"The upstream provider failed with HTTP {upstream.status}.")
 
 

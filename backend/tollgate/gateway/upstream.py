@@ -2,6 +2,8 @@
 
 One connection pool per lane and base URL, created on first use and shared by every request of the process.
 Retries and redirects are off: falling through to the next lane is the gateway's decision, not urllib3's.
+Unless private upstreams are allowed, every new connection refuses an internal peer address (`egress`), so a
+lane reaches only what the SSRF policy allows whatever its base URL resolves to at the time of the call.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, connection_from_url
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ProtocolError, TimeoutError
 
+from ..egress import AddressGuard
 from .context import LaneTarget
 from .cooldown import LaneCooldowns
 
@@ -55,6 +58,23 @@ class CoalescingHTTPConnection(_CoalescingMixin, HTTPConnection):
 
 class CoalescingHTTPSConnection(_CoalescingMixin, HTTPSConnection):
     pass
+
+
+class GuardedCoalescingHTTPConnection(AddressGuard, _CoalescingMixin, HTTPConnection):
+    pass
+
+
+class GuardedCoalescingHTTPSConnection(AddressGuard, _CoalescingMixin, HTTPSConnection):
+    pass
+
+
+_CONNECTIONS: dict[tuple[bool, bool], type[HTTPConnection]] = {
+    (False, True): CoalescingHTTPConnection,
+    (True, True): CoalescingHTTPSConnection,
+    (False, False): GuardedCoalescingHTTPConnection,
+    (True, False): GuardedCoalescingHTTPSConnection,
+}
+"""(https, private upstreams allowed) → the connection class of a lane's pool."""
 
 
 class UpstreamTimeout(Exception):
@@ -103,10 +123,14 @@ class UpstreamResponse:
 
 
 class UpstreamPools:
-    def __init__(self, connect_timeout_s: float, read_timeout_s: float, maxsize: int) -> None:
+    def __init__(
+        self, connect_timeout_s: float, read_timeout_s: float, maxsize: int, allow_private: bool = False
+    ) -> None:
         self.connect_timeout_s = connect_timeout_s
         self.read_timeout_s = read_timeout_s
         self._maxsize = maxsize
+        self.allow_private = allow_private
+        """Connect to loopback/private/link-local peers too (local mocks); off: such connections are refused."""
         self._pools: dict[tuple[str, str], HTTPConnectionPool] = {}
         self._lock = threading.Lock()
         self.cooldowns = LaneCooldowns()
@@ -128,9 +152,7 @@ class UpstreamPools:
                         timeout=urllib3.Timeout(connect=self.connect_timeout_s, read=self.read_timeout_s),
                         retries=False,
                     )
-                    pool.ConnectionCls = (
-                        CoalescingHTTPSConnection if parts.scheme == "https" else CoalescingHTTPConnection
-                    )
+                    pool.ConnectionCls = _CONNECTIONS[(parts.scheme == "https", self.allow_private)]
                     self._pools[key] = pool
         return pool
 

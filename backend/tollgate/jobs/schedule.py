@@ -41,6 +41,7 @@ def periodic_jobs(settings: Settings) -> tuple[Periodic, ...]:
         Periodic("evaluate-alerts", "tollgate.jobs.tasks.evaluate_alerts", interval),
         Periodic("deliver-webhooks", "tollgate.jobs.tasks.deliver_webhooks", interval),
         Periodic("sweep-reservations", "tollgate.jobs.tasks.sweep_reservations", max(interval, 60.0)),
+        Periodic("monthly-close", "tollgate.jobs.tasks.monthly_close", max(interval, 300.0)),
     )
 
 

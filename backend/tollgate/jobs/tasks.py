@@ -49,5 +49,29 @@ def deliver_webhooks() -> int:
 
 
 def sweep_reservations() -> int:
-    """Release budget reservations left by gateway processes that died between admit and settle."""
-    return _services().alerts.sweep_once()
+    """Release budget reservations left by gateway processes that died between admit and settle (returns how
+    many), and delete expired idempotency keys with the answers they kept."""
+    alerts = _services().alerts
+    released = alerts.sweep_once()
+    alerts.purge_once()
+    return released
+
+
+def monthly_close() -> int:
+    """The 1st-of-month run: previous-month reports and invoice drafts of every active client, once."""
+    return _services().alerts.close_month_once()
+
+
+def generate_report(report_id: str) -> bool:
+    """Make one queued monthly usage report (claimed: a second worker given the same id does nothing)."""
+    from ..reporting import generate
+
+    app = _app_for_job()
+    with app.app_context():
+        return generate(db.session, report_id)
+
+
+def _app_for_job() -> Flask:
+    _services()
+    assert _app is not None
+    return _app

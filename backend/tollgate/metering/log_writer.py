@@ -22,7 +22,7 @@ from queue import Empty
 from typing import Any, Protocol
 
 from .prices import OverridePrice
-from .pricing_rows import to_row
+from .pricing_rows import OverrideLookup, to_row
 from .spool import Spool
 
 log = logging.getLogger(__name__)
@@ -79,10 +79,15 @@ class LogWriter:
         batch_size: int = 200,
         flush_interval_s: float = 0.5,
         spool_retry_s: float = 5.0,
-        row_builder: Callable[[Any, Mapping[str, OverridePrice]], dict[str, Any]] = to_row,
+        row_builder: Callable[[Any, OverrideLookup], dict[str, Any]] = to_row,
+        generation: Callable[[], int] | None = None,
     ) -> None:
-        """`row_builder` prices one record into a row; the default makes `request_logs` rows (another writer
-        instance, with its own sink and spool, writes ingested usage events)."""
+        """`row_builder` prices one record into a row, given a lookup of a workspace's price overrides that it
+        calls only if the record does not carry its own; the default makes `request_logs` rows (their records
+        carry the overrides admission used); another writer instance, with its own sink and spool, writes
+        ingested usage events, priced with the looked-up overrides. `generation` reads the shared cache
+        generation (`gateway/invalidation.py`): when it changes, cached price overrides are dropped, so an
+        ingested event written after an override changed is priced with it."""
         self._sink = sink
         self._row_builder = row_builder
         self._spool = spool
@@ -95,6 +100,8 @@ class LogWriter:
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._override_cache: dict[str, tuple[float, Mapping[str, OverridePrice]]] = {}
+        self._generation = generation
+        self._seen_generation = generation() if generation is not None else 0
 
     # -- request-thread side -------------------------------------------------------------------------------
     def submit(self, record: LoggedRecord) -> None:
@@ -171,13 +178,16 @@ class LogWriter:
     def _write(self, batch: list[LoggedRecord]) -> None:
         if not batch:
             return
+        if self._generation is not None and (generation := self._generation()) != self._seen_generation:
+            self._seen_generation = generation
+            self._override_cache.clear()
         rows: list[dict[str, Any]] = []
         for record in batch:
             try:
-                rows.append(self._row_builder(record, self._overrides(record.workspace_id)))
+                rows.append(self._row_builder(record, self._overrides))
             except Exception:
                 log.exception("pricing failed for request %s; logged unpriced", record.request_id)
-                rows.append(self._row_builder(record, {}) | {"priced": False})
+                rows.append(self._row_builder(record, _no_overrides) | {"priced": False})
         try:
             self._sink.write(rows)
         except Exception as exc:
@@ -209,6 +219,10 @@ class LogWriter:
             value = cached[1] if cached else {}
         self._override_cache[workspace_id] = (time.monotonic(), value)
         return value
+
+
+def _no_overrides(workspace_id: str) -> Mapping[str, OverridePrice]:
+    return {}
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:

@@ -2,37 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import prices
 from .record import RequestRecord
 
-
-def actual_cost_micros(value_micros: int, lane_payment: str) -> int:
-    """Metered lanes cost list price; a flat plan costs nothing at the margin; BYOK is billed to the client."""
-    return value_micros if lane_payment == "metered" else 0
+OverrideLookup = Callable[[str], Mapping[str, prices.OverridePrice]]
+"""A workspace id → its current price overrides (read by the writer, cached)."""
 
 
-def record_value_micros(record: RequestRecord, override: prices.OverridePrice | None) -> int | None:
-    """What a request's usage is worth: at the served model's price, else the requested model's (a snapshot
-    the price table lacks); `override` wins over both. 0 without usage; None when nothing prices it.
-    The log row and the ledger's settle both use this, so the two always agree."""
+def record_value_picos(record: RequestRecord) -> int | None:
+    """What a request's usage is worth, exactly (pico-dollars): at the served model's price, else the requested
+    model's (a snapshot the price table lacks); the record's own override set (what admission used) wins over
+    both. 0 without usage; None when nothing prices it. The log row and the ledger's settle both use this and
+    nothing else, so the two always agree, whenever each runs."""
     usage = record.usage
     if usage is None or usage.total_tokens <= 0:
         return 0
     model = record.model_served or record.model_requested or ""
     provider = record.provider or "openai"
-    value = prices.value_micros(usage, model, provider, override)
+    override = record.overrides.get(model) or record.overrides.get(record.model_requested or "")
+    value = prices.value_picos(usage, model, provider, override)
     if value is None and record.model_requested and record.model_requested != model:
-        value = prices.value_micros(usage, record.model_requested, provider, override)
+        value = prices.value_picos(usage, record.model_requested, provider, override)
     return value
 
 
-def to_row(record: RequestRecord, overrides: Mapping[str, prices.OverridePrice]) -> dict[str, Any]:
+def money_columns(value_picos: int | None, lane_payment: str) -> dict[str, Any]:
+    """value/cost as whole micro-dollars plus exact remainders. Metered lanes cost list price; a flat plan costs
+    nothing at the margin; BYOK is billed to the client."""
+    value, remainder = prices.split_picos(value_picos or 0)
+    metered = lane_payment == "metered"
+    return {
+        "value_micros": value,
+        "value_remainder_picos": remainder,
+        "cost_micros": value if metered else 0,
+        "cost_remainder_picos": remainder if metered else 0,
+        "priced": value_picos is not None,
+    }
+
+
+def to_row(record: RequestRecord, workspace_overrides: OverrideLookup | None = None) -> dict[str, Any]:
+    """The row of one request. `workspace_overrides` is not consulted: the record carries the override set its
+    admission used (a set read now could be newer, and the budget would disagree with the log)."""
     usage = record.usage
-    model = record.model_served or record.model_requested or ""
-    value = record_value_micros(record, overrides.get(model) or overrides.get(record.model_requested or ""))
+    value = record_value_picos(record)
     return {
         "request_id": record.request_id,
         "created_at": record.created_at,
@@ -52,9 +67,7 @@ def to_row(record: RequestRecord, overrides: Mapping[str, prices.OverridePrice])
         "cached_input_tokens": usage.cached_input_tokens if usage else 0,
         "output_tokens": usage.output_tokens if usage else 0,
         "reasoning_tokens": usage.reasoning_tokens if usage else 0,
-        "value_micros": value or 0,
-        "cost_micros": actual_cost_micros(value or 0, record.lane_payment),
-        "priced": value is not None,
+        **money_columns(value, record.lane_payment),
         "status_code": record.status_code,
         "error_code": record.error_code,
         "latency_ms": record.latency_ms,

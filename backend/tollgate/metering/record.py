@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .prices import OverridePrice
 from .usage import TokenUsage
 
 
@@ -32,10 +34,14 @@ class RequestRecord:
     latency_ms: int = 0
     ttfb_ms: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    overrides: Mapping[str, OverridePrice] = field(default_factory=dict)
+    """The workspace's price overrides as admission saw them (the key's cached `Limits`): the log row and the
+    ledger's settle price the request with exactly these, never with a set read later."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["created_at"] = self.created_at.isoformat()
+        data["overrides"] = {model: asdict(price) for model, price in self.overrides.items()}
         return data
 
     @classmethod
@@ -44,4 +50,5 @@ class RequestRecord:
         data["created_at"] = dt.datetime.fromisoformat(data["created_at"])
         if data.get("usage") is not None:
             data["usage"] = TokenUsage(**data["usage"])
+        data["overrides"] = {model: OverridePrice(**price) for model, price in (data.get("overrides") or {}).items()}
         return cls(**data)

@@ -23,10 +23,10 @@ class Spool:
         self.directory = directory
 
     def put(self, rows: list[dict[str, Any]]) -> Path:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = f"{os.getpid()}-{uuid.uuid4().hex}.jsonl"
         tmp = self.directory / (name + ".tmp")
-        with open(tmp, "wb") as fh:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:  # usage is private
             for row in rows:
                 fh.write(orjson.dumps(row) + b"\n")
             fh.flush()

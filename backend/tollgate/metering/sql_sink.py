@@ -36,11 +36,18 @@ class SqlLogSink:
             raise RuntimeError(f"unsupported database {engine.dialect.name}")
 
     def write(self, rows: list[dict[str, Any]]) -> None:
+        self.insert(rows)
+
+    def insert(self, rows: list[dict[str, Any]], returning: Sequence[Any] = ()) -> list[Any]:
+        """Insert in one transaction; with `returning` (columns), the rows actually inserted (not skipped)."""
         if not rows:
-            return
+            return []
         rows = [dict(self._fit(self._column_keys.get(key, key), value) for key, value in row.items()) for row in rows]
         with self._engine.begin() as conn:
-            conn.execute(self._insert, rows)
+            if not returning:
+                conn.execute(self._insert, rows)
+                return []
+            return list(conn.execute(self._insert.returning(*returning), rows))
 
     def _fit(self, column: str, value: Any) -> tuple[str, Any]:
         """(column key, value made storable)."""

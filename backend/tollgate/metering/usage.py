@@ -8,12 +8,15 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class TokenUsage:
-    """Counts as billed. `input_tokens` includes the cached ones; `output_tokens` includes reasoning."""
+    """Counts as billed. `input_tokens` includes the cached ones; `output_tokens` includes reasoning.
+    `service_tier` is the tier the provider says it served the call at (OpenAI's `service_tier`: default, flex,
+    priority, …); it selects the rate, so it travels with the counts."""
 
     input_tokens: int = 0
     cached_input_tokens: int = 0
     output_tokens: int = 0
     reasoning_tokens: int = 0
+    service_tier: str | None = None
 
     @property
     def total_tokens(self) -> int:
@@ -28,14 +31,16 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def from_openai(usage: Any) -> TokenUsage | None:
-    """Read an OpenAI `usage` object of any endpoint: Chat Completions, Responses or Embeddings.
+def from_openai(usage: Any, service_tier: Any = None) -> TokenUsage | None:
+    """Read an OpenAI `usage` object of any endpoint: Chat Completions, Responses or Embeddings, with the
+    `service_tier` the same response (or chunk) reports beside it.
 
     Chat uses prompt/completion_tokens with *_tokens_details; Responses uses input/output_tokens with
     input_tokens_details/output_tokens_details; Embeddings only has prompt_tokens.
     """
     if not isinstance(usage, dict):
         return None
+    tier = service_tier[:16] if isinstance(service_tier, str) and service_tier else None
     if "prompt_tokens" in usage:
         prompt_details = _dict(usage.get("prompt_tokens_details"))
         completion_details = _dict(usage.get("completion_tokens_details"))
@@ -44,6 +49,7 @@ def from_openai(usage: Any) -> TokenUsage | None:
             cached_input_tokens=_int(prompt_details.get("cached_tokens")),
             output_tokens=_int(usage.get("completion_tokens")),
             reasoning_tokens=_int(completion_details.get("reasoning_tokens")),
+            service_tier=tier,
         )
     if "input_tokens" in usage:
         input_details = _dict(usage.get("input_tokens_details"))
@@ -53,5 +59,6 @@ def from_openai(usage: Any) -> TokenUsage | None:
             cached_input_tokens=_int(input_details.get("cached_tokens")),
             output_tokens=_int(usage.get("output_tokens")),
             reasoning_tokens=_int(output_details.get("reasoning_tokens")),
+            service_tier=tier,
         )
     return None

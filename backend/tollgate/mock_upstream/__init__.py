@@ -13,8 +13,20 @@ DEMO_API_KEY = "mock-upstream-key"
 """Not a secret: the built-in mock accepts only this key, so lanes exercise real credential handling."""
 
 
+DEMO_MODELS = [
+    "gpt-4o-mini",
+    "gpt-4o",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",
+    "o3-mini",
+    "text-embedding-3-small",
+    "text-embedding-3-large",
+]
+"""What the demo's mock lists in /models and serves; any other model gets 404 `model_not_found`, as at OpenAI."""
+
+
 def mount(app: Flask) -> None:
     """Serve the mock under /mock (so /mock/v1 is an OpenAI base URL) beside the gateway."""
-    app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, {MOUNT_PATH: MockUpstream(MockState(api_key=DEMO_API_KEY))}
-    )
+    state = MockState(api_key=DEMO_API_KEY, models=list(DEMO_MODELS), strict_models=True)
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {MOUNT_PATH: MockUpstream(state)})  # type: ignore[method-assign]

@@ -1,8 +1,10 @@
 """The mock upstream as a plain WSGI app (no framework: it must be cheap enough to benchmark against).
 
-Behaviour is steered through `MockState`: in-process by tests, or over HTTP with `POST /__mock/state`
-(JSON with the same fields) when the mock runs in another process. Every request is recorded in
-`state.requests` so tests can see exactly what the gateway sent upstream.
+Behaviour is steered through `MockState`: in-process by tests, or, only in a mock built with `steerable=True`,
+over HTTP with `POST /__mock/state` (JSON with the same fields) when it runs in another process. The demo's
+mock (mounted at /mock on a server anyone may reach) is not steerable: its endpoint does not exist, so nobody
+can make it fail, stall or change its models. Every request is recorded in `state.requests` so tests can see
+exactly what the gateway sent upstream.
 """
 
 from __future__ import annotations
@@ -39,7 +41,12 @@ class MockState:
     """Fixed counts: prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens."""
     served_model: str | None = None
     """Model name to report as served (e.g. a dated snapshot); default echoes the request."""
+    service_tier: str | None = None
+    """Service tier to report as served; default: the requested one (`auto` or none is served as `default`)."""
     models: list[str] = field(default_factory=lambda: ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small", "o3-mini"])
+    strict_models: bool = False
+    """True: a call naming a model not in `models` gets OpenAI's 404 `model_not_found` (the demo's mock, so a typo
+    fails there as it would at OpenAI). False: any model is served (tests name models no price list knows)."""
     record_requests: bool = True
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -54,8 +61,10 @@ class MockState:
 
 
 class MockUpstream:
-    def __init__(self, state: MockState | None = None) -> None:
+    def __init__(self, state: MockState | None = None, steerable: bool = False) -> None:
         self.state = state or MockState()
+        self.steerable = steerable
+        """Serve `POST /__mock/state` (unauthenticated, so for test processes only)."""
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
@@ -63,7 +72,7 @@ class MockUpstream:
         if path.startswith("/v1/"):
             path = path[3:]
         body_bytes = _read_body(environ)
-        if path == "/__mock/state" and method == "POST":
+        if self.steerable and path == "/__mock/state" and method == "POST":
             self.state.update(orjson.loads(body_bytes or b"{}"))
             return _json(start_response, 200, {"ok": True})
         if self.state.api_key and environ.get("HTTP_AUTHORIZATION") != f"Bearer {self.state.api_key}":
@@ -99,6 +108,9 @@ class MockUpstream:
             if method == "GET" and path.startswith("/models/"):
                 return self._model(start_response, path[len("/models/") :])
             return _error(start_response, 404, f"Unknown request URL: {method} {path}", "unknown_url")
+        if method == "POST" and self.state.strict_models and body.get("model") not in self.state.models:
+            message = f"The model `{body.get('model')}` does not exist or you do not have access to it."
+            return _error(start_response, 404, message, "model_not_found")
         return route(start_response, body)
 
     def _failure(self, start_response: StartResponse) -> Iterable[bytes] | None:
@@ -124,6 +136,13 @@ class MockUpstream:
             fixed.get("reasoning_tokens", 0),
         )
 
+    def _tier(self, body: dict[str, Any]) -> str:
+        """The tier a call is served at, as OpenAI reports it: the requested one; `auto` (or none) → `default`."""
+        requested = body.get("service_tier")
+        if self.state.service_tier:
+            return self.state.service_tier
+        return requested if isinstance(requested, str) and requested not in ("", "auto") else "default"
+
     def _models(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
         data = [{"id": m, "object": "model", "created": 1715367049, "owned_by": "system"} for m in self.state.models]
         return _json(start_response, 200, {"object": "list", "data": data})
@@ -146,14 +165,15 @@ class MockUpstream:
         prompt_tokens, completion_tokens, cached, reasoning = self._counts(prompt, text)
         usage = payloads.chat_usage(prompt_tokens, completion_tokens, cached, reasoning)
         completion_id = "chatcmpl-" + secrets.token_hex(12)
+        tier = self._tier(body)
         if body.get("stream") is True:
             options = body.get("stream_options") or {}
             include_usage = isinstance(options, dict) and options.get("include_usage") is True
-            chunks = payloads.chat_chunks(completion_id, model, text, tool_calls, usage, include_usage)
+            chunks = payloads.chat_chunks(completion_id, model, text, tool_calls, usage, include_usage, tier)
             return self._sse(start_response, chunks, done_marker=True)
         message = payloads.assistant_message(None if tool_calls else text, tool_calls)
         finish = "tool_calls" if tool_calls else "stop"
-        return _json(start_response, 200, payloads.chat_completion(completion_id, model, message, finish, usage))
+        return _json(start_response, 200, payloads.chat_completion(completion_id, model, message, finish, usage, tier))
 
     def _responses(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
         model = self.state.served_model or str(body.get("model", ""))
@@ -165,10 +185,12 @@ class MockUpstream:
         input_tokens, output_tokens, cached, reasoning = self._counts(prompt, text)
         usage = payloads.responses_usage(input_tokens, output_tokens, cached, reasoning)
         response_id = "resp_" + secrets.token_hex(12)
+        tier = self._tier(body)
         if body.get("stream") is True:
-            events = payloads.response_events(response_id, model, body, text, usage)
+            events = payloads.response_events(response_id, model, body, text, usage, tier)
             return self._sse(start_response, events, done_marker=False, named=True)
-        return _json(start_response, 200, payloads.response_object(response_id, model, body, text, usage, "completed"))
+        completed = payloads.response_object(response_id, model, body, text, usage, "completed", tier)
+        return _json(start_response, 200, completed)
 
     def _embeddings(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
         raw_input = body.get("input")

@@ -75,7 +75,12 @@ def responses_usage(input_tokens: int, output_tokens: int, cached: int, reasonin
 
 
 def chat_completion(
-    completion_id: str, model: str, message: dict[str, Any], finish_reason: str, usage: dict[str, Any]
+    completion_id: str,
+    model: str,
+    message: dict[str, Any],
+    finish_reason: str,
+    usage: dict[str, Any],
+    service_tier: str = "default",
 ) -> dict[str, Any]:
     return {
         "id": completion_id,
@@ -84,7 +89,7 @@ def chat_completion(
         "model": model,
         "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}],
         "usage": usage,
-        "service_tier": "default",
+        "service_tier": service_tier,
         "system_fingerprint": "fp_tollgate_mock",
     }
 
@@ -103,6 +108,7 @@ def chat_chunks(
     tool_calls: list[dict[str, Any]] | None,
     usage: dict[str, Any] | None,
     include_usage: bool,
+    service_tier: str = "default",
 ) -> Iterator[dict[str, Any]]:
     created = int(time.time())
 
@@ -112,6 +118,7 @@ def chat_chunks(
             "object": "chat.completion.chunk",
             "created": created,
             "model": model,
+            "service_tier": service_tier,
             "system_fingerprint": "fp_tollgate_mock",
             "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
         }
@@ -135,6 +142,7 @@ def chat_chunks(
             "object": "chat.completion.chunk",
             "created": created,
             "model": model,
+            "service_tier": service_tier,
             "system_fingerprint": "fp_tollgate_mock",
             "choices": [],
             "usage": usage,
@@ -142,7 +150,13 @@ def chat_chunks(
 
 
 def response_object(
-    response_id: str, model: str, body: dict[str, Any], text: str, usage: dict[str, Any] | None, status: str
+    response_id: str,
+    model: str,
+    body: dict[str, Any],
+    text: str,
+    usage: dict[str, Any] | None,
+    status: str,
+    service_tier: str = "default",
 ) -> dict[str, Any]:
     output = []
     if status == "completed":
@@ -172,7 +186,7 @@ def response_object(
         "parallel_tool_calls": body.get("parallel_tool_calls", True),
         "previous_response_id": body.get("previous_response_id"),
         "reasoning": {"effort": None, "summary": None},
-        "service_tier": "default",
+        "service_tier": service_tier,
         "store": body.get("store", True),
         "temperature": body.get("temperature", 1.0),
         "text": {"format": {"type": "text"}},
@@ -193,11 +207,11 @@ def response_object(
 
 
 def response_events(
-    response_id: str, model: str, body: dict[str, Any], text: str, usage: dict[str, Any]
+    response_id: str, model: str, body: dict[str, Any], text: str, usage: dict[str, Any], service_tier: str = "default"
 ) -> Iterator[dict[str, Any]]:
     item_id = "msg_" + response_id[5:]
     sequence = iter(range(1_000_000))
-    in_progress = response_object(response_id, model, body, "", None, "in_progress")
+    in_progress = response_object(response_id, model, body, "", None, "in_progress", service_tier)
     yield {"type": "response.created", "sequence_number": next(sequence), "response": in_progress}
     yield {"type": "response.in_progress", "sequence_number": next(sequence), "response": in_progress}
     item = {"type": "message", "id": item_id, "status": "in_progress", "role": "assistant", "content": []}
@@ -258,7 +272,7 @@ def response_events(
         "output_index": 0,
         "item": done_item,
     }
-    final = response_object(response_id, model, body, text, usage, "completed")
+    final = response_object(response_id, model, body, text, usage, "completed", service_tier)
     yield {"type": "response.completed", "sequence_number": next(sequence), "response": final}
 
 

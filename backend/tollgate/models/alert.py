@@ -12,7 +12,14 @@ from ..extensions import Base
 from .base import UTCDateTime, created_at_column, id_column, workspace_fk
 
 RULE_KINDS = ("threshold", "spike")
-EVENT_TYPES = ("cap.threshold_reached", "cap.exceeded", "spend.spike", "price.unknown")
+EVENT_TYPES = (
+    "cap.threshold_reached",
+    "cap.exceeded",
+    "spend.spike",
+    "price.unknown",
+    "report.ready",
+    "invoice.ready",
+)
 
 
 class AlertRule(Base):

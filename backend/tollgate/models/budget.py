@@ -49,7 +49,13 @@ class BudgetSpend(Base):
     period_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     """Unix seconds of the period's first instant (UTC); 0 for a lifetime budget."""
     spent_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+    """Rounded half up from the exact spend: spent_micros × 10⁶ + spent_remainder_picos is exact."""
     reserved_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+    refused_at: Mapped[int | None] = mapped_column(BigInteger)
+    """Unix seconds of the first request this budget refused in the period (None: none yet); alerts read it."""
+    spent_remainder_picos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """In [-500,000, 500,000): settles carry into spent_micros, so spend worth less than a micro-dollar a
+    request still adds up (see prices.split_picos)."""
 
 
 class RateLimit(Base):

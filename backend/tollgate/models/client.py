@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Base
@@ -22,6 +22,8 @@ class Client(Base):
     external_ref: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = created_at_column()
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    key_allowed_models: Mapped[list[str] | None] = mapped_column(JSON)
+    """Key policy (agency roles only): the models a key minted by this client's own token may use at most."""
 
 
 class Project(Base):

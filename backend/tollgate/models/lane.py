@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Base
@@ -24,6 +24,8 @@ class Lane(Base):
     provider: Mapped[str] = mapped_column(String(32))  # wire format: "openai"
     base_url: Mapped[str] = mapped_column(String(2000))
     payment: Mapped[str] = mapped_column(String(16), default="metered")  # metered | flat | byok
+    monthly_fee_micros: Mapped[int | None] = mapped_column(BigInteger)
+    """flat: what the plan behind the lane costs the agency a month (profitability shares it out by value served)."""
     credential_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     credential_fingerprint: Mapped[str | None] = mapped_column(String(64))
     credential_last4: Mapped[str | None] = mapped_column(String(4))

@@ -43,6 +43,9 @@ class RequestLog(Base):
     """API-equivalent value at list price, integer micro-dollars."""
     cost_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     """What the call actually cost the agency, by the lane's payment kind."""
+    value_remainder_picos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """value_micros × 10⁶ + this = the exact value in pico-dollars (sums stay exact; see prices.split_picos)."""
+    cost_remainder_picos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     priced: Mapped[bool] = mapped_column(Boolean, default=True)
     status_code: Mapped[int] = mapped_column(SmallInteger)
     error_code: Mapped[str | None] = mapped_column(String(64))

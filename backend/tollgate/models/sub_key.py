@@ -26,3 +26,11 @@ class SubKey(Base):
     created_at: Mapped[dt.datetime] = created_at_column()
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    lineage_id: Mapped[str] = mapped_column(String(32), index=True)
+    """The id of the first key of its rotation chain (its own id until it replaces another key). Key-scoped
+    budgets and rate limits apply to every key of a lineage, so a rotation (and its overlap) keeps them."""
+    agency_allowed_models: Mapped[list[str] | None] = mapped_column(JSON)
+    """The widest `allowed_models` the agency allows this key (set by an agency role, or the client's
+    `key_allowed_models` for a key a client token minted); a client token may only narrow within it."""
+    agency_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    """The latest expiry an agency role set; a client token may bring the expiry forward, never past it."""

@@ -36,5 +36,7 @@ class UsageEvent(Base):
     reasoning_tokens: Mapped[int] = mapped_column(Integer, default=0)
     value_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     cost_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+    value_remainder_picos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cost_remainder_picos: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     priced: Mapped[bool] = mapped_column(Boolean, default=True)
     metadata_: Mapped[dict[str, str] | None] = mapped_column("metadata", JSON)

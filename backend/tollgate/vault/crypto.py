@@ -76,19 +76,27 @@ class CredentialVault:
         self._master = master
 
     def encrypt(self, plaintext: str, owner: str) -> bytes:
-        version = self._master.current_version
-        nonce = os.urandom(12)
-        sealed = AESGCM(self._master.keys[version]).encrypt(nonce, plaintext.encode(), owner.encode())
-        return bytes([_FORMAT, version]) + nonce + sealed
+        return self.seal(plaintext.encode(), owner)
 
     def decrypt(self, blob: bytes, owner: str) -> str:
+        return self.open(blob, owner).decode()
+
+    def seal(self, plaintext: bytes, owner: str) -> bytes:
+        """`encrypt` for bytes (e.g. a stored response body that holds a secret shown once)."""
+        version = self._master.current_version
+        nonce = os.urandom(12)
+        sealed = AESGCM(self._master.keys[version]).encrypt(nonce, plaintext, owner.encode())
+        return bytes([_FORMAT, version]) + nonce + sealed
+
+    def open(self, blob: bytes, owner: str) -> bytes:
+        """`decrypt` for bytes."""
         if len(blob) < 2 + 12 + 16 or blob[0] != _FORMAT:
             raise VaultError("unrecognised credential format")
         key = self._master.keys.get(blob[1])
         if key is None:
             raise VaultError(f"credential sealed with unknown master key v{blob[1]}")
         try:
-            return AESGCM(key).decrypt(blob[2:14], blob[14:], owner.encode()).decode()
+            return AESGCM(key).decrypt(blob[2:14], blob[14:], owner.encode())
         except Exception as exc:  # InvalidTag: wrong owner or tampered
             raise VaultError("credential does not decrypt for this owner") from exc
 
@@ -101,3 +109,8 @@ def fingerprint(secret: str) -> str:
 def lane_owner(workspace_id: str, lane_id: str, owner_client_id: str | None) -> str:
     """Associated data binding a lane credential to its owner."""
     return f"lane:{workspace_id}:{lane_id}:{owner_client_id or 'agency'}"
+
+
+def idempotency_owner(workspace_id: str, token_id: str, key: str) -> str:
+    """Associated data binding a stored idempotent response to the token and the key it answered."""
+    return f"idempotency:{workspace_id}:{token_id}:{key}"

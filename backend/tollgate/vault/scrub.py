@@ -1,4 +1,5 @@
-"""A logging filter that removes anything shaped like a secret from every log record."""
+"""Removing anything shaped like a secret: from every log record, and from free-form values we store (request
+and usage-event `metadata`), so a key pasted into the wrong field is not kept and shown verbatim."""
 
 from __future__ import annotations
 
@@ -10,11 +11,19 @@ _SECRET = re.compile(
     r"|(sk-[A-Za-z0-9_\-]{12,})"  # OpenAI-style provider keys
     r"|((?i:bearer)\s+[A-Za-z0-9_\-\.=]{12,})"
     r"|(AIza[0-9A-Za-z_\-]{20,})"  # Google API keys
+    r"|(whsec_[0-9A-Za-z_\-]{20,})"  # webhook signing secrets
 )
 
 
 def scrub(text: str) -> str:
     return _SECRET.sub("[REDACTED]", text)
+
+
+def scrub_mapping(values: dict[str, str] | None) -> dict[str, str] | None:
+    """`scrub` every key and value of a string mapping (request or usage-event metadata) before it is stored."""
+    if values is None:
+        return None
+    return {scrub(key): scrub(value) for key, value in values.items()}
 
 
 class ScrubbingFormatter(logging.Formatter):

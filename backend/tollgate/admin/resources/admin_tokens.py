@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
-
 from ... import provisioning
 from ...extensions import db
 from ...models import AdminToken
-from ...models.base import utcnow
 from ...services import services
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
@@ -23,7 +20,7 @@ from ..schemas.workspace import (
     AdminTokenSchema,
     AdminTokenUpdateSchema,
 )
-from ..scope import client_or_404, get_or_404, scoped
+from ..scope import get_or_404, live_client_or_404, scoped
 
 bp = admin_blueprint("admin_tokens", __name__, "Admin tokens: who may use this API, with which role.")
 _public = AdminTokenSchema()
@@ -48,9 +45,11 @@ def list_tokens(args: dict[str, Any]) -> dict[str, Any]:
 @bp.arguments(AdminTokenSchema)
 @bp.response(201, AdminTokenCreatedSchema)
 def create_token(data: dict[str, Any]) -> dict[str, Any]:
-    """Issue a token. A `client` token needs `client_id` and sees only that client."""
+    """Issue a token. A `client` token needs `client_id` (not archived) and sees only that client. An
+    `expires_at` at or before now is accepted and makes a token that is expired at once, as for sub-keys: the
+    document cannot say "in the future"."""
     if data.get("client_id"):
-        client_or_404(data["client_id"])
+        live_client_or_404(data["client_id"])
     issued = provisioning.issue_admin_token(
         db.session,
         services().hasher,
@@ -84,7 +83,10 @@ def update_token(data: dict[str, Any], token_id: str) -> AdminToken:
     """Rename a token."""
     token = get_or_404(AdminToken, token_id)
     if data.get("role", token.role) != token.role:  # no demotion of the last owner (if `role` becomes patchable)
-        _keep_an_owner(token)
+        try:
+            provisioning.keep_an_owner(db.session, token)
+        except provisioning.LastOwnerError as exc:
+            abort(409, str(exc))
     before = snapshot(_public, token)
     for name, value in data.items():
         setattr(token, name, value)
@@ -103,33 +105,8 @@ def revoke_token(token_id: str) -> None:
     anyway? `tollgate create-token --role owner` on the server issues one."""
     token = get_or_404(AdminToken, token_id)
     if token.revoked_at is None:
-        _keep_an_owner(token)
-        token.revoked_at = utcnow()
-        record("admin_token.revoke", "admin_token", token.id, after={"revoked_at": token.revoked_at.isoformat()})
+        try:
+            provisioning.revoke_admin_token(db.session, token, actor=actor().label)
+        except provisioning.LastOwnerError as exc:
+            abort(409, str(exc))
         commit()
-
-
-def _keep_an_owner(token: AdminToken) -> None:
-    """409 unless another active (not revoked, not expired) owner token of the workspace remains besides `token`.
-    All the workspace's active owner rows are locked, in id order (PostgreSQL; SQLite serialises writers anyway), so
-    two owners revoking each other at once cannot both succeed: the second waits, then no longer sees the first."""
-    if token.role != "owner":
-        return
-    now = utcnow()
-    owners = db.session.scalars(
-        select(AdminToken.id)
-        .where(
-            AdminToken.workspace_id == token.workspace_id,
-            AdminToken.role == "owner",
-            AdminToken.revoked_at.is_(None),
-            or_(AdminToken.expires_at.is_(None), AdminToken.expires_at > now),
-        )
-        .order_by(AdminToken.id)
-        .with_for_update()
-    ).all()
-    if not set(owners) - {token.id}:
-        abort(
-            409,
-            "This is the workspace's last active owner token: "
-            "at least one owner token must remain; issue another owner token first.",
-        )

@@ -1,7 +1,7 @@
 """/budgets, /rate-limits and cap status per client, project and sub-key.
 
-Definitions change here; the gateway reads them from its per-key cache, which is invalidated on every change
-(other processes pick them up within the key cache TTL). Spend is read from the ledger store, so cap status
+Definitions change here; the gateway reads them from its per-key cache, which every commit of a change
+invalidates in every process (`config_changes.py`). Spend is read from the ledger store, so cap status
 shows exactly what admission sees.
 """
 
@@ -64,10 +64,11 @@ def create_budget(data: dict[str, Any]) -> Budget:
         budget = manage.create_budget(
             db.session, actor().workspace_id, actor=actor().label, **{k: v for k, v in data.items() if v is not None}
         )
+    except manage.ScopeNotFound as exc:
+        abort(404, str(exc), {"scope_id": [str(exc)]})
     except manage.ScopeError as exc:
-        abort(404, str(exc), {"scope_id": [str(exc)]})  # an id from the body names nothing: 404, as client_or_404
+        abort(422, str(exc), {"scope": [str(exc)]})
     commit()
-    services().keys.invalidate()
     return budget
 
 
@@ -88,7 +89,6 @@ def update_budget(data: dict[str, Any], budget_id: str) -> Budget:
     budget = _live(budget_id)
     manage.update_budget(db.session, budget, data, actor=actor().label)
     commit()
-    services().keys.invalidate()
     return budget
 
 
@@ -99,7 +99,6 @@ def delete_budget(budget_id: str) -> None:
     """Remove a budget (archived: its spend history stays in reports)."""
     manage.archive_budget(db.session, _live(budget_id), actor=actor().label)
     commit()
-    services().keys.invalidate()
 
 
 def _live(budget_id: str) -> Budget:
@@ -109,13 +108,14 @@ def _live(budget_id: str) -> Budget:
     return budget
 
 
-def _cap_status(scope: str, scope_id: str, client_id: str) -> dict[str, Any]:
+def _cap_status(scope: str, scope_id: str, client_id: str, applies_to: Any = None) -> dict[str, Any]:
+    """`applies_to`: the scope ids whose budgets count (default: `scope_id` alone)."""
     budgets = db.session.scalars(
         select(Budget).where(
             Budget.workspace_id == actor().workspace_id,
             Budget.client_id == client_id,
             Budget.scope == scope,
-            Budget.scope_id == scope_id,
+            Budget.scope_id.in_(applies_to) if applies_to is not None else Budget.scope_id == scope_id,
             Budget.archived_at.is_(None),
         )
     ).all()
@@ -146,9 +146,11 @@ def project_cap_status(project_id: str) -> dict[str, Any]:
 @requires("read", client=True)
 @bp.response(200, CapStatusSchema)
 def key_cap_status(key_id: str) -> dict[str, Any]:
-    """Where the sub-key's own budgets stand (its client's and project's budgets apply too; see those)."""
+    """Where the sub-key's own budgets stand (its client's and project's budgets apply too; see those). A key's
+    own budgets are those of its rotation lineage: a rotated key and its replacement share them."""
     key = get_or_404(SubKey, key_id)
-    return _cap_status("key", key.id, key.client_id)
+    lineage = select(SubKey.id).where(SubKey.lineage_id == key.lineage_id)
+    return _cap_status("key", key.id, key.client_id, lineage)
 
 
 @bp.route("/rate-limits", methods=["GET"])
@@ -180,10 +182,11 @@ def put_rate_limit(data: dict[str, Any]) -> RateLimit:
             data.get("tokens_per_min"),
             actor=actor().label,
         )
+    except manage.ScopeNotFound as exc:
+        abort(404, str(exc), {"scope_id": [str(exc)]})
     except manage.ScopeError as exc:
-        abort(404, str(exc), {"scope_id": [str(exc)]})  # an id from the body names nothing: 404, as client_or_404
+        abort(422, str(exc), {"scope": [str(exc)]})
     commit()
-    services().keys.invalidate()
     return limit
 
 
@@ -196,4 +199,3 @@ def delete_rate_limit(rate_limit_id: str) -> None:
     record("rate_limit.delete", "rate_limit", limit.id, before=snapshot(_rate_public, limit))
     db.session.delete(limit)
     commit()
-    services().keys.invalidate()

@@ -1,4 +1,5 @@
-"""/clients: the agency's customers. Deleting archives the client and revokes its sub-keys."""
+"""/clients: the agency's customers. Deleting archives the client and revokes its sub-keys; unarchiving makes
+it active again (its keys stay revoked: issue new ones)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ from ...extensions import db
 from ...ids import new_id
 from ...models import Client, SubKey
 from ...models.base import utcnow
-from ...services import services
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import changed_fields, record, snapshot
-from ..pagination import paginate
+from ..pagination import contains, paginate
 from ..schemas.clients import ClientListArgs, ClientPageSchema, ClientSchema, ClientUpdateSchema
 from ..scope import get_or_404, scoped
 
@@ -30,7 +30,7 @@ def list_clients(args: dict[str, Any]) -> dict[str, Any]:
     """List clients (a client token sees only its own)."""
     query = with_status(scoped(Client), Client, args["status"])
     if args.get("q"):
-        query = query.where(Client.name.ilike(f"%{args['q']}%"))
+        query = query.where(contains(Client.name, args["q"]))
     return paginate(query, Client, args)
 
 
@@ -98,4 +98,17 @@ def archive_client(client_id: str) -> None:
         )
         record("client.archive", "client", client.id, after={"archived_at": now.isoformat()})
         db.session.commit()
-        services().keys.invalidate()
+
+
+@bp.route("/clients/<client_id>/unarchive", methods=["POST"])
+@requires("write")
+@bp.response(200, ClientSchema)
+def unarchive_client(client_id: str) -> Client:
+    """Make an archived client active again: new projects and keys, and its client tokens work again. The
+    sub-keys revoked by the archive stay revoked (issue new ones); an active client is returned unchanged."""
+    client = get_or_404(Client, client_id)
+    if client.archived_at is not None:
+        record("client.unarchive", "client", client.id, before={"archived_at": client.archived_at.isoformat()})
+        client.archived_at = None
+        db.session.commit()
+    return client

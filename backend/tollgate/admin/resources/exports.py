@@ -18,7 +18,7 @@ from ..auth import requires
 from ..blueprint import admin_blueprint
 from ..schemas.common import usd
 from ..schemas.usage import CsvLogArgs, MonthArgs
-from ..usage_sql import grouped
+from ..usage_sql import exact_money, grouped
 from .usage import dialect, log_page, usage_filter, workspace_timezone
 
 bp = admin_blueprint("exports", __name__, "CSV exports: the monthly client table and the raw request log.")
@@ -50,7 +50,7 @@ _CSV_DOC = {"200": {"description": "CSV file", "content": {"text/csv": {"schema"
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     """Text that a spreadsheet would run as a formula (CSV injection, OWASP) gets a leading apostrophe."""
     return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
 
@@ -59,7 +59,7 @@ def _csv(lines: Iterable[Iterable[Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for line in lines:
-        writer.writerow([_cell(value) for value in line])
+        writer.writerow([safe_cell(value) for value in line])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -76,7 +76,8 @@ def _download(lines: Iterable[Iterable[Any]], filename: str) -> Response:
 @bp.arguments(MonthArgs, location="query")
 @bp.doc(responses=_CSV_DOC)
 def monthly_csv(args: dict[str, Any]) -> Response:
-    """The month's table per client: Client, Requests, Tokens, Cost (USD)."""
+    """The month's table per client: Client, Requests, Tokens, Cost (USD), and the requests and tokens of models
+    with no known price (their cost is not in Cost)."""
     year, month = (int(part) for part in args["month"].split("-"))
     tz_name = workspace_timezone()
     # The month as the workspace's calendar has it: from its local midnight of the 1st to the next one.
@@ -90,10 +91,12 @@ def monthly_csv(args: dict[str, Any]) -> Response:
     )
 
     def lines() -> Iterator[list[Any]]:
-        yield ["Client", "Requests", "Tokens", "Cost"]
-        for row in db.session.execute(query).mappings():
+        yield ["Client", "Requests", "Tokens", "Cost", "Unpriced requests", "Unpriced tokens"]
+        for row in map(exact_money, db.session.execute(query).mappings()):
             tokens = int(row["input_tokens"]) + int(row["output_tokens"])
-            yield [row["name"] or row["client_id"], row["requests"], tokens, usd(int(row["cost_micros"]))]
+            money = usd(int(row["cost_micros"]))
+            unpriced = [int(row["unpriced_requests"]), int(row["unpriced_tokens"])]
+            yield [row["name"] or row["client_id"], row["requests"], tokens, money, *unpriced]
 
     return _download(lines(), f"usage-{args['month']}.csv")
 
@@ -107,14 +110,14 @@ def request_logs_csv(args: dict[str, Any]) -> Response:
     where = usage_filter(args)  # a foreign client id is a 404 here, not a broken stream after the 200
 
     def lines() -> Iterator[list[Any]]:
-        yield [*LOG_COLUMNS[:16], "cost_usd", "value_usd"]
+        yield [*LOG_COLUMNS[:16], "cost_usd", "value_usd", "priced"]
         cursor: str | None = None
         while True:
             rows, cursor = log_page(args, CHUNK, cursor, where)
             for row in rows:
                 values = [row[c] for c in LOG_COLUMNS[:16]]
                 values[0] = row["created_at"].isoformat()
-                yield [*values, usd(int(row["cost_micros"])), usd(int(row["value_micros"]))]
+                yield [*values, usd(int(row["cost_micros"])), usd(int(row["value_micros"])), bool(row["priced"])]
             if cursor is None:
                 return
 

@@ -58,6 +58,7 @@ def create_lane(data: dict[str, Any]) -> Lane:
         models=data.get("models"),
         actor=actor().label,
     )
+    lane.monthly_fee_micros = data.get("monthly_fee_micros")
     commit()
     return lane
 
@@ -102,7 +103,6 @@ def update_lane(data: dict[str, Any], lane_id: str) -> Lane:
         setattr(lane, name, value)
     record("lane.update", "lane", lane.id, *changed_fields(before, snapshot(_public, lane)))
     commit()
-    services().keys.invalidate()
     return lane
 
 
@@ -115,4 +115,3 @@ def delete_lane(lane_id: str) -> None:
     record("lane.delete", "lane", lane.id, before=snapshot(_public, lane))
     db.session.delete(lane)
     commit()
-    services().keys.invalidate()

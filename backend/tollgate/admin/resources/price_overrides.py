@@ -1,7 +1,7 @@
 """/price-overrides: the workspace's own per-model rates (custom models, negotiated prices).
 
-Overrides are cached with each key (`KeyContext.limits`), so every change invalidates the key cache: the very
-next admission prices with the new rates."""
+Overrides are cached with each key (`KeyContext.limits`), so the commit of every change invalidates the key
+cache in every process (`config_changes.py`): the very next admission prices with the new rates."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from typing import Any
 from ...extensions import db
 from ...ids import new_id
 from ...models import PriceOverride
-from ...services import services
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import changed_fields, commit, record, snapshot
-from ..pagination import paginate
+from ..pagination import contains, paginate
 from ..schemas.workspace import (
     PriceOverrideListArgs,
     PriceOverridePageSchema,
@@ -35,7 +34,7 @@ def list_overrides(args: dict[str, Any]) -> dict[str, Any]:
     """List price overrides."""
     query = scoped(PriceOverride)
     if args.get("q"):
-        query = query.where(PriceOverride.model.ilike(f"%{args['q']}%"))
+        query = query.where(contains(PriceOverride.model, args["q"]))
     return paginate(query, PriceOverride, args)
 
 
@@ -50,7 +49,6 @@ def create_override(data: dict[str, Any]) -> PriceOverride:
     db.session.flush()
     record("price_override.create", "price_override", override.id, after=snapshot(_public, override))
     commit()
-    services().keys.invalidate()
     return override
 
 
@@ -74,7 +72,6 @@ def update_override(data: dict[str, Any], override_id: str) -> PriceOverride:
         setattr(override, name, value)
     record("price_override.update", "price_override", override.id, *changed_fields(before, snapshot(_public, override)))
     commit()
-    services().keys.invalidate()
     return override
 
 
@@ -87,4 +84,3 @@ def delete_override(override_id: str) -> None:
     record("price_override.delete", "price_override", override.id, before=snapshot(_public, override))
     db.session.delete(override)
     commit()
-    services().keys.invalidate()

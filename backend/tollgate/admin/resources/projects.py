@@ -11,7 +11,7 @@ from ...models.base import utcnow
 from ..auth import requires
 from ..blueprint import admin_blueprint
 from ..changes import changed_fields, record, snapshot
-from ..pagination import paginate
+from ..pagination import contains, paginate
 from ..schemas.clients import ProjectListArgs, ProjectPageSchema, ProjectSchema, ProjectUpdateSchema
 from ..scope import forced_client_id, get_or_404, live_client_or_404, scoped
 from .clients import with_status
@@ -31,7 +31,7 @@ def list_projects(args: dict[str, Any]) -> dict[str, Any]:
     if client_id:
         query = query.where(Project.client_id == client_id)
     if args.get("q"):
-        query = query.where(Project.name.ilike(f"%{args['q']}%"))
+        query = query.where(contains(Project.name, args["q"]))
     return paginate(query, Project, args)
 
 

@@ -10,7 +10,6 @@ from sqlalchemy import delete, select
 from ...extensions import db
 from ...ids import new_id
 from ...models import Lane, RouteEntry
-from ...services import services
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import commit, record
@@ -99,7 +98,6 @@ def put_policy(data: dict[str, Any], scope: str) -> dict[str, Any]:
         )
     record("routing_policy.update", "routing_policy", client_id, {"lane_ids": before}, {"lane_ids": lane_ids})
     commit()
-    services().keys.invalidate()
     return _policy(client_id)
 
 
@@ -114,7 +112,8 @@ def _check_lanes(lane_ids: list[str], client_id: str | None) -> None:
     }
     missing = [i for i in lane_ids if i not in lanes]
     if missing:
-        abort(404, "Unknown lanes: " + ", ".join(missing) + ".", {"lane_ids": [f"No lane {i}." for i in missing]})
+        detail = "No lane with id " + ", ".join(f"'{i}'" for i in missing) + " in this workspace."
+        abort(404, detail, {"lane_ids": [f"No lane {i}." for i in missing]})
     foreign = [i for i in lane_ids if lanes[i].owner_client_id not in (None, client_id)]
     if foreign:
         abort(422, "Another client's own lane cannot route this traffic.", {"lane_ids": foreign})
@@ -140,4 +139,3 @@ def delete_policy(scope: str) -> None:
         _delete_entries(client_id)
         record("routing_policy.delete", "routing_policy", client_id, {"lane_ids": before}, None)
         commit()
-        services().keys.invalidate()

@@ -1,4 +1,6 @@
-"""/sub-keys: issue (secret shown once), list, change, revoke, rotate with an overlap window."""
+"""/sub-keys: issue (secret shown once), list, change, revoke, rotate with an overlap window.
+
+A client token manages its own client's keys within the limits the agency set (`key_policy`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, or_
 
 from ... import provisioning
+from ...budgets import manage
 from ...extensions import db
 from ...models import Project, SubKey
 from ...models.base import utcnow
@@ -15,7 +18,8 @@ from ...services import services
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import changed_fields, commit, record, snapshot
-from ..pagination import paginate
+from ..key_policy import check_expiry, check_models
+from ..pagination import contains, paginate
 from ..problems import abort
 from ..schemas.sub_keys import (
     RotateSchema,
@@ -54,6 +58,8 @@ _COLUMNS = (
     "expires_at",
     "last4",
     "revoked_at",
+    "agency_allowed_models",
+    "agency_expires_at",
 )
 
 
@@ -70,7 +76,7 @@ def list_sub_keys(args: dict[str, Any]) -> dict[str, Any]:
     if args.get("project_id"):
         query = query.where(SubKey.project_id == args["project_id"])
     if args.get("q"):
-        query = query.where(SubKey.name.ilike(f"%{args['q']}%"))
+        query = query.where(contains(SubKey.name, args["q"]))
     page = paginate(_with_status(query, args["status"]), SubKey, args)
     return page | {"data": [_view(k) for k in page["data"]]}
 
@@ -93,21 +99,33 @@ def _with_status(query: Select[Any], status: str) -> Select[Any]:
 @bp.arguments(SubKeySchema)
 @bp.response(201, SubKeyCreatedSchema)
 def create_sub_key(data: dict[str, Any]) -> dict[str, Any]:
-    """Issue a sub-key for a client (and optionally one of its projects). The secret is in this response only."""
+    """Issue a sub-key for a client (and optionally one of its projects). The secret is in this response only.
+
+    A client token's key gets the client's key policy: `allowed_models` must stay within the client's
+    `key_allowed_models` (403 otherwise) and defaults to it; that list becomes the key's `agency_allowed_models`."""
     client = live_client_or_404(data["client_id"])
     project = _project_of(client.id, data.get("project_id"))
+    models = data.get("allowed_models")
+    by_client = actor().client_id is not None
+    if by_client:  # within the client's key policy; none asked for: the policy's list
+        models = client.key_allowed_models if models is None else models
+        check_models(models, client.key_allowed_models)
     issued = provisioning.issue_sub_key(
         db.session,
         services().hasher,
         client,
         data["name"],
         project=project,
-        allowed_models=data.get("allowed_models"),
+        allowed_models=models,
         expires_at=data.get("expires_at"),
         actor=actor().label,
     )
+    with db.session.no_autoflush:  # an autoflush would write the audit event before commit() stamps its IP
+        key = get_or_404(SubKey, issued.id)
+    if by_client:  # what the client chose is not the agency's limit; the policy is
+        key.agency_allowed_models, key.agency_expires_at = client.key_allowed_models, None
     commit()
-    return _view(get_or_404(SubKey, issued.id), issued.secret)
+    return _view(key, issued.secret)
 
 
 def _project_of(client_id: str, project_id: str | None) -> Project | None:
@@ -138,14 +156,26 @@ def get_sub_key(key_id: str) -> dict[str, Any]:
 @bp.arguments(SubKeyUpdateSchema)
 @bp.response(200, SubKeySchema)
 def update_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
-    """Rename a sub-key, change its allowed models or its expiry."""
+    """Rename a sub-key, change its allowed models or its expiry.
+
+    An agency role's `allowed_models` and `expires_at` become the key's `agency_*` limits. A client token may
+    only narrow `allowed_models` within `agency_allowed_models` and only bring `expires_at` forward to at most
+    `agency_expires_at` (403 otherwise)."""
     key = get_or_404(SubKey, key_id)
+    if actor().client_id is not None:
+        if "allowed_models" in data:
+            check_models(data["allowed_models"], key.agency_allowed_models)
+        if "expires_at" in data:
+            check_expiry(data["expires_at"], key.agency_expires_at)
+    else:
+        for name in ("allowed_models", "expires_at"):
+            if name in data:
+                setattr(key, f"agency_{name}", data[name])
     before = snapshot(_public, _view(key))
     for name, value in data.items():
         setattr(key, name, value)
     record("sub_key.update", "sub_key", key.id, *changed_fields(before, snapshot(_public, _view(key))))
     commit()
-    services().keys.invalidate()
     return _view(key)
 
 
@@ -158,7 +188,6 @@ def revoke_sub_key(key_id: str) -> None:
     if key.revoked_at is None or key.revoked_at > utcnow():
         provisioning.revoke_sub_key(db.session, key, actor=actor().label)
         commit()
-        services().keys.invalidate()
 
 
 @bp.route("/sub-keys/<key_id>/rotate", methods=["POST"])
@@ -166,7 +195,11 @@ def revoke_sub_key(key_id: str) -> None:
 @bp.arguments(RotateSchema, required=False)  # every field has a default: a bare POST rotates
 @bp.response(201, SubKeyCreatedSchema)
 def rotate_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
-    """Issue a replacement key with the same settings; the old one keeps working for `overlap_seconds`."""
+    """Issue a replacement key with the same settings; the old one keeps working for `overlap_seconds`.
+
+    Everything scoped to the key carries over in the same transaction: project binding, allowed models,
+    expiry, the agency's limits, and its budgets (same budget rows, so the spend so far still counts) and rate
+    limits, which keep applying to the old key too while it overlaps."""
     old = get_or_404(SubKey, key_id)
     if key_status(old) in ("revoked", "expired"):
         abort(409, "Only a live key can be rotated.")
@@ -180,11 +213,16 @@ def rotate_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
         allowed_models=old.allowed_models,
         expires_at=old.expires_at,
         actor=actor().label,
+        lineage_id=old.lineage_id,
     )
+    with db.session.no_autoflush:  # an autoflush would write the audit event before commit() stamps its IP
+        new = get_or_404(SubKey, issued.id)
+        new.agency_allowed_models, new.agency_expires_at = old.agency_allowed_models, old.agency_expires_at
+        moved = manage.carry_key_limits(db.session, old.workspace_id, old.id, new.id)
     ends = utcnow() + dt.timedelta(seconds=data["overlap_seconds"])
     if old.revoked_at is None or old.revoked_at > ends:
         provisioning.revoke_sub_key(db.session, old, actor=actor().label, at=ends)
-    record("sub_key.rotate", "sub_key", old.id, after={"replaced_by": issued.id, "revoked_at": ends.isoformat()})
+    after = {"replaced_by": issued.id, "revoked_at": ends.isoformat(), "limits_moved": moved}
+    record("sub_key.rotate", "sub_key", old.id, after=after)
     commit()
-    services().keys.invalidate()
-    return _view(get_or_404(SubKey, issued.id), issued.secret)
+    return _view(new, issued.secret)

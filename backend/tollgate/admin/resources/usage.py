@@ -24,7 +24,7 @@ from ..schemas.usage import (
     UsageReportSchema,
 )
 from ..scope import forced_client_id
-from ..usage_sql import FILTERS, SOURCES, UsageFilter, data_span, grouped, log_rows, narrowed, totals
+from ..usage_sql import FILTERS, SOURCES, UsageFilter, data_span, exact_money, grouped, log_rows, narrowed, totals
 
 bp = admin_blueprint("usage", __name__, "Usage: totals, time series, burn rate and the request log.")
 
@@ -46,7 +46,7 @@ def workspace_timezone() -> str:
 
 
 def with_money(row: Any) -> dict[str, Any]:
-    data = dict(row)
+    data = exact_money(row)
     data["cost_usd"] = usd(int(data["cost_micros"]))
     data["value_usd"] = usd(int(data["value_micros"]))
     if "input_tokens" in data:
@@ -95,7 +95,7 @@ def burn_rate(args: dict[str, Any]) -> dict[str, Any]:
     )
     rows, next_cursor = offset_page(query, args)
     days = args["days"]
-    data = [with_money(r) | {"days": days, "daily_cost_micros": int(r["cost_micros"]) // days} for r in rows]
+    data = [d | {"days": days, "daily_cost_micros": int(d["cost_micros"]) // days} for d in map(with_money, rows)]
     return {"data": [d | {"daily_cost_usd": usd(d["daily_cost_micros"])} for d in data], "next_cursor": next_cursor}
 
 

@@ -13,6 +13,7 @@ from ...metering.usage_events import UsageEventRecord
 from ...models import Client, Project
 from ...models.base import utcnow
 from ...services import services
+from ...vault.scrub import scrub_mapping
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..problems import abort
@@ -32,7 +33,7 @@ def ingest(data: dict[str, Any]) -> dict[str, Any]:
     events: list[dict[str, Any]] = data["events"]
     clients = _clients({e["client"] for e in events})
     projects = _projects({c.id for c in clients.values()})
-    records, errors = [], {}
+    records, errors, archived = [], {}, {}
     now = utcnow()
     for index, event in enumerate(events):
         client = clients.get(event["client"])
@@ -41,10 +42,16 @@ def ingest(data: dict[str, Any]) -> dict[str, Any]:
             errors[str(index)] = {"client": [f"No client '{event['client']}' in this workspace."]}
         elif event.get("project") and project is None:
             errors[str(index)] = {"project": [f"No project '{event['project']}' for this client."]}
+        elif client.archived_at is not None:
+            archived[str(index)] = {"client": [f"The client '{event['client']}' is archived."]}
         else:
             records.append(_record(event, client, project, now))
     if errors:
-        abort(422, "Some events name an unknown client or project; nothing was queued.", {"events": errors})
+        abort(
+            404, "Some events name a client or project not in this workspace; nothing was queued.", {"events": errors}
+        )
+    if archived:
+        abort(409, "Some events name an archived client; nothing was queued.", {"events": archived})
     writer = services().usage_writer
     for record in records:
         writer.submit(record)
@@ -79,5 +86,5 @@ def _record(event: dict[str, Any], client: Client, project: Project | None, now:
         provider=event["provider"],
         model=event["model"],
         usage=usage,
-        metadata=event.get("metadata"),
+        metadata=scrub_mapping(event.get("metadata")),  # a secret pasted into metadata is not kept
     )

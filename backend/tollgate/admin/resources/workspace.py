@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete
-
+from ... import provisioning
 from ...extensions import db
-from ...models import AuditEvent, IdempotencyKey, RequestLog, UsageEvent, WebhookDelivery, Workspace
-from ...services import services
+from ...models import Workspace
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import changed_fields, commit, record, snapshot
@@ -52,10 +50,5 @@ def update_workspace(data: dict[str, Any]) -> Workspace:
 @bp.response(204)
 def delete_workspace() -> None:
     """Delete the workspace with all its clients, keys, lanes, tokens, logs and audit trail. Irreversible."""
-    workspace = _workspace()
-    # Tables keyed by workspace_id without a foreign key (high-volume logs); the rest cascade from the row.
-    for model in (RequestLog, UsageEvent, AuditEvent, IdempotencyKey, WebhookDelivery):
-        db.session.execute(delete(model).where(model.workspace_id == workspace.id))
-    db.session.delete(workspace)
+    provisioning.delete_workspace(db.session, _workspace())
     db.session.commit()
-    services().keys.invalidate()

@@ -6,6 +6,13 @@ import marshmallow as ma
 
 from ..pagination import ListArgs, page_schema, sort_field
 from .common import TimestampsMixin, id_field, name_field, slug_field
+from .sub_keys import models_field
+
+_KEY_POLICY = (
+    "Key policy (agency roles only): the models a key minted by this client's own (client-role) token may use "
+    "at most; such a key gets this list when it asks for none, and the client can never widen it. "
+    "null: no limit. Keys issued by agency roles are not affected."
+)
 
 STATUSES = ("active", "archived", "all")
 
@@ -17,12 +24,14 @@ class ClientSchema(TimestampsMixin):
         allow_none=True, validate=ma.validate.Length(max=200), metadata={"description": "Your CRM's id."}
     )
     archived_at = ma.fields.DateTime(dump_only=True, allow_none=True, required=True)
+    key_allowed_models = models_field(metadata={"description": _KEY_POLICY})
 
 
 class ClientUpdateSchema(ma.Schema):
     name = name_field()
     slug = slug_field()
     external_ref = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=200))
+    key_allowed_models = models_field(metadata={"description": _KEY_POLICY})
 
 
 class ClientListArgs(ListArgs):

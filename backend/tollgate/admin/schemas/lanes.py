@@ -13,6 +13,15 @@ from .sub_keys import models_field
 PAYMENTS = ("metered", "flat", "byok")
 
 
+def _fee(**kw: Any) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        allow_none=True,
+        validate=ma.validate.Range(0, 10**15),
+        metadata={"description": "flat: the plan's monthly fee in micro-dollars (for profitability); else null."},
+        **kw,
+    )
+
+
 def _url(**kw: Any) -> ma.fields.String:
     return ma.fields.String(
         validate=ma.validate.Length(1, 2000),
@@ -35,6 +44,7 @@ class LaneSchema(TimestampsMixin):
     provider = ma.fields.String(load_default="openai", validate=ma.validate.Length(1, 32))
     base_url = _url(required=True)
     payment = ma.fields.String(load_default="metered", validate=ma.validate.OneOf(PAYMENTS))
+    monthly_fee_micros = _fee(load_default=None)
     owner_client_id = id_field(
         allow_none=True, metadata={"description": "Set for a client's own (BYOK) lane; null for the agency's."}
     )
@@ -54,6 +64,7 @@ class LaneUpdateSchema(ma.Schema):
     name = name_field()
     base_url = _url()
     payment = ma.fields.String(validate=ma.validate.OneOf(PAYMENTS))
+    monthly_fee_micros = _fee()
     models = models_field()
     api_key = _api_key(allow_none=True)
     disabled = ma.fields.Boolean(metadata={"description": "A disabled lane is skipped by routing."})

@@ -14,11 +14,11 @@ MAX_OVERLAP_S = 30 * 24 * 3600
 
 
 def models_field(**kw: Any) -> ma.fields.List:
+    kw.setdefault("metadata", {"description": "Model ids or `prefix*` globs; null: every model."})
     return ma.fields.List(
         ma.fields.String(validate=ma.validate.Length(1, 200)),
         validate=ma.validate.Length(max=100),
         allow_none=True,
-        metadata={"description": "Model ids or `prefix*` globs; null: every model."},
         **kw,
     )
 
@@ -37,6 +37,24 @@ class SubKeySchema(TimestampsMixin):
     revoked_at = ma.fields.DateTime(dump_only=True, allow_none=True, required=True)
     status = ma.fields.String(
         dump_only=True, required=True, metadata={"enum": ["active", "revoking", "revoked", "expired"]}
+    )
+    agency_allowed_models = ma.fields.List(
+        ma.fields.String(),
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "The widest allowed_models the agency allows this key (set by an agency role's "
+            "allowed_models, or the client's key_allowed_models for a key a client token minted). A client "
+            "token may narrow allowed_models within it, never widen or remove it. null: no agency limit."
+        },
+    )
+    agency_expires_at = ma.fields.DateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "The expiry an agency role set: a client token may bring expires_at forward, never "
+            "past it or to null. null: no agency limit."
+        },
     )
 
 

@@ -74,6 +74,13 @@ class UsageMeasuresSchema(ma.Schema):
     cost_usd = usd_field(required=True)
     value_micros = ma.fields.Integer(required=True, metadata={"description": "Value at list price, micro-dollars."})
     value_usd = usd_field(required=True)
+    unpriced_requests = ma.fields.Integer(
+        required=True,
+        metadata={"description": "Requests of a model with no known price: counted above, but $0 in the money sums."},
+    )
+    unpriced_tokens = ma.fields.Integer(
+        required=True, metadata={"description": "Input + output tokens of the unpriced requests."}
+    )
 
 
 class UsageRowSchema(UsageMeasuresSchema):

@@ -7,6 +7,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from ...models.base import utcnow
 from ..pagination import ListArgs, page_schema, sort_field
 from ..spec_rules import ConditionalSchema, RequiredWhen
 from .common import TimestampsMixin, UsdFromMicros, aware_datetime, id_field, name_field
@@ -14,6 +15,20 @@ from .timezones import TIME_ZONES
 
 COLOR = ma.validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="A colour like #1f2937.")
 ROLES = ("owner", "admin", "viewer", "client")
+TOKEN_STATUSES = ("active", "revoked", "expired")
+
+
+def token_status(token: Any) -> str:
+    """`revoked`, else `expired` (an `expires_at` at or before now: accepted on create, see docs/admin-api.md),
+    else `active`; the same test auth applies. `token` is the model or the create view's dict."""
+    now = utcnow()
+    revoked_at = ma.utils.get_value(token, "revoked_at")
+    expires_at = ma.utils.get_value(token, "expires_at")
+    if revoked_at is not None and revoked_at <= now:
+        return "revoked"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    return "active"
 
 
 def _timezone(value: str) -> None:
@@ -84,11 +99,20 @@ class AdminTokenSchema(TimestampsMixin, ConditionalSchema):
     name = name_field(required=True)
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
     client_id = id_field(allow_none=True, metadata={"description": "Required for role `client`, else null."})
-    expires_at = aware_datetime(allow_none=True)
+    expires_at = aware_datetime(
+        allow_none=True,
+        metadata={
+            "description": "When the token stops working; null: never. A time already past is accepted: "
+            "the token is expired at once."
+        },
+    )
     prefix = ma.fields.Constant("tga_", dump_only=True, required=True)
     last4 = ma.fields.String(dump_only=True, required=True)
     revoked_at = ma.fields.DateTime(dump_only=True, allow_none=True, required=True)
     last_used_at = ma.fields.DateTime(dump_only=True, allow_none=True, required=True)
+    status = ma.fields.Function(
+        token_status, dump_only=True, required=True, metadata={"type": "string", "enum": list(TOKEN_STATUSES)}
+    )
 
 
 class AdminTokenCreatedSchema(AdminTokenSchema):

@@ -29,7 +29,7 @@ class Chat:
         return orjson.dumps(rewritten), StreamState(strip_usage_chunk=True)
 
     def usage(self, response: dict[str, Any]) -> tuple[str | None, TokenUsage | None]:
-        return response.get("model"), from_openai(response.get("usage"))
+        return response.get("model"), from_openai(response.get("usage"), response.get("service_tier"))
 
     def needs_look(self, data: bytes) -> bool:
         return b'"usage":{' in data or b'"usage": {' in data
@@ -42,7 +42,7 @@ class Chat:
             chunk = orjson.loads(payload)
         except orjson.JSONDecodeError:
             return event
-        usage = from_openai(chunk.get("usage")) if isinstance(chunk, dict) else None
+        usage = from_openai(chunk.get("usage"), chunk.get("service_tier")) if isinstance(chunk, dict) else None
         if usage is None:
             return event
         state.usage = usage

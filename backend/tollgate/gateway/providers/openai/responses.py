@@ -21,7 +21,7 @@ class Responses:
         return raw, StreamState()
 
     def usage(self, response: dict[str, Any]) -> tuple[str | None, TokenUsage | None]:
-        return response.get("model"), from_openai(response.get("usage"))
+        return response.get("model"), from_openai(response.get("usage"), response.get("service_tier"))
 
     def needs_look(self, data: bytes) -> bool:
         return any(name in data for name in _FINAL_EVENTS)
@@ -37,5 +37,5 @@ class Responses:
         response = data.get("response") if isinstance(data, dict) else None
         if isinstance(response, dict):
             state.model = response.get("model") or state.model
-            state.usage = from_openai(response.get("usage")) or state.usage
+            state.usage = from_openai(response.get("usage"), response.get("service_tier")) or state.usage
         return event
