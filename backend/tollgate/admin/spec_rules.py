@@ -137,8 +137,16 @@ class ConditionalSchema(ma.Schema):
 
     @ma.validates_schema
     def _required_when(self, data: dict[str, Any], **_: Any) -> None:
+        """Every broken rule is reported, not only the first (a fixed plan with a preset lacks its fee too)."""
+        errors: dict[str, list[Any]] = {}
         for rule in self.required_when:
-            rule.check(data)
+            try:
+                rule.check(data)
+            except ma.ValidationError as exc:
+                for name, messages in exc.normalized_messages().items():
+                    errors.setdefault(name, []).extend(messages)
+        if errors:
+            raise ma.ValidationError(errors)
 
 
 class ConditionalPlugin(BasePlugin):
