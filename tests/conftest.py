@@ -110,6 +110,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "pg: also run on PostgreSQL in the second pass of `make test` (TOLLGATE_TEST_DATABASE=postgresql)"
     )
     config.addinivalue_line("markers", "n8n: runs the n8n community nodes in a real n8n (skipped without its runtime)")
+    config.addinivalue_line(
+        "markers", "schemathesis_live: `schemathesis run --checks all` against the real server (a few minutes)"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

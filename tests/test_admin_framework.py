@@ -157,8 +157,10 @@ def test_cursor_pagination_walks_every_row_once(owner: AdminClient) -> None:
         if cursor is None:
             break
     assert seen == sorted(seen) and len(seen) == len(set(seen)) == 9
-    bad = owner.get("clients", query_string={"cursor": "garbage!"})
-    assert bad.status_code == 400 and bad.mimetype == PROBLEM
+    malformed = owner.get("clients", query_string={"cursor": "garbage!"})  # not the documented pattern
+    assert malformed.status_code == 422 and malformed.mimetype == PROBLEM
+    unknown = owner.get("clients", query_string={"cursor": "garbage"})  # the pattern's shape, not a position
+    assert unknown.status_code == 404 and unknown.get_json()["errors"] == {"cursor": ["Not a cursor of this list."]}
 
 
 def test_idempotency_key_replays_and_rejects_reuse(owner: AdminClient) -> None:

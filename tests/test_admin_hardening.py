@@ -199,13 +199,21 @@ def test_archived_client_can_be_unarchived_and_its_tokens_are_refused_meanwhile(
     assert portal.post(f"clients/{seeded.client_id}/unarchive").status_code == 403
 
 
-def test_admin_token_expiry_must_be_in_the_future(owner: AdminClient, seeded: Seeded) -> None:
+def test_a_past_expiry_makes_an_expired_credential_for_keys_and_tokens_alike(
+    app: Flask, owner: AdminClient, seeded: Seeded
+) -> None:
+    """One rule for both: the document cannot say "in the future", so a past expiry is accepted (201) and the
+    credential is expired at once, and never authenticates."""
     past = {"name": "old", "role": "viewer", "expires_at": "2001-01-01T00:00:00Z"}
     token = owner.post("admin-tokens", json=past)
     key = owner.post("sub-keys", json={"client_id": seeded.client_id, "name": "old", "expires_at": past["expires_at"]})
-    assert token.status_code == key.status_code == 422
-    assert token.get_json()["detail"] == key.get_json()["detail"]
-    assert token.get_json()["errors"] == key.get_json()["errors"] == {"expires_at": ["Must be in the future."]}
+    assert token.status_code == key.status_code == 201
+    assert token.get_json()["status"] == key.get_json()["status"] == "expired"
+    assert owner.get(f"admin-tokens/{token.get_json()['id']}").get_json()["status"] == "expired"
+    assert owner.get(f"sub-keys/{key.get_json()['id']}").get_json()["status"] == "expired"
+    secret = token.get_json()["secret"]
+    refused = app.test_client().get("/api/v1/clients", headers={"Authorization": f"Bearer {secret}"})
+    assert refused.status_code == 401
 
 
 def test_another_workspaces_ids_in_a_body_are_404(owner: AdminClient, seeded: Seeded, foreign: Foreign) -> None:

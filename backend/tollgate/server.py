@@ -34,6 +34,9 @@ class GatewayServer(BaseApplication):
             "accesslog": "-" if self.settings.access_log else None,
             "access_log_format": ACCESS_LOG_FORMAT,
             "errorlog": "-",
+            # gunicorn's most (default 4094): a query string the API must refuse with a problem document (an
+            # over-long cursor, `q`, ...) reaches the app instead of gunicorn's HTML 414.
+            "limit_request_line": 8190,
             "loglevel": "info",
             "worker_exit": _worker_exit,
             "post_worker_init": _post_worker_init,

@@ -12,10 +12,12 @@ from apispec import BasePlugin
 from flask import Flask, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import UnicodeConverter
 
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY_LENGTH
 from .problems import API_PATH_PREFIX, PROBLEM_MIMETYPE, ProblemSchema, handle_http_exception
+from .spec_rules import NO_NUL_PATTERN, ConditionalPlugin, no_nul_pattern, path_string_schema
 
 API_TITLE: Final = "Tollgate admin API"
 API_VERSION: Final = "1.0.0"
@@ -82,7 +84,7 @@ class AdminApi(Api):
                 "name": IDEMPOTENCY_HEADER,
                 "required": False,
                 "description": "Retry-safe POST: the same key and body replay the first response.",
-                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+                "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": NO_NUL_PATTERN},
             },
         )
         self.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -107,8 +109,10 @@ def configure(app: Flask) -> None:
 
 def make_api(app: Flask) -> AdminApi:
     configure(app)
-    api = AdminApi(spec_kwargs={"extra_plugins": [_IdempotencyPlugin(), _JsonBodyPlugin()]})
+    api = AdminApi(spec_kwargs={"extra_plugins": [_IdempotencyPlugin(), _JsonBodyPlugin(), ConditionalPlugin()]})
     api.init_app(app)
+    api.ma_plugin.converter.add_attribute_function(no_nul_pattern)  # before any blueprint adds its schemas
+    api.register_converter(UnicodeConverter, path_string_schema)
     return api
 
 

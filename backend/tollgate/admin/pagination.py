@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import marshmallow as ma
 import orjson
@@ -20,6 +20,17 @@ from .problems import abort
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+"""What every cursor this API issues looks like (unpadded base64url); the spec states it, so a cursor of any
+other shape is a 422 like any other malformed argument."""
+CURSOR_MAX_LENGTH = 500
+
+
+def unknown_cursor() -> NoReturn:
+    """A well-formed cursor that is not a position in this list (forged, garbled, or from another sort order):
+    404, like a well-formed id of no object. A 400 would claim the request breaks a rule the spec cannot state,
+    since no pattern can tell the cursors this API issued from other base64url text."""
+    abort(404, "No such page: the cursor is not one this list issued.", {"cursor": ["Not a cursor of this list."]})
 
 
 class ListArgs(ma.Schema):
@@ -31,8 +42,15 @@ class ListArgs(ma.Schema):
         metadata={"description": f"Page size, 1–{MAX_LIMIT}."},
     )
     cursor = ma.fields.String(
-        validate=ma.validate.Length(max=500),
-        metadata={"description": "Opaque cursor from a previous page's `next_cursor`."},
+        validate=[
+            ma.validate.Length(1, CURSOR_MAX_LENGTH),
+            ma.validate.Regexp(CURSOR_PATTERN, error="Not a cursor: pass a `next_cursor` back unchanged."),
+        ],
+        metadata={
+            "description": "Opaque cursor from a previous page's `next_cursor`. A well-formed cursor this list did "
+            "not issue is a 404.",
+            "pattern": CURSOR_PATTERN,
+        },
     )
 
 
@@ -105,20 +123,20 @@ def _decode(cursor: str, sort: str) -> tuple[Any, Any]:
         if isinstance(value, dict):
             value = dt.datetime.fromisoformat(value["dt"])
     except (ValueError, TypeError, KeyError, orjson.JSONDecodeError):
-        abort(400, "The cursor is not valid.", {"cursor": ["Not a cursor this API issued."]})
+        unknown_cursor()
     if cursor_sort != sort:
-        abort(400, "The cursor belongs to a different sort order.", {"cursor": ["Sort order changed."]})
+        unknown_cursor()
     return value, last_id
 
 
 def _check_type(value: Any, column: Any) -> None:
     """A cursor's value must have its column's type: PostgreSQL refuses to compare text with a number (SQLite
-    does not mind), and a naive datetime cannot be bound to a UTC column, so a forged cursor is a 400, not a 500."""
+    does not mind), and a naive datetime cannot be bound to a UTC column, so a forged cursor is a 404, not a 500."""
     kind = getattr(column.type, "impl", column.type).python_type  # through TypeDecorators such as UTCDateTime
     if value is None:
         return
     if type(value) is not kind or (isinstance(value, dt.datetime) and value.tzinfo is None):
-        abort(400, "The cursor is not valid.", {"cursor": ["Not a cursor this API issued."]})
+        unknown_cursor()
 
 
 def offset_page(query: Select[Any], args: dict[str, Any]) -> tuple[list[Any], str | None]:
@@ -135,7 +153,7 @@ def _decode_offset(cursor: str | None) -> int:
         return 0
     value, _ = _decode(cursor, "offset")
     if not isinstance(value, int) or value < 0:
-        abort(400, "The cursor is not valid.", {"cursor": ["Not a cursor this API issued."]})
+        unknown_cursor()
     return value
 
 

@@ -6,7 +6,6 @@ and, for bad input, `errors` (field → messages). Nothing else reaches a client
 
 from __future__ import annotations
 
-import datetime as dt
 import http
 import inspect
 import logging
@@ -73,12 +72,6 @@ class Problem(HTTPException):
 
 def abort(status: int, detail: str, errors: dict[str, Any] | None = None) -> NoReturn:
     raise Problem(status, detail, errors)
-
-
-def future_or_422(moment: dt.datetime | None, now: dt.datetime) -> None:
-    """The one refusal of an expiry that is not in the future (sub-keys and admin tokens answer alike)."""
-    if moment is not None and moment <= now:
-        abort(422, "The expiry must be in the future.", {"expires_at": ["Must be in the future."]})
 
 
 def problem_response(

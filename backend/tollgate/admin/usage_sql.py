@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -132,13 +132,27 @@ def conditions(rows: Subquery, where: UsageFilter) -> list[ColumnElement[bool]]:
     return found
 
 
+def data_span(where: UsageFilter) -> Select[Any]:
+    """(first, last) `created_at` of the rows `where` selects, (None, None) if none."""
+    rows = usage_rows(where.workspace_id)
+    return select(func.min(rows.c.created_at), func.max(rows.c.created_at)).where(*conditions(rows, where))
+
+
+def narrowed(where: UsageFilter, first: dt.datetime | None, last: dt.datetime | None) -> UsageFilter:
+    """The same rows, over the span they really cover (`data_span`): any range the API accepts (years 2000 to
+    8999) costs SQLite's `day` grouping only the offset changes between the first and the last row."""
+    if first is None or last is None:
+        return replace(where, end=where.start)  # no rows: an empty range
+    return replace(where, start=max(where.start, first), end=min(where.end, last + dt.timedelta(microseconds=1)))
+
+
 def day_of(column: Any, dialect: str, where: UsageFilter) -> ColumnElement[Any]:
     """The calendar day of a timestamp in the workspace's time zone, as YYYY-MM-DD text.
 
     PostgreSQL converts with its own time zone database: `timezone(zone, timestamptz)` is the local wall time,
     DST included, whatever the session's TimeZone. SQLite has no time zones, so the UTC offset is worked out
     here: the queried range is cut at each change of the zone's offset (`offset_pieces`: DST transitions, two a
-    year at most, so a handful of pieces even over the 10-year maximum), and within a piece the local day is
+    year at most, over the span the rows cover: `narrowed`), and within a piece the local day is
     the UTC time shifted by that piece's constant offset. Unlike one offset for the whole range, this is right
     on both sides of every transition (and days of 23 or 25 hours hold exactly their own rows); unlike a CASE
     per day it stays small.

@@ -36,8 +36,8 @@ _FILE_DOC = {
     "200": {
         "description": "The report as HTML, PDF, CSV or JSON",
         "content": {
-            mimetype: {"schema": {"type": "string"}}
-            for mimetype in ("text/html", "application/pdf", "text/csv", "application/json")
+            **{mimetype: {"schema": {"type": "string"}} for mimetype in ("text/html", "application/pdf", "text/csv")},
+            "application/json": {"schema": {"type": "object", "description": "The report's figures."}},
         },
     }
 }
@@ -138,7 +138,7 @@ def report_file(report: Report, fmt: str, attachment: bool) -> Response:
 
 @bp.route("/reports/<report_id>/share-link", methods=["POST"])
 @requires("write")
-@bp.arguments(ShareLinkCreateSchema)
+@bp.arguments(ShareLinkCreateSchema, required=False)  # every field has a default: a bare POST shares
 @bp.response(201, ShareLinkSchema)
 def create_share_link(data: dict[str, Any], report_id: str) -> dict[str, Any]:
     """A link that opens the report without an account until it expires (at most 90 days). A new link revokes

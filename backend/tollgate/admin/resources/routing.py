@@ -13,7 +13,7 @@ from ...models import Lane, RouteEntry
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import commit, record
-from ..pagination import decode_cursor, encode_cursor
+from ..pagination import decode_cursor, encode_cursor, unknown_cursor
 from ..problems import abort
 from ..schemas.lanes import RoutingListArgs, RoutingPolicyPageSchema, RoutingPolicySchema
 from ..scope import client_or_404
@@ -58,7 +58,7 @@ def list_policies(args: dict[str, Any]) -> dict[str, Any]:
     if args.get("cursor"):
         after, _ = decode_cursor(args["cursor"], "scope")
         if not isinstance(after, str):
-            abort(400, "The cursor is not valid.", {"cursor": ["Not a cursor this API issued."]})
+            unknown_cursor()
         scopes = [s for s in scopes if s > after]
     page = scopes[: args["limit"]]
     more = len(scopes) > len(page)

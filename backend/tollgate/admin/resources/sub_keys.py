@@ -20,7 +20,7 @@ from ..blueprint import admin_blueprint
 from ..changes import changed_fields, commit, record, snapshot
 from ..key_policy import check_expiry, check_models
 from ..pagination import contains, paginate
-from ..problems import abort, future_or_422
+from ..problems import abort
 from ..schemas.sub_keys import (
     RotateSchema,
     SubKeyCreatedSchema,
@@ -105,7 +105,6 @@ def create_sub_key(data: dict[str, Any]) -> dict[str, Any]:
     `key_allowed_models` (403 otherwise) and defaults to it; that list becomes the key's `agency_allowed_models`."""
     client = live_client_or_404(data["client_id"])
     project = _project_of(client.id, data.get("project_id"))
-    future_or_422(data.get("expires_at"), utcnow())
     models = data.get("allowed_models")
     by_client = actor().client_id is not None
     if by_client:  # within the client's key policy; none asked for: the policy's list
@@ -133,8 +132,12 @@ def _project_of(client_id: str, project_id: str | None) -> Project | None:
     if project_id is None:
         return None
     project = get_or_404(Project, project_id)
-    if project.client_id != client_id:
-        abort(422, "The project belongs to another client.", {"project_id": ["Not a project of this client."]})
+    if project.client_id != client_id:  # for this client no such project exists: 404, as for an unknown id
+        abort(
+            404,
+            f"No project with id '{project_id}' for this client.",
+            {"project_id": ["Not a project of this client."]},
+        )
     if project.archived_at is not None:
         abort(409, f"The project '{project_id}' is archived.")
     return project
@@ -160,7 +163,6 @@ def update_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
     policy (whenever the key was minted), and only bring `expires_at` forward to at most `agency_expires_at`
     (403 otherwise)."""
     key = get_or_404(SubKey, key_id)
-    future_or_422(data.get("expires_at"), utcnow())
     if actor().client_id is not None:
         if "allowed_models" in data:
             check_models(data["allowed_models"], key.agency_allowed_models)
@@ -192,7 +194,7 @@ def revoke_sub_key(key_id: str) -> None:
 
 @bp.route("/sub-keys/<key_id>/rotate", methods=["POST"])
 @requires("write", client=True)
-@bp.arguments(RotateSchema)
+@bp.arguments(RotateSchema, required=False)  # every field has a default: a bare POST rotates
 @bp.response(201, SubKeyCreatedSchema)
 def rotate_sub_key(data: dict[str, Any], key_id: str) -> dict[str, Any]:
     """Issue a replacement key with the same settings; the old one keeps working for `overlap_seconds`.

@@ -13,8 +13,7 @@ from ...extensions import db
 from ...models import Client, Workspace
 from ..auth import actor, requires
 from ..blueprint import admin_blueprint
-from ..pagination import decode_cursor, encode_cursor, offset_page
-from ..problems import abort
+from ..pagination import decode_cursor, encode_cursor, offset_page, unknown_cursor
 from ..schemas.common import usd
 from ..schemas.usage import (
     BurnRateArgs,
@@ -25,7 +24,7 @@ from ..schemas.usage import (
     UsageReportSchema,
 )
 from ..scope import forced_client_id
-from ..usage_sql import FILTERS, SOURCES, UsageFilter, exact_money, grouped, log_rows, totals
+from ..usage_sql import FILTERS, SOURCES, UsageFilter, data_span, exact_money, grouped, log_rows, narrowed, totals
 
 bp = admin_blueprint("usage", __name__, "Usage: totals, time series, burn rate and the request log.")
 
@@ -66,7 +65,10 @@ def dialect() -> str:
 def usage(args: dict[str, Any]) -> dict[str, Any]:
     """Totals for a time range, grouped by any of client, project, key, model, provider, lane, day, source."""
     where = usage_filter(args)
-    rows, next_cursor = offset_page(grouped(where, args["group_by"], dialect()), args)
+    grouping = where
+    if "day" in args["group_by"] and dialect() != "postgresql":  # see usage_sql.day_of
+        grouping = narrowed(where, *db.session.execute(data_span(where)).one())
+    rows, next_cursor = offset_page(grouped(grouping, args["group_by"], dialect()), args)
     total = db.session.execute(totals(where)).mappings().one()
     return {
         "start": where.start,
@@ -145,7 +147,7 @@ def log_page(
 
 
 def _log_cursor(cursor: str) -> tuple[dt.datetime, str, int]:
-    """(created_at, source, row_id) of a request-log cursor; anything else is a 400 (a forged value of the wrong
+    """(created_at, source, row_id) of a request-log cursor; anything else is a 404 (a forged value of the wrong
     type would otherwise reach SQL, where PostgreSQL refuses to compare it)."""
     try:
         (moment, source), row_id = decode_cursor(cursor, "log")
@@ -154,4 +156,4 @@ def _log_cursor(cursor: str) -> tuple[dt.datetime, str, int]:
             return at, source, row_id
     except (TypeError, ValueError):
         pass
-    abort(400, "The cursor is not valid.", {"cursor": ["Not a cursor this API issued."]})
+    unknown_cursor()

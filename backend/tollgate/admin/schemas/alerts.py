@@ -6,10 +6,20 @@ import marshmallow as ma
 
 from ...models.alert import EVENT_TYPES, RULE_KINDS
 from ..pagination import ListArgs, page_schema, sort_field
+from ..spec_rules import ConditionalSchema, RequiredWhen
 from .common import TimestampsMixin, id_field
 
 
-class AlertRuleSchema(TimestampsMixin):
+class AlertRuleSchema(TimestampsMixin, ConditionalSchema):
+    required_when = (
+        RequiredWhen("kind", "threshold", ("threshold_percent",), message="A threshold rule needs threshold_percent."),
+        RequiredWhen(
+            "kind",
+            "spike",
+            ("spike_window", "spike_factor_percent"),
+            message="A spike rule needs spike_window and spike_factor_percent.",
+        ),
+    )
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(RULE_KINDS))
     budget_id = id_field(allow_none=True, load_default=None, metadata={"description": "null: applies to every budget."})
     threshold_percent = ma.fields.Integer(allow_none=True, load_default=None, validate=ma.validate.Range(1, 1000))
@@ -21,13 +31,6 @@ class AlertRuleSchema(TimestampsMixin):
         metadata={"description": "300 = fire above 3× the trailing 7-day average."},
     )
     enabled = ma.fields.Boolean(load_default=True)
-
-    @ma.validates_schema
-    def _complete(self, data: dict[str, object], **_: object) -> None:
-        if data.get("kind") == "threshold" and not data.get("threshold_percent"):
-            raise ma.ValidationError("A threshold rule needs threshold_percent.", "threshold_percent")
-        if data.get("kind") == "spike" and not (data.get("spike_window") and data.get("spike_factor_percent")):
-            raise ma.ValidationError("A spike rule needs spike_window and spike_factor_percent.", "spike_window")
 
 
 class AlertRuleUpdateSchema(ma.Schema):

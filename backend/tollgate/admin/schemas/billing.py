@@ -9,6 +9,7 @@ import marshmallow as ma
 
 from ...billing.plans import PRESETS, PlanKind, UsageBasis
 from ..pagination import ListArgs, page_schema, sort_field
+from ..spec_rules import ConditionalSchema, RequiredWhen
 from .common import id_field, name_field, usd_field
 
 MONTH_PATTERN = r"^[2-8]\d{3}-(0[1-9]|1[0-2])$"
@@ -36,7 +37,7 @@ def _dollars_micros(description: str) -> ma.fields.Integer:
         allow_none=True,
         load_default=None,
         validate=[ma.validate.Range(0, MAX_MICROS), _whole_cents],
-        metadata={"description": description},
+        metadata={"description": description, "multipleOf": CENT_MICROS},
     )
 
 
@@ -46,7 +47,20 @@ def _percent(value: Decimal) -> None:
         raise ma.ValidationError("Between 0 and 1000.")
 
 
-class PlanTermsSchema(ma.Schema):
+class PlanTermsSchema(ConditionalSchema):
+    required_when = (
+        RequiredWhen("kind", "cost_plus", ("markup_percent",)),
+        RequiredWhen("kind", "byok", ("monthly_fee_micros",)),
+        RequiredWhen("kind", "fixed", ("monthly_fee_micros",)),
+        RequiredWhen(
+            "kind",
+            "retainer",
+            ("monthly_fee_micros", "included_tokens", "overage_per_mtok_micros"),
+            message="A retainer needs a preset, or monthly_fee_micros, included_tokens and overage_per_mtok_micros.",
+            unless="preset",
+        ),
+        RequiredWhen("kind", "retainer", (), forbidden_otherwise=("preset",), message="A preset is a retainer."),
+    )
     id = ma.fields.String(dump_only=True, required=True)
     client_id = ma.fields.String(dump_only=True, required=True)
     effective_month = month_field("The first month the plan applies to (default: the current month).")
@@ -75,7 +89,7 @@ class PlanTermsSchema(ma.Schema):
         metadata={
             "description": 'cost_plus: markup on the usage subtotal, 0 to 1000, e.g. "30".',
             "type": "string",
-            "pattern": r"^\d{1,4}(\.\d{1,2})?$",
+            "pattern": r"^(1000(\.0{1,2})?|\d{1,3}(\.\d{1,2})?)$",
         },
     )
     monthly_fee_micros = _dollars_micros("retainer and fixed: the monthly retainer; byok: the monthly service fee.")

@@ -28,14 +28,20 @@ def id_field(**kw: Any) -> ma.fields.String:
     return ma.fields.String(validate=ma.validate.Length(1, 32), **kw)
 
 
-EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+YEAR_PATTERN = r"^[2-8][0-9]{3}-"
+"""The years 2000–8999 as written, the one date range JSON Schema can state (it has no minimum for a date-time)."""
+
+
+def _year_in_range(value: dt.datetime) -> None:
+    if not 2000 <= value.year <= 8999:
+        raise ma.ValidationError("The year must be between 2000 and 8999.")
 
 
 def aware_datetime(**kw: Any) -> ma.fields.AwareDateTime:
-    """ISO 8601 with an offset; naive input is read as UTC. Years 2000–8999, so arithmetic never overflows."""
-    in_range = ma.validate.Range(EARLIEST, LATEST, max_inclusive=False, error="Must be between 2000 and 9000.")
-    return ma.fields.AwareDateTime(default_timezone=dt.UTC, validate=in_range, **kw)
+    """ISO 8601 with an offset; naive input is read as UTC. Years 2000–8999 as written (checked before any
+    conversion to UTC, so the spec's pattern and the server agree at the edges): arithmetic never overflows."""
+    metadata = {"pattern": YEAR_PATTERN, **kw.pop("metadata", {})}
+    return ma.fields.AwareDateTime(default_timezone=dt.UTC, validate=_year_in_range, metadata=metadata, **kw)
 
 
 def usd(micros: int) -> str:

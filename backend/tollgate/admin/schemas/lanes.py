@@ -84,7 +84,7 @@ class RoutingPolicySchema(ma.Schema):
         id_field(),
         required=True,
         validate=ma.validate.Length(1, 20),
-        metadata={"description": "Lanes in the order they are tried."},
+        metadata={"description": "Lanes in the order they are tried.", "uniqueItems": True},
     )
 
 

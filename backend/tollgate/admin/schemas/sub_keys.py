@@ -23,12 +23,15 @@ def models_field(**kw: Any) -> ma.fields.List:
     )
 
 
+EXPIRY = "When the key stops working; null: never. A time already past is accepted: the key is expired at once."
+
+
 class SubKeySchema(TimestampsMixin):
     client_id = id_field(required=True)
     project_id = id_field(allow_none=True)
     name = name_field(required=True)
     allowed_models = models_field()
-    expires_at = aware_datetime(allow_none=True)
+    expires_at = aware_datetime(allow_none=True, metadata={"description": EXPIRY})
     prefix = ma.fields.Constant("tg_", dump_only=True, required=True)
     last4 = ma.fields.String(dump_only=True, required=True)
     revoked_at = ma.fields.DateTime(dump_only=True, allow_none=True, required=True)
@@ -64,7 +67,7 @@ class SubKeyCreatedSchema(SubKeySchema):
 class SubKeyUpdateSchema(ma.Schema):
     name = name_field()
     allowed_models = models_field()
-    expires_at = aware_datetime(allow_none=True)
+    expires_at = aware_datetime(allow_none=True, metadata={"description": EXPIRY})
 
 
 class RotateSchema(ma.Schema):

@@ -7,11 +7,28 @@ from typing import Any
 
 import marshmallow as ma
 
+from ...models.base import utcnow
 from ..pagination import ListArgs, page_schema, sort_field
+from ..spec_rules import ConditionalSchema, RequiredWhen
 from .common import TimestampsMixin, UsdFromMicros, aware_datetime, id_field, name_field
+from .timezones import TIME_ZONES
 
 COLOR = ma.validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="A colour like #1f2937.")
 ROLES = ("owner", "admin", "viewer", "client")
+TOKEN_STATUSES = ("active", "revoked", "expired")
+
+
+def token_status(token: Any) -> str:
+    """`revoked`, else `expired` (an `expires_at` at or before now: accepted on create, see docs/admin-api.md),
+    else `active`; the same test auth applies. `token` is the model or the create view's dict."""
+    now = utcnow()
+    revoked_at = ma.utils.get_value(token, "revoked_at")
+    expires_at = ma.utils.get_value(token, "expires_at")
+    if revoked_at is not None and revoked_at <= now:
+        return "revoked"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    return "active"
 
 
 def _timezone(value: str) -> None:
@@ -30,7 +47,10 @@ class WorkspaceSchema(TimestampsMixin):
     primary_color = ma.fields.String(validate=COLOR)
     accent_color = ma.fields.String(validate=COLOR)
     report_footer = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
-    timezone = ma.fields.String(validate=[ma.validate.Length(1, 64), _timezone])
+    timezone = ma.fields.String(
+        validate=[ma.validate.OneOf(TIME_ZONES, error="Not an IANA time zone (e.g. Europe/Berlin)."), _timezone],
+        metadata={"description": "IANA time zone: its calendar days and months are the usage days and months."},
+    )
     currency = ma.fields.String(
         validate=ma.validate.Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code like USD."),
         metadata={"description": "ISO 4217 code used to display money in reports."},
@@ -66,20 +86,33 @@ class PriceOverrideListArgs(ListArgs):
     q = ma.fields.String(validate=ma.validate.Length(max=200), metadata={"description": "Model contains."})
 
 
-class AdminTokenSchema(TimestampsMixin):
+class AdminTokenSchema(TimestampsMixin, ConditionalSchema):
+    required_when = (
+        RequiredWhen(
+            "role",
+            "client",
+            ("client_id",),
+            forbidden_otherwise=("client_id",),
+            message="Role `client` needs a client_id, and only that role may have one.",
+        ),
+    )
     name = name_field(required=True)
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
     client_id = id_field(allow_none=True, metadata={"description": "Required for role `client`, else null."})
-    expires_at = aware_datetime(allow_none=True)
+    expires_at = aware_datetime(
+        allow_none=True,
+        metadata={
+            "description": "When the token stops working; null: never. A time already past is accepted: "
+            "the token is expired at once."
+        },
+    )
     prefix = ma.fields.Constant("tga_", dump_only=True, required=True)
     last4 = ma.fields.String(dump_only=True, required=True)
     revoked_at = ma.fields.DateTime(dump_only=True, allow_none=True, required=True)
     last_used_at = ma.fields.DateTime(dump_only=True, allow_none=True, required=True)
-
-    @ma.validates_schema
-    def _client_role(self, data: dict[str, Any], **_: Any) -> None:
-        if (data.get("role") == "client") != bool(data.get("client_id")):
-            raise ma.ValidationError("Role `client` needs a client_id, and only that role may have one.", "client_id")
+    status = ma.fields.Function(
+        token_status, dump_only=True, required=True, metadata={"type": "string", "enum": list(TOKEN_STATUSES)}
+    )
 
 
 class AdminTokenCreatedSchema(AdminTokenSchema):
