@@ -199,3 +199,13 @@ def test_wrong_lane_key_is_the_lanes_failure(client: openai.OpenAI, claude: Clau
         client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
     assert caught.value.status_code == 502
     assert "rejected this lane's credential" in caught.value.message
+
+
+def test_model_list_from_an_anthropic_lane(app: Flask, claude: Claude, client: openai.OpenAI) -> None:
+    """A lane without a model list is asked for its own: Anthropic's `GET /v1/models`, read into OpenAI's shape."""
+    with app.app_context():
+        db.session.execute(update(Lane).where(Lane.id == claude.lane_id).values(models=None))
+        db.session.commit()
+    listed = {m.id: m.owned_by for m in client.models.list()}
+    assert listed == {"claude-haiku-4-5": "anthropic", "claude-sonnet-4-5": "anthropic"}
+    assert claude.state.requests[-1]["path"] == "/v1/models"

@@ -189,6 +189,7 @@ def test_prepare_returns_new_bytes_and_headers() -> None:
     provider = get_provider("anthropic")
     assert provider is not None
     assert provider.url(lane, Chat.path) == "http://127.0.0.1:9/v1/messages"
+    assert provider.url(lane, "/models") == "http://127.0.0.1:9/v1/models"  # the catalog's path
     headers = provider.headers(lane)
     assert headers["x-api-key"] == "sk-ant-test" and headers["anthropic-version"] == api.API_VERSION
     assert "Authorization" not in headers

@@ -1,10 +1,11 @@
 """A local upstream that speaks Anthropic's Messages API (version 2023-06-01), for tests and the benchmark.
 
-Plain WSGI like the OpenAI mock (app.py), steered in-process through `AnthropicMockState`: `POST /v1/messages`
+Plain WSGI like the OpenAI mock (app.py), steered in-process through `AnthropicMockState`. `POST /v1/messages`
 answers a message or its event stream (text, or a `tool_use` block when tools are offered), with cache usage
-fields when the state fixes them; a request without the right `x-api-key` gets 401 `authentication_error`, one
-without `anthropic-version` or `max_tokens` 400 `invalid_request_error`, as Anthropic answers. Every request is
-recorded (body and headers) so tests see exactly what the gateway sent.
+fields when the state fixes them; `GET /v1/models` answers Anthropic's model list. A request without the right
+`x-api-key` gets 401 `authentication_error`, one without `anthropic-version` or `max_tokens` 400
+`invalid_request_error`, as Anthropic answers. Every request is recorded (body and headers) so tests see exactly
+what the gateway sent.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class AnthropicMockState:
     usage: dict[str, int] | None = None
     """Fixed counts: input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens."""
     served_model: str | None = None
+    models: list[str] = field(default_factory=lambda: ["claude-sonnet-4-5", "claude-haiku-4-5"])
+    """What `GET /v1/models` lists."""
     fail_status: int | None = None
     """Answer every request with this HTTP status and Anthropic's error body."""
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -72,6 +75,8 @@ class AnthropicMock:
                     "authorization": environ.get("HTTP_AUTHORIZATION"),
                 }
             )
+        if (method, path) == ("GET", "/v1/models"):
+            return _json(start_response, 200, _model_list(state.models))
         if (method, path) != ("POST", "/v1/messages"):
             return _error(start_response, 404, f"Not found: {method} {path}")
         if not environ.get("HTTP_ANTHROPIC_VERSION"):
@@ -117,6 +122,16 @@ class AnthropicMock:
             "usage": usage,
         }
         return _json(start_response, 200, message)
+
+
+def _model_list(models: list[str]) -> dict[str, Any]:
+    data = [{"type": "model", "id": m, "display_name": m, "created_at": "2025-09-29T00:00:00Z"} for m in models]
+    return {
+        "data": data,
+        "has_more": False,
+        "first_id": models[0] if models else None,
+        "last_id": models[-1] if models else None,
+    }
 
 
 def _tool(body: dict[str, Any]) -> str | None:

@@ -1,4 +1,7 @@
-"""Anthropic wire format: URLs and headers. The key goes in `x-api-key`; Anthropic takes no Authorization header."""
+"""Anthropic wire format: URLs and headers. The key goes in `x-api-key`; Anthropic takes no Authorization header.
+
+A lane's base URL is the API's root (`https://api.anthropic.com`, as Anthropic's SDKs take it); paths are relative
+to the version root, as OpenAI's are to a `/v1` base URL, so `/messages` and the catalog's `/models` both work."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ API_VERSION = "2023-06-01"
 
 
 def url(lane: LaneTarget, path: str) -> str:
-    return (lane.base_url or DEFAULT_BASE_URL).rstrip("/") + path
+    return (lane.base_url or DEFAULT_BASE_URL).rstrip("/") + "/v1" + path
 
 
 def headers(lane: LaneTarget) -> dict[str, str]:

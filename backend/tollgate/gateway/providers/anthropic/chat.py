@@ -17,7 +17,7 @@ from . import stream as events
 
 
 class Chat:
-    path = "/v1/messages"
+    path = "/messages"  # {base_url}/v1/messages
     streams = True
 
     def prepare(self, body: dict[str, Any], raw: bytes, stream: bool) -> tuple[bytes, StreamState]:
