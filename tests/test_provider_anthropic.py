@@ -52,6 +52,8 @@ REQUEST_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("temperature capped at 1", {"temperature": 1.7}, {"temperature": 1}),
     ("temperature kept", {"temperature": 0.2}, {"temperature": 0.2}),
     ("top_p", {"top_p": 0.9}, {"top_p": 0.9}),
+    ("n > 1 left for Anthropic to refuse", {"n": 2}, {"n": 2}),
+    ("n = 1 dropped", {"n": 1}, {"n": None}),
     ("user → metadata.user_id", {"user": "u-42"}, {"metadata": {"user_id": "u-42"}}),
     ("tools", {"tools": [WEATHER]}, {"tools": [WEATHER_TOOL]}),
     ("tool_choice auto", {"tools": [WEATHER], "tool_choice": "auto"}, {"tool_choice": {"type": "auto"}}),

@@ -18,8 +18,8 @@ class TokenUsage:
     cached_input_tokens: int = 0
     output_tokens: int = 0
     reasoning_tokens: int = 0
-    cache_write_tokens: int = 0
     service_tier: str | None = None
+    cache_write_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:

@@ -65,6 +65,8 @@ def to_anthropic(body: dict[str, Any], stream: bool) -> Mapped:
         out["temperature"] = min(temperature, 1)  # OpenAI's range is 0–2, Anthropic's 0–1
     if body.get("top_p") is not None:
         out["top_p"] = body["top_p"]
+    if body.get("n") not in (None, 1):
+        out["n"] = body["n"]  # Anthropic answers one choice: it refuses the unknown field with its own 400
     user = body.get("user")
     if isinstance(user, str) and user:
         out["metadata"] = {"user_id": user}
