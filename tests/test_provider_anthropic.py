@@ -47,6 +47,7 @@ REQUEST_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("max_tokens defaults to the model's output limit", {}, {"max_tokens": 64_000}),
     ("max_tokens kept", {"max_tokens": 50}, {"max_tokens": 50}),
     ("max_completion_tokens wins", {"max_tokens": 50, "max_completion_tokens": 70}, {"max_tokens": 70}),
+    ("max_completion_tokens null", {"max_tokens": 50, "max_completion_tokens": None}, {"max_tokens": 50}),
     ("stop string", {"stop": "END"}, {"stop_sequences": ["END"]}),
     ("stop list", {"stop": ["a", "b"]}, {"stop_sequences": ["a", "b"]}),
     ("temperature capped at 1", {"temperature": 1.7}, {"temperature": 1}),

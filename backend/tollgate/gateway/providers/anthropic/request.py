@@ -51,7 +51,8 @@ def to_anthropic(body: dict[str, Any], stream: bool) -> Mapped:
     model = str(body.get("model", ""))
     system, messages = _messages(body.get("messages"))
     out: dict[str, Any] = {"model": model, "messages": messages}
-    cap = body.get("max_completion_tokens", body.get("max_tokens"))
+    cap = body.get("max_completion_tokens")
+    cap = body.get("max_tokens") if cap is None else cap
     out["max_tokens"] = cap if isinstance(cap, int) and not isinstance(cap, bool) else max_output_tokens(model)
     if stream:
         out["stream"] = True

@@ -122,8 +122,8 @@ def _block_start(data: dict[str, Any], state: StreamState) -> bytes | None:
         return None
     position = len(extra["tools"])
     extra["tools"][index] = position
-    call = {"index": position, "id": block.get("id"), "type": "function"}
-    call["function"] = {"name": block.get("name"), "arguments": ""}
+    function = {"name": block.get("name"), "arguments": ""}
+    call: dict[str, Any] = {"index": position, "id": block.get("id"), "type": "function", "function": function}
     return _chunk(state, {"tool_calls": [call]})
 
 
