@@ -116,7 +116,7 @@ def _proxy(
     if stream and upstream.status == 200:
         response: Response | GatewayError = _stream_response(svc, lane, op, state, upstream, record, started, ask)
     else:
-        response = _plain_response(svc, lane, op, upstream, record, started, ask)
+        response = _plain_response(svc, lane, op, state, upstream, record, started, ask)
     if isinstance(response, Response):
         response.headers.extend(held.headers)  # x-ratelimit-*
     return response
@@ -273,6 +273,7 @@ def _plain_response(
     svc: Services,
     lane: LaneTarget,
     op: Operation,
+    state: StreamState,
     upstream: UpstreamResponse,
     record: RequestRecord,
     started: float,
@@ -300,6 +301,8 @@ def _plain_response(
         data = scrub(data.decode("utf-8", "replace")).encode()
         record.error_code = _error_code(data)
     _finish(svc, record, started)
+    if state.translate is not None:  # another wire format: the caller gets the body in OpenAI's
+        data = state.translate(upstream.status, data)
     content_type = upstream.headers.get("content-type", "application/json")
     return Response(data, status=upstream.status, content_type=content_type, headers=_headers(lane, upstream, record))
 

@@ -40,7 +40,8 @@ class OverridePrice:
     cached_input_mtok_micros: int | None = None
 
     def value_picos(self, usage: TokenUsage) -> int:
-        """Exact: tokens × micro-dollars per million tokens = pico-dollars."""
+        """Exact: tokens × micro-dollars per million tokens = pico-dollars. Cache writes are billed at the input
+        rate: an override has no rate of its own for them."""
         cached = min(usage.cached_input_tokens, usage.input_tokens)
         cached_rate = (
             self.cached_input_mtok_micros if self.cached_input_mtok_micros is not None else self.input_mtok_micros
@@ -107,6 +108,7 @@ def list_value_usd(usage: TokenUsage, model: str, provider: str | None = "openai
         genai_prices.Usage(
             input_tokens=usage.input_tokens,
             cache_read_tokens=min(usage.cached_input_tokens, usage.input_tokens),
+            cache_write_tokens=min(usage.cache_write_tokens, max(usage.input_tokens - usage.cached_input_tokens, 0)),
             output_tokens=usage.output_tokens,
         ),
         model,

@@ -8,7 +8,9 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class TokenUsage:
-    """Counts as billed. `input_tokens` includes the cached ones; `output_tokens` includes reasoning.
+    """Counts as billed. `input_tokens` includes the cached ones, read (`cached_input_tokens`) and written
+    (`cache_write_tokens`: Anthropic bills writing a prompt cache above the input rate); `output_tokens` includes
+    reasoning.
     `service_tier` is the tier the provider says it served the call at (OpenAI's `service_tier`: default, flex,
     priority, …); it selects the rate, so it travels with the counts."""
 
@@ -17,6 +19,7 @@ class TokenUsage:
     output_tokens: int = 0
     reasoning_tokens: int = 0
     service_tier: str | None = None
+    cache_write_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -62,3 +65,18 @@ def from_openai(usage: Any, service_tier: Any = None) -> TokenUsage | None:
             service_tier=tier,
         )
     return None
+
+
+def from_anthropic(usage: Any) -> TokenUsage | None:
+    """Read an Anthropic Messages `usage` object (a response's, or a stream's `message_start`/`message_delta`
+    merged). Anthropic counts `input_tokens` without the cache: the billed input is the sum of the three."""
+    if not isinstance(usage, dict) or "output_tokens" not in usage and "input_tokens" not in usage:
+        return None
+    read = _int(usage.get("cache_read_input_tokens"))
+    written = _int(usage.get("cache_creation_input_tokens"))
+    return TokenUsage(
+        input_tokens=_int(usage.get("input_tokens")) + read + written,
+        cached_input_tokens=read,
+        output_tokens=_int(usage.get("output_tokens")),
+        cache_write_tokens=written,
+    )

@@ -1,11 +1,13 @@
-"""Provider adapters by wire format. Adding an OpenAI-compatible vendor needs only a lane with its base URL."""
+"""Provider adapters by wire format. Adding an OpenAI-compatible vendor needs only a lane with its base URL;
+Anthropic has its own adapter (its Messages API behind the gateway's Chat Completions surface)."""
 
 from __future__ import annotations
 
+from .anthropic import AnthropicProvider
 from .base import Provider
 from .openai import OpenAIProvider
 
-PROVIDERS: dict[str, Provider] = {"openai": OpenAIProvider()}
+PROVIDERS: dict[str, Provider] = {"openai": OpenAIProvider(), "anthropic": AnthropicProvider()}
 
 
 def get_provider(name: str) -> Provider | None:

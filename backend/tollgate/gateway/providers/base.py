@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,6 +20,9 @@ class StreamState:
     relayed_deltas: int = 0
     """Content deltas relayed so far: the output estimate (≈ one token each) if the stream ends without usage."""
     extra: dict[str, Any] = field(default_factory=dict)
+    translate: Callable[[int, bytes], bytes] | None = None
+    """Set by a provider whose wire format is not the caller's: (status, plain upstream body) → the body in the
+    caller's format. None: the body passes as it came."""
 
 
 class Operation(Protocol):
