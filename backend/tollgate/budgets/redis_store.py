@@ -66,7 +66,25 @@ end
 return out
 """
 
-_SETTLE = """
+_ADD_REMAINDER = """
+local function add_remainder(key, rem)
+  if rem == 0 then return end
+  local p = redis.call('HINCRBY', key, 'p', rem)
+  if p >= 500000 then
+    redis.call('HINCRBY', key, 'p', -1000000)
+    redis.call('HINCRBY', key, 's', 1)
+  elseif p < -500000 then
+    redis.call('HINCRBY', key, 'p', 1000000)
+    redis.call('HINCRBY', key, 's', -1)
+  end
+end
+"""
+"""Adds pico-dollars to a spend hash's remainder `p`, carrying whole micro-dollars into `s` so `p` stays in
+[-500,000, 500,000): shared by settle and by spend added after the fact."""
+
+_SETTLE = (
+    _ADD_REMAINDER
+    + """
 local nbudgets = tonumber(ARGV[1])
 local hold = ARGV[#ARGV]
 local release = true
@@ -78,16 +96,7 @@ local rem = tonumber(ARGV[#ARGV - 1])
 for j = 1, nbudgets do
   if release then redis.call('HINCRBY', KEYS[j], 'r', string.format('%d', -tonumber(ARGV[2 * j]))) end
   redis.call('HINCRBY', KEYS[j], 's', ARGV[2 * j + 1])
-  if rem ~= 0 then
-    local p = redis.call('HINCRBY', KEYS[j], 'p', rem)
-    if p >= 500000 then
-      redis.call('HINCRBY', KEYS[j], 'p', -1000000)
-      redis.call('HINCRBY', KEYS[j], 's', 1)
-    elseif p < -500000 then
-      redis.call('HINCRBY', KEYS[j], 'p', 1000000)
-      redis.call('HINCRBY', KEYS[j], 's', -1)
-    end
-  end
+  add_remainder(KEYS[j], rem)
 end
 for i = nbudgets + 1, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 1 then
@@ -96,6 +105,7 @@ for i = nbudgets + 1, #KEYS do
 end
 return 0
 """
+)
 
 
 _RELEASE_EXPIRED = """
@@ -130,26 +140,20 @@ def rate_key(bucket: str) -> str:
     return f"tg:rate:{bucket}"
 
 
-_ADD_SPEND = """
+_ADD_SPEND = (
+    _ADD_REMAINDER
+    + """
 -- KEYS: spend hashes; ARGV: (micros, remainder picos, expires_at) per key. Spend that already happened: no cap.
 for j = 1, #KEYS do
   redis.call('HINCRBY', KEYS[j], 's', ARGV[3 * j - 2])
   redis.call('HINCRBY', KEYS[j], 'r', 0)
   local rem = tonumber(ARGV[3 * j - 1])
-  if rem ~= 0 then
-    local p = redis.call('HINCRBY', KEYS[j], 'p', rem)
-    if p >= 500000 then
-      redis.call('HINCRBY', KEYS[j], 'p', -1000000)
-      redis.call('HINCRBY', KEYS[j], 's', 1)
-    elseif p < -500000 then
-      redis.call('HINCRBY', KEYS[j], 'p', 1000000)
-      redis.call('HINCRBY', KEYS[j], 's', -1)
-    end
-  end
+  add_remainder(KEYS[j], rem)
   if tonumber(ARGV[3 * j]) > 0 then redis.call('EXPIREAT', KEYS[j], ARGV[3 * j]) end
 end
 return 0
 """
+)
 
 
 class RedisLedgerStore:

@@ -45,9 +45,11 @@ SELECT spent_micros + reserved_micros FROM budget_spend WHERE budget_id = :budge
 """
 _TAT = "SELECT tat_us FROM rate_buckets WHERE bucket = :bucket"
 _CARRY = (
-    "CASE WHEN spent_remainder_picos + :rem >= 500000 THEN 1"
-    " WHEN spent_remainder_picos + :rem < -500000 THEN -1 ELSE 0 END"
+    "CASE WHEN budget_spend.spent_remainder_picos + :rem >= 500000 THEN 1"
+    " WHEN budget_spend.spent_remainder_picos + :rem < -500000 THEN -1 ELSE 0 END"
 )
+"""Whole micro-dollars to carry when `:rem` pico-dollars join the row's remainder (qualified, so that it reads the
+existing row in an upsert's DO UPDATE as well as in a plain UPDATE)."""
 _SETTLE_BUDGET = f"""
 UPDATE budget_spend SET reserved_micros = reserved_micros - :amount,
 spent_micros = spent_micros + :actual + {_CARRY},
@@ -63,16 +65,12 @@ _DELETE_HOLD = "DELETE FROM budget_holds WHERE request_id = :request_id RETURNIN
 _EXPIRED_HOLDS = """
 SELECT request_id FROM budget_holds WHERE expires_at <= :now ORDER BY expires_at LIMIT :limit
 """
-_ADD_CARRY = (
-    "CASE WHEN budget_spend.spent_remainder_picos + :rem >= 500000 THEN 1"
-    " WHEN budget_spend.spent_remainder_picos + :rem < -500000 THEN -1 ELSE 0 END"
-)
 _ADD_SPEND = f"""
 INSERT INTO budget_spend (budget_id, period_start, spent_micros, reserved_micros, spent_remainder_picos)
 VALUES (:budget_id, :period, :amount, 0, :rem)
 ON CONFLICT (budget_id, period_start) DO UPDATE SET
-spent_micros = budget_spend.spent_micros + excluded.spent_micros + {_ADD_CARRY},
-spent_remainder_picos = budget_spend.spent_remainder_picos + :rem - 1000000 * {_ADD_CARRY}
+spent_micros = budget_spend.spent_micros + excluded.spent_micros + {_CARRY},
+spent_remainder_picos = budget_spend.spent_remainder_picos + :rem - 1000000 * {_CARRY}
 """
 """A new row's remainder is already in [-500,000, 500,000) (`prices.split_picos`); an existing one carries."""
 _MARK_REFUSED = """
