@@ -27,6 +27,7 @@ KEY_CONTEXT_TABLES = frozenset(
         "budgets",
         "rate_limits",
         "price_overrides",
+        "model_aliases",  # alias → model, resolved before the allowed-models check
     }
 )
 """Every table `KeyResolver._load` and `budgets.loader.load_limits` read. A write to another table (request

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import Any
 
 from ..budgets.specs import NO_LIMITS, Limits
+from .model_routing import family_patterns
 
 
 def model_matches(model: str, patterns: tuple[str, ...] | None) -> bool:
@@ -26,12 +29,17 @@ class LaneTarget:
     api_key: str | None
     payment: str
     models: tuple[str, ...] | None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    """Provider options (gateway/providers/settings.py): Azure deployments, OpenRouter headers, …"""
+    price_provider: str = "openai"
+    """The genai-prices provider that prices this lane's traffic (gateway/providers/price_source.py)."""
 
     def __repr__(self) -> str:  # never print the credential
         return f"LaneTarget(id={self.id!r}, provider={self.provider!r}, base_url={self.base_url!r})"
 
     def serves(self, model: str) -> bool:
-        return model_matches(model, self.models)
+        """Its list, else its provider family's models (model_routing.py)."""
+        return model_matches(model, self.models if self.models is not None else family_patterns(self.provider))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,8 @@ class KeyContext:
     expires_at_ts: float | None = None
     limits: Limits = NO_LIMITS
     """Budgets, rate limits and price overrides, cached with the key (see budgets/loader.py)."""
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    """The workspace's model aliases (`fast` → a real model), resolved before the allowed-models check."""
 
     def may_use(self, model: str) -> bool:
         return model_matches(model, self.allowed_models)

@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 
 from ..budgets.loader import load_limits
 from ..extensions import DbSession
-from ..models import Client, Lane, Project, RouteEntry, SubKey
+from ..models import Client, Lane, ModelAlias, Project, RouteEntry, SubKey
 from ..models.base import utcnow
 from ..vault import CredentialVault, TokenHasher
 from ..vault.crypto import VaultError, lane_owner
@@ -26,6 +26,7 @@ from ..vault.tokens import SUB_KEY_PREFIX, bearer_token, is_well_formed
 from . import errors
 from .context import KeyContext, LaneTarget
 from .invalidation import CacheGeneration, InvalidationBus, LocalBus
+from .providers.price_source import price_provider
 
 _MAX_ENTRIES = 50_000
 """Bound on cached keys per process: negative entries (unknown keys) must not grow memory without end."""
@@ -130,6 +131,12 @@ class KeyResolver:
             projects=project_ids,
             expires_at_ts=expiry.timestamp() if expiry else None,
             limits=load_limits(session, key.workspace_id, key.lineage_id, client.id, [p.id for p in projects]),
+            aliases={
+                alias: model
+                for alias, model in session.execute(
+                    select(ModelAlias.alias, ModelAlias.model).where(ModelAlias.workspace_id == key.workspace_id)
+                )
+            },
         )
 
     def _lanes(self, session: DbSession, workspace_id: str, client_id: str) -> tuple[LaneTarget, ...]:
@@ -172,4 +179,6 @@ def lane_target(vault: CredentialVault, lane: Lane) -> LaneTarget | None:
         api_key=api_key,
         payment=lane.payment,
         models=tuple(lane.models) if lane.models is not None else None,
+        settings=dict(lane.settings or {}),
+        price_provider=price_provider(lane.provider, lane.base_url, lane.settings),
     )

@@ -28,6 +28,7 @@ from .attribution import attribute
 from .context import KeyContext, LaneTarget
 from .endpoints import CONVERSATION, ENDPOINTS, RESPONSE, Endpoint
 from .errors import GatewayError
+from .model_routing import lanes_for
 from .providers import get_provider
 from .providers.base import Operation, StreamState
 from .sse import relay
@@ -85,6 +86,10 @@ def _proxy(
     stream = body.get("stream") is True if endpoint.json_body else request.args.get("stream") == "true"
     record.model_requested = model
     record.stream = stream
+    if model is not None and model in ctx.aliases:  # `fast` → the real model: checked, routed and priced as it
+        model = ctx.aliases[model]
+        body = {**body, "model": model}
+        raw = orjson.dumps(body)
 
     who = attribute(ctx, request.headers, body)
     if isinstance(who, GatewayError):
@@ -97,7 +102,7 @@ def _proxy(
     if isinstance(lanes, GatewayError):
         return lanes
 
-    providers = tuple(sorted({lane.provider for lane in lanes}))
+    providers = tuple(sorted({lane.price_provider for lane in lanes}))
     background = body.get("background") is True and endpoint.creates == RESPONSE
     ask = Ask(endpoint.name, model or "", body, raw, providers, who.project_id, endpoint.free, background)
     held = svc.ledger.admit(ctx, ask, record.request_id)
@@ -108,10 +113,10 @@ def _proxy(
     called = _call_lanes(svc.upstreams, lanes, endpoint.name, ids, body, raw, stream, tried)
     if isinstance(called, GatewayError):
         if tried:  # the log names the lane whose failure the caller sees
-            record.lane_id, record.provider, record.lane_payment = tried[-1].id, tried[-1].provider, tried[-1].payment
+            _note_lane(record, tried[-1])
         return called
     lane, op, state, upstream = called
-    record.lane_id, record.provider, record.lane_payment = lane.id, lane.provider, lane.payment
+    _note_lane(record, lane)
     record.ttfb_ms = _ms_since(started)
     if stream and upstream.status == 200:
         response: Response | GatewayError = _stream_response(svc, lane, op, state, upstream, record, started, ask)
@@ -120,6 +125,11 @@ def _proxy(
     if isinstance(response, Response):
         response.headers.extend(held.headers)  # x-ratelimit-*
     return response
+
+
+def _note_lane(record: RequestRecord, lane: LaneTarget) -> None:
+    record.lane_id, record.provider, record.lane_payment = lane.id, lane.provider, lane.payment
+    record.price_provider = lane.price_provider
 
 
 def _route(
@@ -134,7 +144,7 @@ def _route(
         return lanes or errors.object_not_found(endpoint.addresses, ids[0])
     if model is None:
         return list(ctx.lanes) or errors.no_lane()
-    lanes = [lane for lane in ctx.lanes if lane.serves(model)]
+    lanes = lanes_for(model, ctx.lanes)
     if not lanes:
         return errors.no_lane() if not ctx.lanes else errors.model_not_routable(model)
     if endpoint.creates == RESPONSE and ("previous_response_id" in body or "conversation" in body):
@@ -205,7 +215,8 @@ def _call_lanes(
             failure = errors.upstream_failed(f"Lane '{lane.name}' cannot serve this endpoint.")
             continue
         upstream_body, state = op.prepare(body, raw, stream)
-        path = _path(op.path, ids) if ids else op.path
+        addressed = getattr(op, "upstream_path", None)  # a path naming the model or deployment (Gemini, Azure)
+        path = addressed(lane, body, stream) if addressed else _path(op.path, ids) if ids else op.path
         try:
             upstream = pools.send(
                 lane, op.method, provider.url(lane, path), upstream_body, provider.headers(lane), stream

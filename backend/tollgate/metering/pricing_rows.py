@@ -25,8 +25,10 @@ def record_value_picos(record: RequestRecord) -> int | None:
     if usage is None or usage.total_tokens <= 0:
         return 0
     model = record.model_served or record.model_requested or ""
-    provider = record.provider or "openai"
+    provider = record.price_provider or record.provider or "openai"
     override = record.overrides.get(model) or record.overrides.get(record.model_requested or "")
+    if override is None and usage.reported_cost_picos is not None:  # what the provider says it billed (OpenRouter)
+        return usage.reported_cost_picos
     value = prices.value_picos(usage, model, provider, override)
     if value is None and record.model_requested and record.model_requested != model:
         value = prices.value_picos(usage, record.model_requested, provider, override)

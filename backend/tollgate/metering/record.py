@@ -24,6 +24,8 @@ class RequestRecord:
     metadata: dict[str, str] | None = None
     lane_id: str | None = None
     provider: str | None = None
+    price_provider: str | None = None
+    """The genai-prices provider whose list prices the request (the lane's; None: `provider`'s, else openai)."""
     lane_payment: str = "metered"
     model_requested: str | None = None
     model_served: str | None = None

@@ -20,6 +20,9 @@ class TokenUsage:
     reasoning_tokens: int = 0
     service_tier: str | None = None
     cache_write_tokens: int = 0
+    reported_cost_picos: int | None = None
+    """The cost the provider itself reports for the call (OpenRouter's `usage.cost`), exact in pico-dollars;
+    it wins over the list price. None: the provider reports none."""
 
     @property
     def total_tokens(self) -> int:

@@ -17,6 +17,7 @@ from .client import Project as Project
 from .idempotency import IdempotencyKey as IdempotencyKey
 from .lane import Lane as Lane
 from .lane import RouteEntry as RouteEntry
+from .model_alias import ModelAlias as ModelAlias
 from .price_override import PriceOverride as PriceOverride
 from .report import MonthlyClose as MonthlyClose
 from .report import Report as Report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,7 +31,11 @@ class Lane(Base):
     credential_fingerprint: Mapped[str | None] = mapped_column(String(64))
     credential_last4: Mapped[str | None] = mapped_column(String(4))
     models: Mapped[list[str] | None] = mapped_column(JSON)
-    """Models this lane serves (exact ids or `prefix*`); None: whatever the upstream accepts."""
+    """Models this lane serves (exact ids or `prefix*`); None: its provider family's models (see
+    gateway/model_routing.py)."""
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Provider options (Azure deployments and api_version, OpenRouter headers, price_provider); validated by
+    gateway/providers/settings.py."""
     created_at: Mapped[dt.datetime] = created_at_column()
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 

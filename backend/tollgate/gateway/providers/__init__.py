@@ -1,13 +1,24 @@
-"""Provider adapters by wire format. Adding an OpenAI-compatible vendor needs only a lane with its base URL;
-Anthropic has its own adapter (its Messages API behind the gateway's Chat Completions surface)."""
+"""Provider adapters by wire format. Adding an OpenAI-compatible vendor needs only a lane with its base URL
+(its price list follows from the host or the lane's `price_provider` setting: price_source.py); Anthropic and
+Gemini have their own adapters (their native APIs behind the gateway's Chat Completions surface); Azure and
+OpenRouter are OpenAI's transforms with their own URLs, headers and usage."""
 
 from __future__ import annotations
 
 from .anthropic import AnthropicProvider
+from .azure import AzureProvider
 from .base import Provider
+from .gemini import GeminiProvider
 from .openai import OpenAIProvider
+from .openrouter import OpenRouterProvider
 
-PROVIDERS: dict[str, Provider] = {"openai": OpenAIProvider(), "anthropic": AnthropicProvider()}
+PROVIDERS: dict[str, Provider] = {
+    "openai": OpenAIProvider(),
+    "anthropic": AnthropicProvider(),
+    "gemini": GeminiProvider(),
+    "azure": AzureProvider(),
+    "openrouter": OpenRouterProvider(),
+}
 
 
 def get_provider(name: str) -> Provider | None:

@@ -1,0 +1,23 @@
+"""The Gemini wire format (Google's Generative Language API), behind the gateway's OpenAI surface: callers speak
+Chat Completions. Another operation (images, embeddings) is one more entry in `_operations`."""
+
+from __future__ import annotations
+
+from ...context import LaneTarget
+from ..base import Operation
+from . import api
+from .chat import Chat
+
+
+class GeminiProvider:
+    name = "gemini"
+    _operations: dict[str, Operation] = {"chat": Chat()}
+
+    def operation(self, name: str) -> Operation | None:
+        return self._operations.get(name)
+
+    def url(self, lane: LaneTarget, path: str) -> str:
+        return api.url(lane, path)
+
+    def headers(self, lane: LaneTarget) -> dict[str, str]:
+        return api.headers(lane)
