@@ -91,6 +91,8 @@ KNOWN = {
     *((m, "/api/v1/routing-policies/<scope>") for m in ("GET", "PUT", "DELETE")),
     *((m, "/api/v1/price-overrides") for m in ("GET", "POST")),
     *((m, "/api/v1/price-overrides/<override_id>") for m in ("GET", "PATCH", "DELETE")),
+    *((m, "/api/v1/model-aliases") for m in ("GET", "POST")),
+    *((m, "/api/v1/model-aliases/<alias_id>") for m in ("GET", "PATCH", "DELETE")),
     *((m, "/api/v1/admin-tokens") for m in ("GET", "POST")),
     *((m, "/api/v1/admin-tokens/<token_id>") for m in ("GET", "PATCH", "DELETE")),
     ("GET", "/api/v1/audit-events"),

@@ -180,6 +180,10 @@ _CONFLICT_FIELDS: dict[tuple[str, frozenset[str]], tuple[str, str]] = {
         "model",
         "A price override for this model already exists in this workspace; change that one instead.",
     ),
+    ("model_aliases", frozenset({"workspace_id", "alias"})): (
+        "alias",
+        "An alias with this name already exists in this workspace; change that one instead.",
+    ),
     ("rate_limits", frozenset({"workspace_id", "scope", "scope_id"})): (
         "scope_id",
         "A rate limit for this scope and scope_id already exists in this workspace.",

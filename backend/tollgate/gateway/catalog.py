@@ -2,6 +2,7 @@
 
 A lane that declares its models answers from that list; a lane that doesn't is asked for its own
 `/models` (cached per process, so the model pickers of n8n and friends don't hit the vendor every time).
+The workspace's aliases are listed too, each where the model it stands for may be used through the key.
 Only exact ids can be listed: a glob in a key's or lane's list filters but names nothing.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 import orjson
 
 from .context import KeyContext, LaneTarget, model_matches
+from .model_routing import lanes_for
 from .providers import get_provider
 from .upstream import UpstreamPools, UpstreamTimeout, UpstreamUnreachable
 
@@ -43,6 +45,9 @@ class ModelCatalog:
                     and any(lane.models is None and self._listed_nowhere(lane) for lane in ctx.lanes)
                 ):
                     seen[model_id] = _entry(model_id, "tollgate")
+        for alias, target in ctx.aliases.items():  # a workspace alias, where its model is usable through this key
+            if alias not in seen and model_matches(target, ctx.allowed_models) and lanes_for(target, ctx.lanes):
+                seen[alias] = _entry(alias, seen[target]["owned_by"] if target in seen else "tollgate")
         return sorted(seen.values(), key=lambda m: m["id"])
 
     def _listed_nowhere(self, lane: LaneTarget) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 from ... import provisioning
 from ...extensions import db
 from ...gateway.providers import PROVIDERS
+from ...gateway.providers.settings import problems as settings_problems
 from ...models import Lane
 from ...models.base import utcnow
 from ...services import services
@@ -42,7 +43,7 @@ def list_lanes(args: dict[str, Any]) -> dict[str, Any]:
 @bp.response(201, LaneSchema)
 def create_lane(data: dict[str, Any]) -> Lane:
     """Add a lane. `api_key` is encrypted at rest and never shown again."""
-    _check(data)
+    _check(data, data["provider"])
     if data.get("owner_client_id"):
         client_or_404(data["owner_client_id"])
     lane = provisioning.create_lane(
@@ -59,14 +60,17 @@ def create_lane(data: dict[str, Any]) -> Lane:
         actor=actor().label,
     )
     lane.monthly_fee_micros = data.get("monthly_fee_micros")
+    lane.settings = data.get("settings")
     commit()
     return lane
 
 
-def _check(data: dict[str, Any]) -> None:
+def _check(data: dict[str, Any], provider: str) -> None:
     errors: dict[str, list[str]] = {}
-    if "provider" in data and data["provider"] not in PROVIDERS:
+    if provider not in PROVIDERS:
         errors["provider"] = [f"Must be one of: {', '.join(sorted(PROVIDERS))}."]
+    else:
+        errors.update(settings_problems(provider, data.get("settings")))
     if "base_url" in data:
         problem = upstream_url_problem(data["base_url"], services().settings.allow_private_upstreams)
         if problem:
@@ -90,7 +94,7 @@ def get_lane(lane_id: str) -> Lane:
 def update_lane(data: dict[str, Any], lane_id: str) -> Lane:
     """Change a lane; a new `api_key` replaces the credential, `disabled` takes it out of routing."""
     lane = get_or_404(Lane, lane_id)
-    _check(data)
+    _check(data, lane.provider)
     before = snapshot(_public, lane)
     if "api_key" in data:
         provisioning.set_lane_credential(lane, services().vault, data.pop("api_key"))

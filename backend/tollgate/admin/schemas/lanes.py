@@ -39,9 +39,28 @@ def _api_key(**kw: Any) -> ma.fields.String:
     )
 
 
+def _settings(**kw: Any) -> ma.fields.Dict:
+    return ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(1, 64)),
+        allow_none=True,
+        metadata={
+            "description": "Provider options; each provider accepts its own keys, any other is refused with 422. "
+            "Every provider: `price_provider` (a genai-prices provider id, e.g. groq, pricing the lane's traffic "
+            "when its base URL's host does not say). azure: `deployments` (model → deployment name) and "
+            "`api_version`. openrouter: `http_referer` and `x_title` (sent as HTTP-Referer and X-Title)."
+        },
+        **kw,
+    )
+
+
 class LaneSchema(TimestampsMixin):
     name = name_field(required=True)
-    provider = ma.fields.String(load_default="openai", validate=ma.validate.Length(1, 32))
+    provider = ma.fields.String(
+        load_default="openai",
+        validate=ma.validate.Length(1, 32),
+        metadata={"description": "Wire format: openai (and any OpenAI-compatible base URL), anthropic, gemini, "
+                  "azure or openrouter."},
+    )  # fmt: skip
     base_url = _url(required=True)
     payment = ma.fields.String(load_default="metered", validate=ma.validate.OneOf(PAYMENTS))
     monthly_fee_micros = _fee(load_default=None)
@@ -49,6 +68,7 @@ class LaneSchema(TimestampsMixin):
         allow_none=True, metadata={"description": "Set for a client's own (BYOK) lane; null for the agency's."}
     )
     models = models_field()
+    settings = _settings(load_default=None)
     api_key = _api_key(allow_none=True)
     credential_last4 = ma.fields.String(dump_only=True, allow_none=True, required=True)
     credential_fingerprint = ma.fields.String(dump_only=True, allow_none=True, required=True)
@@ -66,6 +86,7 @@ class LaneUpdateSchema(ma.Schema):
     payment = ma.fields.String(validate=ma.validate.OneOf(PAYMENTS))
     monthly_fee_micros = _fee()
     models = models_field()
+    settings = _settings()
     api_key = _api_key(allow_none=True)
     disabled = ma.fields.Boolean(metadata={"description": "A disabled lane is skipped by routing."})
 
