@@ -15,7 +15,7 @@ from tests.budget_support import budget_sample_ids
 from tests.conftest import Seeded
 from tollgate import admin, invoicing, provisioning, reporting
 from tollgate.extensions import db
-from tollgate.models import Client, PriceOverride, Workspace
+from tollgate.models import Client, ModelAlias, PriceOverride, Workspace
 from tollgate.services import Services
 
 ROLES = ("client", "viewer", "admin", "owner")
@@ -146,6 +146,7 @@ class Ids:
     lane_id: str
     override_id: str
     token_id: str
+    alias_id: str = ""
     budget_id: str = ""
     rate_limit_id: str = ""
     rule_id: str = ""
@@ -169,6 +170,14 @@ def _override(app: Flask, workspace_id: str) -> str:
             input_mtok_micros=1,
             output_mtok_micros=1,
         )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def _alias(app: Flask, workspace_id: str) -> str:
+    with app.app_context():
+        row = ModelAlias(id=f"mal_{workspace_id[-8:]}", workspace_id=workspace_id, alias="fast", model="m")
         db.session.add(row)
         db.session.commit()
         return row.id
@@ -231,6 +240,7 @@ def test_role_and_tenant_matrix(app: Flask, svc: Services, seeded: Seeded, metho
     own.override_id, own.token_id = _override(app, seeded.workspace_id), _spare_token(app, svc, seeded.workspace_id)
     theirs = Ids(foreign.client_id, foreign.project_id, foreign.key_id, foreign.lane_id, "", foreign.token_id)
     theirs.override_id = _override(app, foreign.workspace_id)
+    own.alias_id, theirs.alias_id = _alias(app, seeded.workspace_id), _alias(app, foreign.workspace_id)
     for ids, workspace_id in ((own, seeded.workspace_id), (theirs, foreign.workspace_id)):
         for name, value in budget_sample_ids(app, svc, workspace_id, ids.client_id).items():
             setattr(ids, name, value)

@@ -220,9 +220,7 @@ def test_openrouter_cost_and_headers(
     inner = MockState(api_key="sk-or-mock", usage={"prompt_tokens": 1000, "completion_tokens": 100})
     settings = {"http_referer": "https://agency.example", "x_title": "Agency"}
     mock = OpenRouterMock(router, inner)
-    _lane(
-        app, svc, seeded, served, mock, "openrouter", "sk-or-mock", path="/v1", settings=settings, own_policy=True
-    )
+    _lane(app, svc, seeded, served, mock, "openrouter", "sk-or-mock", path="/v1", settings=settings, own_policy=True)
     sdk.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
     router.cost = None  # without OpenRouter's own cost: genai-prices' OpenRouter list
     sdk.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])

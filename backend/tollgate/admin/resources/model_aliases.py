@@ -15,6 +15,7 @@ from ..auth import actor, requires
 from ..blueprint import admin_blueprint
 from ..changes import changed_fields, commit, record, snapshot
 from ..pagination import paginate
+from ..problems import abort
 from ..schemas.aliases import ModelAliasListArgs, ModelAliasPageSchema, ModelAliasSchema, ModelAliasUpdateSchema
 from ..scope import get_or_404, scoped
 
@@ -60,8 +61,10 @@ def get_alias(alias_id: str) -> ModelAlias:
 def update_alias(data: dict[str, Any], alias_id: str) -> ModelAlias:
     """Point an alias at another model: the next request through any key of the workspace uses it."""
     alias = get_or_404(ModelAlias, alias_id)
+    if data.get("model") == alias.alias:
+        abort(422, "An alias cannot stand for itself.", {"model": ["An alias cannot stand for itself."]})
     before = snapshot(_public, alias)
-    alias.model = data["model"]
+    alias.model = data.get("model", alias.model)
     record("model_alias.update", "model_alias", alias.id, *changed_fields(before, snapshot(_public, alias)))
     commit()
     return alias

@@ -35,7 +35,7 @@ class ModelAliasSchema(TimestampsMixin):
 
 
 class ModelAliasUpdateSchema(ma.Schema):
-    model = ma.fields.String(required=True, validate=_NAME, metadata={"description": "The new real model."})
+    model = ma.fields.String(validate=_NAME, metadata={"description": "The new real model (not the alias itself)."})
 
 
 class ModelAliasListArgs(ListArgs):
