@@ -141,6 +141,11 @@ def test_gemini_stream(sdk: openai.OpenAI, app: Flask, svc: Services, gemini: tu
     _assert_gemini_row(app, svc, lane_id, stream=True)
 
 
+def test_gemini_models_are_listed(sdk: openai.OpenAI, gemini: tuple[GeminiMockState, str]) -> None:
+    listed = {m.id for m in sdk.models.list()}
+    assert {"gemini-2.5-flash", "gemini-2.5-pro", "gpt-4o-mini"} <= listed
+
+
 def test_gemini_tool_call_and_json_mode(sdk: openai.OpenAI, gemini: tuple[GeminiMockState, str]) -> None:
     state, _ = gemini
     called = sdk.chat.completions.create(
@@ -222,16 +227,21 @@ def test_openrouter_cost_and_headers(
     mock = OpenRouterMock(router, inner)
     _lane(app, svc, seeded, served, mock, "openrouter", "sk-or-mock", path="/v1", settings=settings, own_policy=True)
     sdk.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    streamed = sdk.chat.completions.create(
+        model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
+    )
+    assert all(c.usage is None for c in streamed)  # the gateway's usage chunk is not the caller's
     router.cost = None  # without OpenRouter's own cost: genai-prices' OpenRouter list
     sdk.chat.completions.create(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
     sdk.chat.completions.create(model="nobody/unlisted-model", messages=[{"role": "user", "content": "hi"}])
     assert router.requests[0] == {"referer": "https://agency.example", "title": "Agency"}
     assert inner.requests[0]["body"]["usage"] == {"include": True}
-    rows = wait_rows(app, svc, 3)
-    assert (rows[0].value_micros, rows[0].value_remainder_picos, rows[0].priced) == (1235, -433_000, True)
+    rows = wait_rows(app, svc, 4)
+    for row in rows[:2]:  # plain and streamed: OpenRouter's own cost, $0.001234567
+        assert (row.value_micros, row.value_remainder_picos, row.priced) == (1235, -433_000, True)
     # openai/gpt-4o-mini on OpenRouter: $0.15 input, $0.60 output per million tokens → 150 + 60
-    assert (rows[1].value_micros, rows[1].priced) == (210, True)
-    assert (rows[2].value_micros, rows[2].priced) == (0, False)  # unknown: unpriced, not a silent $0
+    assert (rows[2].value_micros, rows[2].priced) == (210, True)
+    assert (rows[3].value_micros, rows[3].priced) == (0, False)  # unknown: unpriced, not a silent $0
 
 
 def test_openai_compatible_lane_priced_from_its_provider(

@@ -79,7 +79,8 @@ class ModelCatalog:
             log.warning("listing models of lane %s: upstream answered HTTP %d", lane.id, upstream.status)
             return []
         try:
-            items = orjson.loads(data).get("data") or []
+            listed = orjson.loads(data)
+            items = listed.get("data") or [_gemini_item(m) for m in listed.get("models") or []]
         except (orjson.JSONDecodeError, AttributeError):
             return []
         return [
@@ -87,6 +88,12 @@ class ModelCatalog:
             for item in items
             if isinstance(item, dict) and isinstance(item.get("id"), str)
         ]
+
+
+def _gemini_item(model: Any) -> dict[str, Any] | None:
+    """Gemini lists `{"models": [{"name": "models/gemini-2.5-flash", …}]}`: the id is the name's last part."""
+    name = model.get("name") if isinstance(model, dict) else None
+    return {"id": name.removeprefix("models/")} if isinstance(name, str) else None
 
 
 def _is_glob(pattern: str) -> bool:

@@ -5,8 +5,9 @@ Plain WSGI like the other mocks, steered in-process through `GeminiMockState`. `
 answers the same as server-sent events, one `data:` event per piece (text words or a function call) with
 cumulative `usageMetadata`, the last with `finishReason`. A function call comes back when function declarations
 are offered and the last turn carries no function response; JSON mode (`responseMimeType: application/json`)
-answers a JSON object. A request without the right `x-goog-api-key` gets Google's 400 `INVALID_ARGUMENT`
-("API key not valid"), as Google answers, and one without `contents` 400 as well. Every request is recorded.
+answers a JSON object. `GET /v1beta/models` lists `models` as Google does. A request without the right
+`x-goog-api-key` gets Google's 400 `INVALID_ARGUMENT` ("API key not valid"), as Google answers, and one without
+`contents` 400 as well. Every request is recorded.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class GeminiMockState:
     """Fixed `usageMetadata` counts (promptTokenCount, candidatesTokenCount, cachedContentTokenCount,
     thoughtsTokenCount); default: counted from the text."""
     fail_status: int | None = None
+    models: list[str] = field(default_factory=lambda: ["gemini-2.5-flash", "gemini-2.5-pro"])
+    """What `GET /v1beta/models` lists."""
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -65,6 +68,10 @@ class GeminiMock:
                     "auth": environ.get("HTTP_AUTHORIZATION"),
                 }
             )
+        if (method, path) == ("GET", "/v1beta/models"):
+            methods = ["generateContent", "streamGenerateContent", "countTokens"]
+            listed = [{"name": f"models/{m}", "supportedGenerationMethods": methods} for m in state.models]
+            return _json(start_response, 200, {"models": listed})
         if method != "POST" or not path.startswith(_PREFIX) or ":" not in path:
             return _error(start_response, 404, f"Method not found: {method} {path}")
         model, action = unquote(path[len(_PREFIX) :]).rsplit(":", 1)
