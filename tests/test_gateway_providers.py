@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import update
 
 from tollgate import provisioning
+from tollgate.budgets import manage
 from tollgate.extensions import db
 from tollgate.mock_upstream.anthropic import AnthropicMock, AnthropicMockState
 from tollgate.mock_upstream.app import MockState, MockUpstream
@@ -265,3 +266,27 @@ def test_lane_settings_column_round_trips(app: Flask, seeded: Seeded) -> None:
         db.session.execute(update(Lane).where(Lane.id == seeded.lane_id).values(settings={"price_provider": "groq"}))
         db.session.commit()
         assert db.session.get(Lane, seeded.lane_id).settings == {"price_provider": "groq"}  # type: ignore[union-attr]
+
+
+def test_hard_budget_uses_the_lanes_price_list(app: Flask, svc: Services, seeded: Seeded) -> None:
+    """Admission reserves at the lane's price provider: gpt-4o-mini is unknown to Groq's list, so a hard budget
+    refuses it as unpriced there; the same lane's Llama model is admitted and settles to its Groq price."""
+    with app.app_context():
+        db.session.execute(update(Lane).where(Lane.id == seeded.lane_id).values(settings={"price_provider": "groq"}))
+        manage.create_budget(db.session, seeded.workspace_id, "client", seeded.client_id, 1_000_000, hard=True)
+        db.session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {seeded.key}"}
+    refused = client.post(
+        "/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+        headers=headers,
+    )  # fmt: skip
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "model_unpriced"
+    served = client.post(
+        "/v1/chat/completions",
+        json={"model": "llama-3.1-8b-instant", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 20},
+        headers=headers,
+    )
+    assert served.status_code == 200
+    rows = wait_rows(app, svc, 2)
+    assert rows[-1].priced and rows[-1].value_micros * 1_000_000 + rows[-1].value_remainder_picos > 0

@@ -217,3 +217,27 @@ def test_routing_by_model_family() -> None:
     # an explicit list wins over the family
     listed = _lane("openai", ("claude-*",))
     assert lanes_for("claude-sonnet-4-5", [listed, claude_lane, openai_lane]) == [listed, claude_lane]
+
+
+def test_azure_paths_name_the_deployment_and_api_version() -> None:
+    provider = get_provider("azure")
+    assert provider is not None
+    lane = LaneTarget("l", "a", "azure", "https://r.openai.azure.com", "k", "metered", None,
+                      settings={"deployments": {"gpt-4o": "prod 4o"}})  # fmt: skip
+    chat, embeddings = provider.operation("chat"), provider.operation("embeddings")
+    path = chat.upstream_path(lane, {"model": "gpt-4o"}, False)  # type: ignore[union-attr]
+    assert provider.url(lane, path) == (
+        "https://r.openai.azure.com/openai/deployments/prod%204o/chat/completions?api-version=2024-10-21"
+    )
+    other = embeddings.upstream_path(lane, {"model": "text-embedding-3-small"}, False)  # type: ignore[union-attr]
+    assert other == "/openai/deployments/text-embedding-3-small/embeddings?api-version=2024-10-21"
+    assert provider.headers(lane)["api-key"] == "k" and "Authorization" not in provider.headers(lane)
+
+
+def test_openrouter_cost_is_exact_and_bad_costs_are_ignored() -> None:
+    from tollgate.gateway.providers.openrouter import with_cost
+
+    usage = {"prompt_tokens": 10, "completion_tokens": 5, "cost": 0.000123}
+    assert with_cost(usage).reported_cost_picos == 123_000_000  # type: ignore[union-attr]
+    for bad in (True, -1, "nan", None, {"x": 1}):
+        assert with_cost({**usage, "cost": bad}).reported_cost_picos is None  # type: ignore[union-attr]
