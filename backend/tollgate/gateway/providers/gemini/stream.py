@@ -23,7 +23,8 @@ DONE = b"data: [DONE]\n\n"
 def new_state(created: int, include_usage: bool, model: str) -> StreamState:
     return StreamState(
         model=model,
-        extra={"created": created, "include_usage": include_usage, "id": None, "started": False, "calls": 0},
+        # "created_at", not "created": that key names a stored object (a response id) to the proxy
+        extra={"created_at": created, "include_usage": include_usage, "id": None, "started": False, "calls": 0},
     )
 
 
@@ -32,7 +33,7 @@ def _chunk(state: StreamState, delta: dict[str, Any], finish: str | None = None)
     chunk = {
         "id": extra["id"],
         "object": "chat.completion.chunk",
-        "created": extra["created"],
+        "created": extra["created_at"],
         "model": state.model,
         "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
     }
@@ -81,7 +82,7 @@ def on_event(event: bytes, state: StreamState) -> bytes | None:
             chunk = {
                 "id": extra["id"],
                 "object": "chat.completion.chunk",
-                "created": extra["created"],
+                "created": extra["created_at"],
                 "model": state.model,
                 "choices": [],
                 "usage": openai_usage(extra.get("usage")),
