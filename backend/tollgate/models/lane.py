@@ -26,6 +26,11 @@ class Lane(Base):
     payment: Mapped[str] = mapped_column(String(16), default="metered")  # metered | flat | byok
     monthly_fee_micros: Mapped[int | None] = mapped_column(BigInteger)
     """flat: what the plan behind the lane costs the agency a month (profitability shares it out by value served)."""
+    capacity_limit: Mapped[int | None] = mapped_column(BigInteger)
+    """flat: requests or tokens the plan allows per window; None: no capacity is tracked (the plain path)."""
+    capacity_unit: Mapped[str | None] = mapped_column(String(16))  # requests | tokens
+    capacity_window_s: Mapped[int | None] = mapped_column(Integer)
+    """The window's length: it opens at the first request after the previous window ended (e.g. 18,000: 5 hours)."""
     credential_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     credential_fingerprint: Mapped[str | None] = mapped_column(String(64))
     credential_last4: Mapped[str | None] = mapped_column(String(4))
