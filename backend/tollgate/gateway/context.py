@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from ..budgets.lane_windows import Capacity
 from ..budgets.specs import NO_LIMITS, Limits
 
 
@@ -26,6 +27,8 @@ class LaneTarget:
     api_key: str | None
     payment: str
     models: tuple[str, ...] | None
+    capacity: Capacity | None = None
+    """A flat lane's plan window; None (every other lane) costs the hot path one attribute test."""
 
     def __repr__(self) -> str:  # never print the credential
         return f"LaneTarget(id={self.id!r}, provider={self.provider!r}, base_url={self.base_url!r})"
