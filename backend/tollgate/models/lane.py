@@ -39,6 +39,20 @@ class Lane(Base):
     created_at: Mapped[dt.datetime] = created_at_column()
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
+    @property
+    def capacity(self) -> dict[str, object] | None:
+        """The three capacity columns as the admin API shows them (set together, or all None)."""
+        if self.capacity_limit is None:
+            return None
+        return {"limit": self.capacity_limit, "unit": self.capacity_unit, "window_s": self.capacity_window_s}
+
+    @capacity.setter
+    def capacity(self, value: dict[str, object] | None) -> None:
+        value = value or {}
+        self.capacity_limit = value.get("limit")  # type: ignore[assignment]
+        self.capacity_unit = value.get("unit")  # type: ignore[assignment]
+        self.capacity_window_s = value.get("window_s")  # type: ignore[assignment]
+
 
 class RouteEntry(Base):
     """One step of a routing policy. `client_id` None is the workspace default policy."""
