@@ -18,7 +18,7 @@ import orjson
 from flask import Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..budgets.ledger import Ask, estimated_usage, tokens_estimate
+from ..budgets.ledger import Ask, estimated_usage
 from ..extensions import db
 from ..metering.record import RequestRecord
 from ..services import Services, services
@@ -106,7 +106,7 @@ def _proxy(
         return held
 
     tried: list[LaneTarget] = []
-    attempts = Attempts(svc.lane_windows, record.request_id, lambda: tokens_estimate(ask))
+    attempts = Attempts(svc.lane_windows, record.request_id, ask)
     called = _call_lanes(svc.upstreams, lanes, endpoint.name, ids, body, raw, stream, tried, attempts)
     record.attempts = attempts.log or None
     if isinstance(called, GatewayError):
@@ -203,7 +203,7 @@ def _call_lanes(
     Every lane called is appended to `tried`; every lane passed over, with its reason, to `attempts`."""
     failure: GatewayError = errors.no_lane()
     for lane in pools.cooldowns.order(lanes):  # a lane that asked for a pause (Retry-After) goes last
-        if not attempts.admit(lane):  # a flat lane whose plan window is full
+        if lane.capacity is not None and not attempts.admit(lane):  # a flat lane whose plan window is full
             failure = errors.lanes_full(attempts.full_until)
             continue
         tried.append(lane)
