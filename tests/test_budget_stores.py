@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from tollgate.budgets.ratelimit import MINUTE_US, RateLine
 from tollgate.budgets.redis_store import RedisLedgerStore
 from tollgate.budgets.sql_store import SqlLedgerStore
-from tollgate.budgets.store import BudgetLine, HoldRef, LedgerStore, Refused, Reserved, Usage
-from tollgate.models import BudgetHold, BudgetSpend, RateBucket
+from tollgate.budgets.store import BudgetLine, HoldRef, LedgerStore, Refused, Reserved, Usage, WindowState
+from tollgate.models import BudgetHold, BudgetSpend, LaneWindow, RateBucket
 
 from .servers import postgres_server, redis_server
 
@@ -38,7 +38,7 @@ def redis_url() -> Iterator[str | None]:
 
 def _sql_store(url: str) -> tuple[SqlLedgerStore, sa.Engine]:
     engine = sa.create_engine(url, pool_size=40, max_overflow=0) if "postgresql" in url else sa.create_engine(url)
-    tables = [BudgetSpend.__table__, RateBucket.__table__, BudgetHold.__table__]
+    tables = [BudgetSpend.__table__, RateBucket.__table__, BudgetHold.__table__, LaneWindow.__table__]
     BudgetSpend.metadata.drop_all(engine, tables=tables)  # type: ignore[arg-type]
     BudgetSpend.metadata.create_all(engine, tables=tables)  # type: ignore[arg-type]
     return SqlLedgerStore(engine), engine
@@ -283,3 +283,60 @@ def test_spend_added_after_the_fact_carries_sub_micro_remainders(store: LedgerSt
     store.add_spend([line("tiny", 1, None), line("other", 2, None)], [-400_000, 499_999])
     usage = store.read([("tiny", 100), ("other", 100)])
     assert usage == {("tiny", 100): Usage(141, 0), ("other", 100): Usage(2, 0)}
+
+
+WINDOW_US = 5 * 3600 * 1_000_000
+
+
+def test_lane_window_admits_below_the_limit_then_is_full(store: LedgerStore) -> None:
+    assert store.read_window("lane_a") is None
+    for used in range(3):
+        take = store.take_window("lane_a", 1, 3, WINDOW_US, NOW + used)
+        assert take.admitted and take.state == WindowState(NOW, 0, used + 1)  # opened by the first take
+    full = store.take_window("lane_a", 1, 3, WINDOW_US, NOW + 10)
+    assert not full.admitted and full.state == WindowState(NOW, 0, 3)
+    assert store.read_window("lane_a") == WindowState(NOW, 0, 3)
+    assert store.read_window("lane_b") is None  # lanes never share a window
+
+
+def test_lane_window_settle_counts_real_use_and_frees_held(store: LedgerStore) -> None:
+    """Tokens: 900 estimated and held, 400 really used; the window admits while used + held is below the limit,
+    so a request may push it past the limit (by at most its own tokens), and the next is refused."""
+    take = store.take_window("lane_t", 900, 1000, WINDOW_US, NOW)
+    assert take.admitted
+    assert store.take_window("lane_t", 200, 1000, WINDOW_US, NOW + 1).state == WindowState(NOW, 0, 1100)
+    assert not store.take_window("lane_t", 1, 1000, WINDOW_US, NOW + 2).admitted
+    store.settle_window("lane_t", take.state.started_us, 900, 400)
+    assert store.read_window("lane_t") == WindowState(NOW, 400, 200)
+    assert store.take_window("lane_t", 300, 1000, WINDOW_US, NOW + 3).admitted
+    store.settle_window("lane_t", NOW, 200, 0)  # a request that failed gives its hold back and counts nothing
+    store.settle_window("lane_t", NOW, 300, 700)
+    assert store.read_window("lane_t") == WindowState(NOW, 1100, 0)
+    assert not store.take_window("lane_t", 1, 1000, WINDOW_US, NOW + 4).admitted
+
+
+def test_lane_window_resets_when_it_ends(store: LedgerStore) -> None:
+    old = store.take_window("lane_r", 1, 1, WINDOW_US, NOW)
+    assert not store.take_window("lane_r", 1, 1, WINDOW_US, NOW + WINDOW_US - 1).admitted
+    fresh = store.take_window("lane_r", 1, 1, WINDOW_US, NOW + WINDOW_US)
+    assert fresh.admitted and fresh.state == WindowState(NOW + WINDOW_US, 0, 1)
+    store.settle_window("lane_r", old.state.started_us, 1, 1)  # settles into a window that ended: ignored
+    assert store.read_window("lane_r") == WindowState(NOW + WINDOW_US, 0, 1)
+
+
+def test_concurrent_lane_window_takes_never_exceed_the_limit(store: LedgerStore) -> None:
+    admitted: list[bool] = []
+    barrier = threading.Barrier(16)
+
+    def worker() -> None:
+        barrier.wait()
+        for _ in range(5):
+            admitted.append(store.take_window("lane_c", 1, 37, WINDOW_US, NOW).admitted)
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert admitted.count(True) == 37
+    assert store.read_window("lane_c") == WindowState(NOW, 0, 37)

@@ -91,11 +91,17 @@ def test_falls_through_on_failure_status(
     assert backup.state.requests[0]["authorization"] == f"Bearer {SECOND_KEY}"
     [row] = wait_rows(app, svc, 1)
     assert row.lane_id == lane_id and row.status_code == 200
+    reason = "upstream_429" if status == 429 else "upstream_5xx"
+    assert row.attempts == [{"lane_id": seeded.lane_id, "reason": reason, "status": status}]
 
 
-def test_falls_through_on_timeout(gateway: str, seeded: Seeded, mock_upstream: Mock, second: tuple[Mock, str]) -> None:
+def test_falls_through_on_timeout(
+    app: Flask, svc: Services, gateway: str, seeded: Seeded, mock_upstream: Mock, second: tuple[Mock, str]
+) -> None:
     mock_upstream.state.delay_s = 1.0
     _assert_served_by_second(_chat(gateway, seeded.key), second[1])
+    [row] = wait_rows(app, svc, 1)
+    assert row.attempts == [{"lane_id": seeded.lane_id, "reason": "timeout"}]
 
 
 def test_falls_through_on_unreachable_base_url(
@@ -108,6 +114,8 @@ def test_falls_through_on_unreachable_base_url(
         db.session.commit()
     svc.keys.invalidate()
     _assert_served_by_second(_chat(gateway, seeded.key), second[1])
+    [row] = wait_rows(app, svc, 1)
+    assert row.attempts == [{"lane_id": seeded.lane_id, "reason": "unreachable"}]
 
 
 def test_all_lanes_failing_reports_the_last_failure(
@@ -122,16 +130,22 @@ def test_all_lanes_failing_reports_the_last_failure(
     assert resp.headers["Retry-After"] == "7"
     [row] = wait_rows(app, svc)
     assert (row.status_code, row.error_code, row.lane_id) == (429, "upstream_rate_limited", second[1])
+    assert row.attempts == [
+        {"lane_id": seeded.lane_id, "reason": "upstream_5xx", "status": 500},
+        {"lane_id": second[1], "reason": "upstream_429", "status": 429},
+    ]
 
 
 def test_client_error_is_not_retried_on_another_lane(
-    gateway: str, seeded: Seeded, mock_upstream: Mock, second: tuple[Mock, str]
+    app: Flask, svc: Services, gateway: str, seeded: Seeded, mock_upstream: Mock, second: tuple[Mock, str]
 ) -> None:
     mock_upstream.state.fail_status = 400
     resp = _chat(gateway, seeded.key)
     assert resp.status_code == 400
     assert resp.headers["x-tollgate-lane"] == seeded.lane_id
     assert second[0].state.requests == []
+    [row] = wait_rows(app, svc, 1)
+    assert row.attempts is None  # the first lane answered: nothing was passed over
 
 
 def test_route_order_is_respected(
@@ -149,7 +163,7 @@ def test_route_order_is_respected(
 
 
 def test_lane_that_asked_for_a_pause_is_tried_last(
-    gateway: str, seeded: Seeded, mock_upstream: Mock, second: tuple[Mock, str]
+    app: Flask, svc: Services, gateway: str, seeded: Seeded, mock_upstream: Mock, second: tuple[Mock, str]
 ) -> None:
     backup, lane_id = second
     mock_upstream.state.update({"fail_status": 429, "fail_count": 1, "retry_after": "30"})
@@ -157,6 +171,11 @@ def test_lane_that_asked_for_a_pause_is_tried_last(
     assert len(mock_upstream.state.requests) == 1
     _assert_served_by_second(_chat(gateway, seeded.key), lane_id)
     assert len(mock_upstream.state.requests) == 1  # cooling: not asked again
+    rows = wait_rows(app, svc, 2)
+    assert [row.attempts for row in sorted(rows, key=lambda r: r.id)] == [
+        [{"lane_id": seeded.lane_id, "reason": "upstream_429", "status": 429}],
+        [{"lane_id": seeded.lane_id, "reason": "cooldown"}],
+    ]
     backup.state.fail_status = 500  # …but when every other lane fails it is still tried
     resp = _chat(gateway, seeded.key)
     assert resp.status_code == 200 and resp.headers["x-tollgate-lane"] == seeded.lane_id

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from . import config_changes
 from .alerts.worker import AlertService
 from .bodies import BoundedRequest
+from .budgets.lane_windows import LaneWindows
 from .budgets.ledger import Ledger
 from .budgets.sql_store import SqlLedgerStore
 from .budgets.store import LedgerStore
@@ -105,6 +106,7 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
         log_writer=writer,
         catalog=ModelCatalog(pools),
         ledger=ledger,
+        lane_windows=LaneWindows(ledger.store),
         alerts=AlertService(
             engine,
             ledger,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from .alerts.worker import AlertService
+from .budgets.lane_windows import LaneWindows
 from .budgets.ledger import Ledger
 from .config import Settings
 from .gateway.catalog import ModelCatalog
@@ -29,6 +30,8 @@ class Services:
     log_writer: LogWriter
     catalog: ModelCatalog
     ledger: Ledger
+    lane_windows: LaneWindows
+    """Flat lanes' capacity windows, in the ledger's store (shared by every process)."""
     alerts: AlertService
     """Alert rules and webhook delivery, run in the background of each server process."""
     usage_writer: LogWriter

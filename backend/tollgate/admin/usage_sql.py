@@ -99,6 +99,7 @@ def usage_rows(workspace_id: str) -> Subquery:
         RequestLog.ttfb_ms,
         RequestLog.end_user,
         RequestLog.metadata_.label("metadata"),
+        RequestLog.attempts,
     ).where(RequestLog.workspace_id == workspace_id)
     ingested = select(
         literal("ingested", String).label("source"),
@@ -122,6 +123,7 @@ def usage_rows(workspace_id: str) -> Subquery:
         cast(null(), RequestLog.ttfb_ms.type).label("ttfb_ms"),
         cast(null(), String).label("end_user"),
         UsageEvent.metadata_.label("metadata"),
+        cast(null(), RequestLog.attempts.type).label("attempts"),
     ).where(UsageEvent.workspace_id == workspace_id)
     return union_all(gateway, ingested).subquery("usage")
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .ratelimit import RateLine
-from .store import BudgetLine, HoldRef, Refused, Reserved, Usage
+from .store import BudgetLine, HoldRef, Refused, Reserved, Usage, WindowState, WindowTake
 
 _RESERVE = """
 local now = tonumber(ARGV[1])
@@ -132,6 +132,37 @@ return #ids
 """
 
 
+_TAKE_WINDOW = """
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local limit, amount = tonumber(ARGV[3]), tonumber(ARGV[4])
+local v = redis.call('HMGET', KEYS[1], 's', 'u', 'h')
+local s, u, h = tonumber(v[1] or '0'), tonumber(v[2] or '0'), tonumber(v[3] or '0')
+if not v[1] or s + window <= now then
+  s, u, h = now, 0, 0
+elseif u + h >= limit then
+  return {0, string.format('%d', s), string.format('%d', u), string.format('%d', h)}
+end
+h = h + amount
+redis.call('HSET', KEYS[1], 's', string.format('%d', s), 'u', string.format('%d', u), 'h', string.format('%d', h))
+redis.call('PEXPIREAT', KEYS[1], string.format('%d', math.floor((s + window) / 1000) + 60000))
+return {1, string.format('%d', s), string.format('%d', u), string.format('%d', h)}
+"""
+"""A lane's window is the hash `tg:lane:{id}` (s = opened at, Unix µs; u = used; h = held); it expires a minute
+after the window ends, when a new one would replace it anyway."""
+
+_SETTLE_WINDOW = """
+if redis.call('HGET', KEYS[1], 's') == ARGV[1] then
+  redis.call('HINCRBY', KEYS[1], 'h', string.format('%d', -tonumber(ARGV[2])))
+  redis.call('HINCRBY', KEYS[1], 'u', ARGV[3])
+end
+return 0
+"""
+
+
+def lane_key(lane_id: str) -> str:
+    return f"tg:lane:{lane_id}"
+
+
 def spend_key(budget_id: str, period_key: int) -> str:
     return f"tg:spend:{budget_id}:{period_key}"
 
@@ -164,6 +195,8 @@ class RedisLedgerStore:
         self._settle = client.register_script(_SETTLE)
         self._add_spend = client.register_script(_ADD_SPEND)
         self._release_expired = client.register_script(_RELEASE_EXPIRED)
+        self._take_window = client.register_script(_TAKE_WINDOW)
+        self._settle_window = client.register_script(_SETTLE_WINDOW)
 
     @classmethod
     def from_url(cls, url: str) -> RedisLedgerStore:
@@ -237,3 +270,14 @@ class RedisLedgerStore:
         for key, (spent, reserved, refused) in zip(keys, pipe.execute(), strict=True):
             out[key] = Usage(int(spent or 0), int(reserved or 0), None if refused is None else int(refused))
         return out
+
+    def take_window(self, lane_id: str, amount: int, limit: int, window_us: int, now_us: int) -> WindowTake:
+        result = self._take_window(keys=[lane_key(lane_id)], args=[now_us, window_us, limit, amount])
+        return WindowTake(int(result[0]) == 1, WindowState(int(result[1]), int(result[2]), int(result[3])))
+
+    def settle_window(self, lane_id: str, started_us: int, held: int, used: int) -> None:
+        self._settle_window(keys=[lane_key(lane_id)], args=[started_us, held, used])
+
+    def read_window(self, lane_id: str) -> WindowState | None:
+        started, used, held = self._redis.hmget(lane_key(lane_id), "s", "u", "h")
+        return None if started is None else WindowState(int(started), int(used or 0), int(held or 0))

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from .ratelimit import RateLine
-from .store import BudgetLine, HoldRef, Refused, Reserved, Usage
+from .store import BudgetLine, HoldRef, Refused, Reserved, Usage, WindowState, WindowTake
 
 UNCAPPED = 2**62
 
@@ -79,6 +79,22 @@ VALUES (:budget_id, :period, 0, 0, :at)
 ON CONFLICT (budget_id, period_start) DO UPDATE SET refused_at = excluded.refused_at
 WHERE budget_spend.refused_at IS NULL
 """
+_ENDED = "lane_windows.started_us + :window <= :now"
+_TAKE_WINDOW = f"""
+INSERT INTO lane_windows (lane_id, started_us, used, held) VALUES (:lane_id, :now, 0, :amount)
+ON CONFLICT (lane_id) DO UPDATE SET
+started_us = CASE WHEN {_ENDED} THEN :now ELSE lane_windows.started_us END,
+used = CASE WHEN {_ENDED} THEN 0 ELSE lane_windows.used END,
+held = CASE WHEN {_ENDED} THEN :amount ELSE lane_windows.held + :amount END
+WHERE {_ENDED} OR lane_windows.used + lane_windows.held < :limit
+RETURNING started_us, used, held
+"""
+"""One conditional upsert, like a budget reservation: SET expressions read the row's old values, and a row the
+WHERE rejects returns nothing (the window is full). A new row is admitted: `limit` is at least 1."""
+_SETTLE_WINDOW = """
+UPDATE lane_windows SET held = held - :held, used = used + :used WHERE lane_id = :lane_id AND started_us = :started
+"""
+_READ_WINDOW = "SELECT started_us, used, held FROM lane_windows WHERE lane_id = :lane_id"
 _RELEASE_BUDGET = """
 UPDATE budget_spend SET reserved_micros = reserved_micros - :amount
 WHERE budget_id = :budget_id AND period_start = :period
@@ -109,6 +125,9 @@ class SqlLedgerStore:
         self._release_budget = prepare(_RELEASE_BUDGET)
         self._mark_refused = prepare(_MARK_REFUSED)
         self._add_spend = prepare(_ADD_SPEND)
+        self._take_window = prepare(_TAKE_WINDOW)
+        self._settle_window = prepare(_SETTLE_WINDOW)
+        self._read_window = prepare(_READ_WINDOW)
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:
@@ -214,6 +233,25 @@ class SqlLedgerStore:
     def mark_refused(self, budget: BudgetLine, at_s: int) -> None:
         with self._cursor() as cur:
             cur.execute(self._mark_refused, {"budget_id": budget.budget_id, "period": budget.period_key, "at": at_s})
+
+    def take_window(self, lane_id: str, amount: int, limit: int, window_us: int, now_us: int) -> WindowTake:
+        params = {"lane_id": lane_id, "amount": amount, "limit": limit, "window": window_us, "now": now_us}
+        with self._cursor() as cur:
+            row = _one(cur, self._take_window, params)
+            if row is not None:
+                return WindowTake(True, WindowState(int(row[0]), int(row[1]), int(row[2])))
+            row = _one(cur, self._read_window, params)
+        return WindowTake(False, WindowState(int(row[0]), int(row[1]), int(row[2])))
+
+    def settle_window(self, lane_id: str, started_us: int, held: int, used: int) -> None:
+        with self._cursor() as cur:
+            params = {"lane_id": lane_id, "started": started_us, "held": held, "used": used}
+            cur.execute(self._settle_window, params)
+
+    def read_window(self, lane_id: str) -> WindowState | None:
+        with self._cursor() as cur:
+            row = _one(cur, self._read_window, {"lane_id": lane_id})
+        return None if row is None else WindowState(int(row[0]), int(row[1]), int(row[2]))
 
     def read(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Usage]:
         out = {key: Usage(0, 0) for key in keys}

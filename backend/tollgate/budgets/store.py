@@ -61,6 +61,25 @@ class HoldRef:
     """Unix seconds; after this the sweep releases the reservation (its process is presumed dead)."""
 
 
+@dataclass(frozen=True, slots=True)
+class WindowState:
+    """A flat lane's capacity window as the store holds it (see budgets/lane_windows.py)."""
+
+    started_us: int
+    """Unix microseconds at which the window opened."""
+    used: int
+    """Requests or tokens settled in the window."""
+    held: int
+    """Requests or estimated tokens admitted and not settled yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class WindowTake:
+    admitted: bool
+    state: WindowState
+    """After the take when admitted; as it stands (full) when not."""
+
+
 class LedgerStore(Protocol):
     def reserve(
         self, budgets: Sequence[BudgetLine], rates: Sequence[RateLine], now_us: int, hold: HoldRef | None = None
@@ -95,3 +114,14 @@ class LedgerStore(Protocol):
 
     def read(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], Usage]:
         """Spent, reserved and first refusal per (budget id, period key); missing periods read as zero."""
+
+    def take_window(self, lane_id: str, amount: int, limit: int, window_us: int, now_us: int) -> WindowTake:
+        """Atomically: open a new window at `now_us` if the lane has none or its window ended (`started_us +
+        window_us <= now_us`); then admit if `used + held < limit`, adding `amount` to `held`."""
+
+    def settle_window(self, lane_id: str, started_us: int, held: int, used: int) -> None:
+        """Give back `held` and count `used`, if the lane's window is still the one opened at `started_us` (a window
+        that ended meanwhile was reset, holds and all)."""
+
+    def read_window(self, lane_id: str) -> WindowState | None:
+        """The lane's window as stored (maybe ended: the caller compares it with the clock); None: never used."""

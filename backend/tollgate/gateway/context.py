@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from ..budgets.lane_windows import Capacity
 from ..budgets.specs import NO_LIMITS, Limits
 from .model_routing import family_patterns
 
@@ -33,6 +34,8 @@ class LaneTarget:
     """Provider options (gateway/providers/settings.py): Azure deployments, OpenRouter headers, …"""
     price_provider: str = "openai"
     """The genai-prices provider that prices this lane's traffic (gateway/providers/price_source.py)."""
+    capacity: Capacity | None = None
+    """A flat lane's plan window; None (every other lane) costs the hot path one attribute test."""
 
     def __repr__(self) -> str:  # never print the credential
         return f"LaneTarget(id={self.id!r}, provider={self.provider!r}, base_url={self.base_url!r})"

@@ -6,6 +6,7 @@ exit goes through the same logging and settling code; nothing here ever includes
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import orjson
@@ -111,6 +112,19 @@ def no_lane() -> GatewayError:
         503,
         "No upstream lane is configured for this client. Ask the agency to add one.",
         "no_lane_configured",
+    )
+
+
+def lanes_full(resets_at: float | None) -> GatewayError:
+    """Every lane that could serve is a flat plan whose capacity window is full (or cannot be checked)."""
+    headers: tuple[tuple[str, str], ...] = ()
+    if resets_at is not None:
+        headers = (("Retry-After", str(max(int(resets_at - time.time()) + 1, 1))),)
+    return GatewayError(
+        429,
+        "Every lane that serves this request has used its plan's capacity for now; retry after its window resets.",
+        "lane_capacity_exhausted",
+        headers=headers,
     )
 
 

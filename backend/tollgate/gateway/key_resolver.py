@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from sqlalchemy import or_, select
 
+from ..budgets.lane_windows import Capacity
 from ..budgets.loader import load_limits
 from ..extensions import DbSession
 from ..models import Client, Lane, ModelAlias, Project, RouteEntry, SubKey
@@ -181,4 +182,12 @@ def lane_target(vault: CredentialVault, lane: Lane) -> LaneTarget | None:
         models=tuple(lane.models) if lane.models is not None else None,
         settings=dict(lane.settings or {}),
         price_provider=price_provider(lane.provider, lane.base_url, lane.settings),
+        capacity=lane_capacity(lane),
     )
+
+
+def lane_capacity(lane: Lane) -> Capacity | None:
+    """The lane's plan window when all three settings are set (the admin API sets them together)."""
+    if lane.capacity_limit is None or lane.capacity_unit is None or lane.capacity_window_s is None:
+        return None
+    return Capacity(lane.capacity_limit, lane.capacity_unit, lane.capacity_window_s)

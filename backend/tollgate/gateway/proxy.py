@@ -24,6 +24,7 @@ from ..metering.record import RequestRecord
 from ..services import Services, services
 from ..vault.scrub import scrub
 from . import errors
+from .attempts import Attempts, upstream_reason
 from .attribution import attribute
 from .context import KeyContext, LaneTarget
 from .endpoints import CONVERSATION, ENDPOINTS, RESPONSE, Endpoint
@@ -110,7 +111,9 @@ def _proxy(
         return held
 
     tried: list[LaneTarget] = []
-    called = _call_lanes(svc.upstreams, lanes, endpoint.name, ids, body, raw, stream, tried)
+    attempts = Attempts(svc.lane_windows, record.request_id, ask)
+    called = _call_lanes(svc.upstreams, lanes, endpoint.name, ids, body, raw, stream, tried, attempts)
+    record.attempts = attempts.log or None
     if isinstance(called, GatewayError):
         if tried:  # the log names the lane whose failure the caller sees
             _note_lane(record, tried[-1])
@@ -203,16 +206,22 @@ def _call_lanes(
     raw: bytes,
     stream: bool,
     tried: list[LaneTarget],
+    attempts: Attempts,
 ) -> tuple[LaneTarget, Operation, StreamState, UpstreamResponse] | GatewayError:
-    """Try each lane in policy order; fall through on 429, 5xx, auth failures, timeouts and dead connections.
-    Every lane attempted is appended to `tried`."""
+    """Try each lane in policy order; fall through on 429, 5xx, auth failures, timeouts and dead connections,
+    and past a flat lane whose capacity window is full. All of it happens before any byte reaches the caller.
+    Every lane called is appended to `tried`; every lane passed over, with its reason, to `attempts`."""
     failure: GatewayError = errors.no_lane()
     for lane in pools.cooldowns.order(lanes):  # a lane that asked for a pause (Retry-After) goes last
+        if lane.capacity is not None and not attempts.admit(lane):  # a flat lane whose plan window is full
+            failure = errors.lanes_full(attempts.full_until)
+            continue
         tried.append(lane)
         provider = get_provider(lane.provider)
         op = provider.operation(operation) if provider else None
         if provider is None or op is None:
             failure = errors.upstream_failed(f"Lane '{lane.name}' cannot serve this endpoint.")
+            attempts.failed(lane, "cannot_serve")
             continue
         upstream_body, state = op.prepare(body, raw, stream)
         addressed = getattr(op, "upstream_path", None)  # a path naming the model or deployment (Gemini, Azure)
@@ -223,14 +232,19 @@ def _call_lanes(
             )
         except UpstreamTimeout as exc:
             failure = errors.upstream_timeout(exc.timeout_s or pools.read_timeout_s)
+            attempts.failed(lane, "timeout")
             continue
         except UpstreamUnreachable:
             failure = errors.upstream_failed("The upstream provider could not be reached.")
+            attempts.failed(lane, "unreachable")
             continue
         if _served(upstream.status):
+            if lane is not lanes[0]:
+                attempts.served(lane, lanes, pools.cooldowns.cooling)
             return lane, op, state, upstream
         pools.cooldowns.observe(lane.id, upstream.status, upstream.headers.get("retry-after"))
         failure = _upstream_failure(upstream)
+        attempts.failed(lane, upstream_reason(upstream.status), upstream.status)
     return failure
 
 
@@ -410,4 +424,6 @@ def _finish(svc: Services, record: RequestRecord, started: float) -> None:
     if record.created is not None:  # a stored response or conversation: remember its lane and owner
         svc.objects.remember(record)  # a background response's hold moves there, to be settled on completion
     svc.ledger.settle(record)  # every exit comes here: release the reservation, record the real cost
+    tokens = record.usage.total_tokens if record.usage is not None else None
+    svc.lane_windows.settle(record.request_id, 200 <= record.status_code < 300, tokens)  # a flat lane's window
     svc.log_writer.submit(record)

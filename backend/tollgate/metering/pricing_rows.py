@@ -83,6 +83,7 @@ def to_row(record: RequestRecord, workspace_overrides: OverrideLookup | None = N
         "error_code": record.error_code,
         "latency_ms": record.latency_ms,
         "ttfb_ms": record.ttfb_ms,
+        "attempts": record.attempts,
     }
     if record.completes:
         row[REPLACE] = True

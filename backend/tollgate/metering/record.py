@@ -44,6 +44,8 @@ class RequestRecord:
     completes: bool = False
     """This record is a background response's create record completed with its usage: it replaces the row
     logged at creation instead of being skipped as a duplicate."""
+    attempts: list[dict[str, Any]] | None = None
+    """Lanes passed over before the one that served (or all, when none did), each with its reason."""
     extra: dict[str, Any] = field(default_factory=dict)
     overrides: Mapping[str, OverridePrice] = field(default_factory=dict)
     """The workspace's price overrides as admission saw them (the key's cached `Limits`): the log row and the

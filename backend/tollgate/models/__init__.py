@@ -10,6 +10,7 @@ from .billing import Invoice as Invoice
 from .budget import Budget as Budget
 from .budget import BudgetHold as BudgetHold
 from .budget import BudgetSpend as BudgetSpend
+from .budget import LaneWindow as LaneWindow
 from .budget import RateBucket as RateBucket
 from .budget import RateLimit as RateLimit
 from .client import Client as Client

@@ -92,3 +92,17 @@ class BudgetHold(Base):
     """Unix seconds."""
     lines: Mapped[str] = mapped_column(Text)
     """`budget_id:period_start:micros` per budget row reserved against, separated by spaces."""
+
+
+class LaneWindow(Base):
+    """A flat lane's current capacity window, shared by every process (see budgets/lane_windows.py)."""
+
+    __tablename__ = "lane_windows"
+
+    lane_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_us: Mapped[int] = mapped_column(BigInteger)
+    """Unix microseconds: the window opened with the first request after the previous one ended."""
+    used: Mapped[int] = mapped_column(BigInteger)
+    """Requests or tokens settled in this window."""
+    held: Mapped[int] = mapped_column(BigInteger)
+    """Requests or estimated tokens admitted and not settled yet."""

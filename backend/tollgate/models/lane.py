@@ -27,6 +27,11 @@ class Lane(Base):
     payment: Mapped[str] = mapped_column(String(16), default="metered")  # metered | flat | byok
     monthly_fee_micros: Mapped[int | None] = mapped_column(BigInteger)
     """flat: what the plan behind the lane costs the agency a month (profitability shares it out by value served)."""
+    capacity_limit: Mapped[int | None] = mapped_column(BigInteger)
+    """flat: requests or tokens the plan allows per window; None: no capacity is tracked (the plain path)."""
+    capacity_unit: Mapped[str | None] = mapped_column(String(16))  # requests | tokens
+    capacity_window_s: Mapped[int | None] = mapped_column(Integer)
+    """The window's length: it opens at the first request after the previous window ended (e.g. 18,000: 5 hours)."""
     credential_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     credential_fingerprint: Mapped[str | None] = mapped_column(String(64))
     credential_last4: Mapped[str | None] = mapped_column(String(4))
@@ -38,6 +43,20 @@ class Lane(Base):
     gateway/providers/settings.py."""
     created_at: Mapped[dt.datetime] = created_at_column()
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def capacity(self) -> dict[str, object] | None:
+        """The three capacity columns as the admin API shows them (set together, or all None)."""
+        if self.capacity_limit is None:
+            return None
+        return {"limit": self.capacity_limit, "unit": self.capacity_unit, "window_s": self.capacity_window_s}
+
+    @capacity.setter
+    def capacity(self, value: dict[str, object] | None) -> None:
+        value = value or {}
+        self.capacity_limit = value.get("limit")  # type: ignore[assignment]
+        self.capacity_unit = value.get("unit")  # type: ignore[assignment]
+        self.capacity_window_s = value.get("window_s")  # type: ignore[assignment]
 
 
 class RouteEntry(Base):

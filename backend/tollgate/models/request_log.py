@@ -54,3 +54,6 @@ class RequestLog(Base):
     error_code: Mapped[str | None] = mapped_column(String(64))
     latency_ms: Mapped[int] = mapped_column(Integer)
     ttfb_ms: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    """Lanes passed over before the one that answered (or all tried, when none did), in order, each with its
+    reason (`capacity_full`, `upstream_429`, ...); None when the first lane tried answered."""

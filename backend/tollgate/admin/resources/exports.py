@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import orjson
 from flask import Response, stream_with_context
 from sqlalchemy import select
 
@@ -110,7 +111,7 @@ def request_logs_csv(args: dict[str, Any]) -> Response:
     where = usage_filter(args)  # a foreign client id is a 404 here, not a broken stream after the 200
 
     def lines() -> Iterator[list[Any]]:
-        yield [*LOG_COLUMNS[:16], "cost_usd", "value_usd", "priced", "usage_estimated"]
+        yield [*LOG_COLUMNS[:16], "cost_usd", "value_usd", "priced", "usage_estimated", "attempts"]
         cursor: str | None = None
         while True:
             rows, cursor = log_page(args, CHUNK, cursor, where)
@@ -118,7 +119,8 @@ def request_logs_csv(args: dict[str, Any]) -> Response:
                 values = [row[c] for c in LOG_COLUMNS[:16]]
                 values[0] = row["created_at"].isoformat()
                 money = [usd(int(row["cost_micros"])), usd(int(row["value_micros"]))]
-                yield [*values, *money, bool(row["priced"]), bool(row["usage_estimated"])]
+                attempts = orjson.dumps(row["attempts"]).decode() if row["attempts"] else ""  # JSON, as in the API
+                yield [*values, *money, bool(row["priced"]), bool(row["usage_estimated"]), attempts]
             if cursor is None:
                 return
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from typing import Any
 
 from ... import provisioning
 from ...extensions import db
+from ...gateway.key_resolver import lane_capacity
 from ...gateway.providers import PROVIDERS
 from ...gateway.providers.settings import problems as settings_problems
 from ...models import Lane
@@ -17,11 +20,12 @@ from ..blueprint import admin_blueprint
 from ..changes import changed_fields, commit, record, snapshot
 from ..pagination import paginate
 from ..problems import abort
-from ..schemas.lanes import LaneListArgs, LanePageSchema, LaneSchema, LaneUpdateSchema
+from ..schemas.lanes import CapacityStatusSchema, LaneListArgs, LanePageSchema, LaneSchema, LaneUpdateSchema
 from ..scope import client_or_404, get_or_404, scoped
 
 bp = admin_blueprint("lanes", __name__, "Lanes: provider connections (base URL, credential, how they are paid).")
 _public = LaneSchema()
+log = logging.getLogger(__name__)
 
 
 @bp.route("/lanes", methods=["GET"])
@@ -61,6 +65,7 @@ def create_lane(data: dict[str, Any]) -> Lane:
     )
     lane.monthly_fee_micros = data.get("monthly_fee_micros")
     lane.settings = data.get("settings")
+    lane.capacity = data.get("capacity")
     commit()
     return lane
 
@@ -103,6 +108,8 @@ def update_lane(data: dict[str, Any], lane_id: str) -> Lane:
         lane.disabled_at = (lane.disabled_at or utcnow()) if disabled else None
     if "base_url" in data:
         data["base_url"] = data["base_url"].rstrip("/")
+    if data.get("payment", "flat") != "flat":
+        data["capacity"] = None  # only a flat lane has a capacity window
     for name, value in data.items():
         setattr(lane, name, value)
     record("lane.update", "lane", lane.id, *changed_fields(before, snapshot(_public, lane)))
@@ -119,3 +126,35 @@ def delete_lane(lane_id: str) -> None:
     record("lane.delete", "lane", lane.id, before=snapshot(_public, lane))
     db.session.delete(lane)
     commit()
+
+
+@bp.route("/lanes/<lane_id>/capacity", methods=["GET"])
+@requires("read")
+@bp.response(200, CapacityStatusSchema)
+def lane_capacity_status(lane_id: str) -> dict[str, Any]:
+    """Where a flat lane's capacity window stands: used, in flight, remaining, and when it resets. 404 for a lane
+    without a window; 503 when the ledger store cannot be read."""
+    lane = get_or_404(Lane, lane_id)
+    capacity = lane_capacity(lane)
+    if capacity is None:
+        abort(404, f"Lane '{lane.id}' has no capacity window (only a flat lane with `capacity` set has one).")
+    try:
+        status = services().lane_windows.status(lane.id, capacity)
+    except Exception:
+        log.exception("could not read the capacity window of lane %s", lane.id)
+        abort(503, "The ledger store holding capacity windows cannot be reached; retry shortly.")
+    return {
+        "lane_id": lane.id,
+        "limit": status.limit,
+        "unit": status.unit,
+        "window_s": status.window_s,
+        "used": status.used,
+        "in_flight": status.held,
+        "remaining": status.remaining,
+        "window_started_at": _utc(status.started_at),
+        "resets_at": _utc(status.resets_at),
+    }
+
+
+def _utc(seconds: float | None) -> dt.datetime | None:
+    return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.UTC)

@@ -6,7 +6,9 @@ from typing import Any
 
 import marshmallow as ma
 
+from ...budgets.lane_windows import UNITS
 from ..pagination import ListArgs, page_schema, sort_field
+from ..spec_rules import ConditionalSchema, RequiredWhen
 from .common import TimestampsMixin, id_field, name_field
 from .sub_keys import models_field
 
@@ -53,7 +55,44 @@ def _settings(**kw: Any) -> ma.fields.Dict:
     )
 
 
-class LaneSchema(TimestampsMixin):
+class CapacitySchema(ma.Schema):
+    limit = ma.fields.Integer(
+        required=True,
+        validate=ma.validate.Range(1, 10**12),
+        metadata={"description": "Requests or tokens (input + output) the plan allows per window."},
+    )
+    unit = ma.fields.String(required=True, validate=ma.validate.OneOf(UNITS))
+    window_s = ma.fields.Integer(
+        required=True,
+        validate=ma.validate.Range(1, 31 * 86_400),
+        metadata={
+            "description": "The window's length in seconds (18000: 5 hours). A window opens with the first request "
+            "after the previous one ended."
+        },
+    )
+
+
+def _capacity(**kw: Any) -> ma.fields.Nested:
+    return ma.fields.Nested(
+        CapacitySchema,
+        allow_none=True,
+        metadata={
+            "description": "flat only: the plan's capacity window, shared by every gateway process. While it is full "
+            "the lane is skipped and the next lane in the routing policy serves (the log row's `attempts` says "
+            "`capacity_full`). Live use: GET /lanes/{id}/capacity. Null: no window is tracked. A lane whose payment "
+            "changes away from flat loses it."
+        },
+        **kw,
+    )
+
+
+_FLAT_CAPACITY = RequiredWhen(
+    "payment", "flat", (), forbidden_otherwise=("capacity",), message="Only a flat lane has a capacity window."
+)
+
+
+class LaneSchema(TimestampsMixin, ConditionalSchema):
+    required_when = (_FLAT_CAPACITY,)
     name = name_field(required=True)
     provider = ma.fields.String(
         load_default="openai",
@@ -64,6 +103,7 @@ class LaneSchema(TimestampsMixin):
     base_url = _url(required=True)
     payment = ma.fields.String(load_default="metered", validate=ma.validate.OneOf(PAYMENTS))
     monthly_fee_micros = _fee(load_default=None)
+    capacity = _capacity(load_default=None)
     owner_client_id = id_field(
         allow_none=True, metadata={"description": "Set for a client's own (BYOK) lane; null for the agency's."}
     )
@@ -80,15 +120,38 @@ class LaneSchema(TimestampsMixin):
             raise ma.ValidationError("A BYOK lane belongs to a client: set owner_client_id.", "owner_client_id")
 
 
-class LaneUpdateSchema(ma.Schema):
+class LaneUpdateSchema(ConditionalSchema):
+    required_when = (_FLAT_CAPACITY,)
     name = name_field()
     base_url = _url()
     payment = ma.fields.String(validate=ma.validate.OneOf(PAYMENTS))
     monthly_fee_micros = _fee()
+    capacity = _capacity()
     models = models_field()
     settings = _settings()
     api_key = _api_key(allow_none=True)
     disabled = ma.fields.Boolean(metadata={"description": "A disabled lane is skipped by routing."})
+
+
+class CapacityStatusSchema(ma.Schema):
+    lane_id = ma.fields.String(required=True)
+    limit = ma.fields.Integer(required=True)
+    unit = ma.fields.String(required=True, metadata={"enum": list(UNITS)})
+    window_s = ma.fields.Integer(required=True)
+    used = ma.fields.Integer(required=True, metadata={"description": "Settled in the current window."})
+    in_flight = ma.fields.Integer(
+        required=True,
+        metadata={"description": "Held by requests still running (one each, or their token estimate)."},
+    )
+    remaining = ma.fields.Integer(
+        required=True, metadata={"description": "limit - used - in_flight, at least 0; 0: the lane is skipped."}
+    )
+    window_started_at = ma.fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "Null: no window open (the next request opens one)."}
+    )
+    resets_at = ma.fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "When the current window ends; null: none is open."}
+    )
 
 
 class LaneListArgs(ListArgs):

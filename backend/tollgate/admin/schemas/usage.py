@@ -125,6 +125,19 @@ class RequestLogArgs(UsageFilterArgs, ListArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(("ok", "error")))
 
 
+class AttemptSchema(ma.Schema):
+    lane_id = ma.fields.String(required=True)
+    reason = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "capacity_full, capacity_unavailable, cooldown, cannot_serve, timeout, unreachable, "
+            "upstream_429, upstream_5xx, auth_failed, redirect, upstream_408, upstream_409.",
+            "examples": ["capacity_full"],
+        },
+    )
+    status = ma.fields.Integer(metadata={"description": "The upstream's HTTP status, when it answered."})
+
+
 class RequestLogSchema(ma.Schema):
     source = ma.fields.String(required=True, metadata={"enum": list(SOURCES)})
     id = ma.fields.String(required=True, attribute="ref", metadata={"description": "Request id or event id."})
@@ -166,6 +179,15 @@ class RequestLogSchema(ma.Schema):
     ttfb_ms = ma.fields.Integer(required=True, allow_none=True, metadata={"description": "Time to first byte."})
     end_user = ma.fields.String(required=True, allow_none=True, metadata={"description": "The request's `user`."})
     metadata = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), required=True, allow_none=True)
+    attempts = ma.fields.List(
+        ma.fields.Nested(AttemptSchema),
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Lanes passed over before `lane_id` served (all lanes tried, when none did), in order, "
+            "each with why. Null: the first lane tried served (and always for ingested events)."
+        },
+    )
 
 
 class MonthArgs(ma.Schema):
