@@ -197,7 +197,12 @@ def _body(rule: str, ids: Ids) -> dict[str, object]:
     if rule == "/api/v1/clients/<client_id>/billing-plan":
         return {"kind": "pass_through"}
     if rule == "/api/v1/clients/<client_id>/provider-keys":  # verified against nothing: the base URL is unused
-        return {"provider": "openai", "purposes": ["chat"], "api_key": "sk-matrix-0000", "base_url": "http://127.0.0.1:9"}
+        return {
+            "provider": "openai",
+            "purposes": ["chat"],
+            "api_key": "sk-matrix-0000",
+            "base_url": "http://127.0.0.1:9",
+        }
     return {"lane_ids": [ids.lane_id]} if rule == "/api/v1/routing-policies/<scope>" else {}
 
 

@@ -19,10 +19,11 @@ from .. import provisioning
 from ..alerts.evaluate import enqueue
 from ..extensions import DbSession
 from ..ids import new_id
-from ..models import AlertEvent, Client, Lane, ProviderKey
+from ..models import AlertEvent, AuditEvent, Client, Lane, ProviderKey
 from ..models.base import utcnow
 from ..vault import CredentialVault
 from ..vault.crypto import VaultError, lane_owner
+from ..vault.scrub import scrub
 from .guides import GUIDES
 from .lanes import FALLBACKS, USES
 from .verify import Verdict, verify_key
@@ -84,6 +85,9 @@ def add_key(session: DbSession, vault: CredentialVault, client: Client, new: New
         actor=by.actor,
     )
     lane.disabled_at = utcnow()
+    for pending in session.new:  # the lane's own audit event: from the same caller
+        if isinstance(pending, AuditEvent) and pending.ip is None:
+            pending.ip = by.ip
     key = ProviderKey(
         id=new_id("pk"),
         workspace_id=client.workspace_id,
@@ -91,7 +95,7 @@ def add_key(session: DbSession, vault: CredentialVault, client: Client, new: New
         lane_id=lane.id,
         provider=new.provider,
         purposes=sorted(set(new.purposes)),
-        label=new.label,
+        label=scrub(new.label) if new.label else None,  # a key pasted into the wrong field is not kept
         status="pending",
         credential_last4=lane.credential_last4,
         credential_fingerprint=lane.credential_fingerprint,
