@@ -5,6 +5,7 @@ agency; rotation under load fails no request; revocation or a provider 401 falls
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +18,10 @@ from sqlalchemy import select
 from tests.admin_support import AdminClient, make_foreign, make_token, owner
 from tests.conftest import Mock, Seeded, ServedApp
 from tests.log_rows import wait_rows
+from tollgate.byok.lanes import combine
+from tollgate.byok.verify import verify_key
 from tollgate.extensions import db
+from tollgate.gateway.context import LaneTarget
 from tollgate.mock_upstream import MockState, MockUpstream
 from tollgate.mock_upstream.anthropic import AnthropicMock, AnthropicMockState
 from tollgate.mock_upstream.gemini_models import GeminiMockState, GeminiModelsMock
@@ -327,3 +331,28 @@ def test_ids_from_another_client_or_workspace_find_nothing(
     assert other.get(f"clients/{seeded.other_client_id}/provider-keys/{key['id']}").status_code == 404
     with app.app_context():
         assert db.session.get(ProviderKey, key["id"]).status == "verified"  # type: ignore[union-attr]
+
+
+def test_verification_egress_goes_through_the_ssrf_guard(own_mock: Mock) -> None:
+    """Checked on the connection itself (not only when saved): the mock is on 127.0.0.1."""
+    refused = verify_key("openai", own_mock.base_url, OWN_KEY, allow_private=False, timeout_s=2)
+    assert not refused.ok and "internal" in refused.reason and own_mock.state.requests == []
+    allowed = verify_key("openai", own_mock.base_url, OWN_KEY, allow_private=True, timeout_s=2)
+    assert allowed.ok
+
+
+def test_the_key_is_in_no_log_line(app: Flask, seeded: Seeded, byok: Byok, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    add(byok, seeded, key="sk-wrong-key-ffffffffffffffffffff9999")
+    add(byok, seeded)
+    assert caplog.records and "ffffffffffffffffffff9999" not in caplog.text and OWN_KEY not in caplog.text
+
+
+def test_own_keys_come_first_and_refuse_keeps_the_agency_out() -> None:
+    own = LaneTarget("lane_own", "own", "openai", "http://x", "k", "byok", None, ("chat",))
+    agency = LaneTarget("lane_agency", "agency", "openai", "http://y", "k", "metered", None)
+    lanes, own_only = combine([own], [agency, own], "own_account", "agency_default", {"chat"})
+    assert [lane.id for lane in lanes] == ["lane_own", "lane_agency"] and own_only == frozenset()
+    lanes, own_only = combine([own], [agency], "own_account", "refuse", {"chat", "images"})
+    assert own_only == {"chat", "images"}
+    assert combine([own], [agency], "agency_default", "refuse", {"chat"}) == ((agency,), frozenset())
