@@ -10,10 +10,12 @@ provider never holds a database lock.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import provisioning
 from ..alerts.evaluate import enqueue
@@ -27,6 +29,8 @@ from ..vault.scrub import scrub
 from .guides import GUIDES
 from .lanes import FALLBACKS, USES
 from .verify import Verdict, verify_key
+
+log = logging.getLogger(__name__)
 
 FAILED_EVENT = "byok.failed"
 SERVING = "verified"
@@ -191,7 +195,16 @@ def _end(session: DbSession, vault: CredentialVault, key: ProviderKey, status: s
 
 def on_provider_rejected(session: DbSession, lane_id: str, status: int) -> None:
     """The gateway saw the provider refuse a client's key (HTTP 401): the key is failed at once (one caller
-    wins the update, so the event fires once), its lane leaves routing, and `byok.failed` fires."""
+    wins the update, so the event fires once), its lane leaves routing, and `byok.failed` fires. A database
+    error here never fails the request (it falls through to the next lane regardless): the next 401 retries."""
+    try:
+        _fail_rejected(session, lane_id, status)
+    except SQLAlchemyError:
+        session.rollback()
+        log.warning("could not mark the client's key on lane %s failed after HTTP %s", lane_id, status, exc_info=True)
+
+
+def _fail_rejected(session: DbSession, lane_id: str, status: int) -> None:
     key = session.scalars(select(ProviderKey).where(ProviderKey.lane_id == lane_id)).first()
     if key is None or key.status != SERVING:
         return
