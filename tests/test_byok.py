@@ -356,3 +356,27 @@ def test_own_keys_come_first_and_refuse_keeps_the_agency_out() -> None:
     lanes, own_only = combine([own], [agency], "own_account", "refuse", {"chat", "images"})
     assert own_only == {"chat", "images"}
     assert combine([own], [agency], "agency_default", "refuse", {"chat"}) == ((agency,), frozenset())
+
+
+def test_a_key_serves_only_its_purposes(app: Flask, seeded: Seeded, byok: Byok, owner: AdminClient) -> None:
+    """An images-only key leaves chat to the agency, even under `refuse` (the client brought no chat key)."""
+    key = add(byok, seeded, purposes=["images"])
+    assert key["status"] == "verified"
+    assert owner.patch(f"clients/{seeded.client_id}/byok-settings", json={"fallback": "refuse"}).status_code == 200
+    response = chat(app, seeded.key)
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert response.headers["x-tollgate-lane"] == seeded.lane_id  # type: ignore[attr-defined]
+
+
+def test_a_rotation_to_a_failing_key_keeps_the_old_one(app: Flask, seeded: Seeded, byok: Byok) -> None:
+    old = add(byok, seeded)
+    new = add(byok, seeded, key="sk-typo-in-the-new-key-gggggggggggg7777", replaces=old["id"])
+    assert new["status"] == "failed"
+    kept = byok.client.get(f"clients/{seeded.client_id}/provider-keys/{old['id']}").get_json()
+    assert kept["status"] == "verified"
+    assert chat(app, seeded.key).headers["x-tollgate-lane"] == old["lane_id"]  # type: ignore[attr-defined]
+    again = byok.client.post(f"clients/{seeded.client_id}/provider-keys/{new['id']}/verify").get_json()
+    assert again["status"] == "failed" and "rejected the key" in again["status_reason"]
+    byok.client.delete(f"clients/{seeded.client_id}/provider-keys/{old['id']}")
+    ended = byok.client.post(f"clients/{seeded.client_id}/provider-keys/{old['id']}/verify")
+    assert ended.status_code == 409 and ended.mimetype == "application/problem+json"
