@@ -88,6 +88,7 @@ PG_MODULES = frozenset(
         "test_budget_gateway",
         "test_budget_status",
         "test_budget_usage_events",
+        "test_byok",
         "test_monthly_close",
         "test_profitability_admin",
         "test_reports",

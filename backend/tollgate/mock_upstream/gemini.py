@@ -6,7 +6,8 @@ answers the same as server-sent events, one `data:` event per piece (text words 
 cumulative `usageMetadata`, the last with `finishReason`. A function call comes back when function declarations
 are offered and the last turn carries no function response; JSON mode (`responseMimeType: application/json`)
 answers a JSON object. `GET /v1beta/models` lists `models` as Google does. A request without the right
-`x-goog-api-key` gets Google's 400 `INVALID_ARGUMENT` ("API key not valid"), as Google answers, and one without
+`x-goog-api-key` (or `?key=`) gets Google's 400 `INVALID_ARGUMENT` ("API key not valid", ErrorInfo reason
+`API_KEY_INVALID`), as Google answers, and one without
 `contents` 400 as well. Every request is recorded.
 """
 
@@ -52,8 +53,9 @@ class GeminiMock:
         query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
         raw = _read_body(environ)
         state = self.state
-        if state.api_key and environ.get("HTTP_X_GOOG_API_KEY") != state.api_key:
-            return _error(start_response, 400, "API key not valid. Please pass a valid API key.")
+        given = environ.get("HTTP_X_GOOG_API_KEY") or query.get("key")
+        if state.api_key and given != state.api_key:
+            return _invalid_key(start_response)
         try:
             body = orjson.loads(raw) if raw else {}
         except orjson.JSONDecodeError:
@@ -172,6 +174,22 @@ def _json(start_response: StartResponse, status: int, payload: Any) -> list[byte
     data = orjson.dumps(payload)
     start_response(f"{status} Mock", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
     return [data]
+
+
+def _invalid_key(start_response: StartResponse) -> list[bytes]:
+    """Google's refusal of a bad API key: HTTP 400 (never 401) with an ErrorInfo whose reason is API_KEY_INVALID."""
+    info = {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": "API_KEY_INVALID",
+        "domain": "googleapis.com",
+        "metadata": {"service": "generativelanguage.googleapis.com"},
+    }
+    message = "API key not valid. Please pass a valid API key."
+    return _json(
+        start_response,
+        400,
+        {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT", "details": [info]}},
+    )
 
 
 def _error(start_response: StartResponse, status: int, message: str) -> list[bytes]:

@@ -20,6 +20,7 @@ from .lane import Lane as Lane
 from .lane import RouteEntry as RouteEntry
 from .model_alias import ModelAlias as ModelAlias
 from .price_override import PriceOverride as PriceOverride
+from .provider_key import ProviderKey as ProviderKey
 from .report import MonthlyClose as MonthlyClose
 from .report import Report as Report
 from .request_log import RequestLog as RequestLog
