@@ -95,6 +95,7 @@ KNOWN = BYOK | {
     ("POST", "/api/v1/sub-keys/<key_id>/rotate"),
     *((m, "/api/v1/lanes") for m in ("GET", "POST")),
     *((m, "/api/v1/lanes/<lane_id>") for m in ("GET", "PATCH", "DELETE")),
+    ("GET", "/api/v1/lanes/<lane_id>/capacity"),
     ("GET", "/api/v1/routing-policies"),
     *((m, "/api/v1/routing-policies/<scope>") for m in ("GET", "PUT", "DELETE")),
     *((m, "/api/v1/price-overrides") for m in ("GET", "POST")),
