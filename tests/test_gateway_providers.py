@@ -10,7 +10,7 @@ from typing import Any
 import openai
 import pytest
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from tollgate import provisioning
 from tollgate.budgets import manage
@@ -20,7 +20,7 @@ from tollgate.mock_upstream.app import MockState, MockUpstream
 from tollgate.mock_upstream.azure import AzureMock, AzureMockState
 from tollgate.mock_upstream.gemini import GeminiMock, GeminiMockState
 from tollgate.mock_upstream.openrouter import OpenRouterMock, OpenRouterMockState
-from tollgate.models import Lane
+from tollgate.models import Lane, UpstreamObject
 from tollgate.services import Services
 
 from .conftest import Seeded, ServedApp
@@ -140,6 +140,8 @@ def test_gemini_stream(sdk: openai.OpenAI, app: Flask, svc: Services, gemini: tu
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 1500
     assert state.requests[0]["path"].endswith(":streamGenerateContent") and state.requests[0]["query"] == {"alt": "sse"}
     _assert_gemini_row(app, svc, lane_id, stream=True)
+    with app.app_context():  # a chat stream creates no stored object (its timestamp is no response id)
+        assert db.session.scalar(select(func.count()).select_from(UpstreamObject)) == 0
 
 
 def test_gemini_models_are_listed(sdk: openai.OpenAI, gemini: tuple[GeminiMockState, str]) -> None:

@@ -55,6 +55,16 @@ class Operation(Protocol):
         ...
 
 
+class AddressedOperation(Operation, Protocol):
+    """An operation whose upstream path names the model or its deployment (Gemini's `models/{model}:…`, Azure's
+    `deployments/{name}/…`). Optional: the proxy calls `upstream_path` when an operation has it, else uses
+    `path`, so the operations that don't need it stay as they are."""
+
+    def upstream_path(self, lane: LaneTarget, body: dict[str, Any], stream: bool) -> str:
+        """The path (and query) relative to the lane's base URL for this request."""
+        ...
+
+
 class Provider(Protocol):
     name: str
 
