@@ -159,6 +159,11 @@ def test_every_lane_full_is_a_429_with_retry_after(
     rows = wait_rows(app, svc, 2)
     assert rows[1].attempts == [{"lane_id": seeded.lane_id, "reason": "capacity_full"}]
     assert rows[1].error_code == "lane_capacity_exhausted"
+    # A call the provider does not charge (here a moderation) is not what the plan counts: it still goes through.
+    moderation = requests.post(
+        gateway + "/moderations", json={"input": "hi"}, headers={"Authorization": f"Bearer {seeded.key}"}, timeout=10
+    )
+    assert moderation.status_code == 200 and moderation.headers["x-tollgate-lane"] == seeded.lane_id
 
 
 def test_a_stream_never_falls_back_after_its_first_byte(
