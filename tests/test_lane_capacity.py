@@ -203,6 +203,7 @@ def test_capacity_rules_in_the_admin_api(
     refused = owner.patch(f"lanes/{lane_id}", json={"payment": "metered", "capacity": capacity})
     assert refused.status_code == 422
     assert owner.patch(f"lanes/{lane_id}", json={"payment": "metered"}).get_json()["capacity"] is None
+    assert owner.patch(f"lanes/{lane_id}", json={"capacity": capacity}).status_code == 409  # still metered
 
     none = owner.get(f"lanes/{lane_id}/capacity")
     assert none.status_code == 404 and none.headers["Content-Type"].startswith("application/problem+json")
