@@ -95,6 +95,7 @@ PG_MODULES = frozenset(
         "test_database_portability",
         "test_gateway_attribution",
         "test_gateway_surface",
+        "test_lane_capacity",
         "test_metering_cost",
         "test_metering_agreement",
         "test_metering_log_writer",

@@ -159,6 +159,11 @@ def test_every_lane_full_is_a_429_with_retry_after(
     rows = wait_rows(app, svc, 2)
     assert rows[1].attempts == [{"lane_id": seeded.lane_id, "reason": "capacity_full"}]
     assert rows[1].error_code == "lane_capacity_exhausted"
+    # A call the provider does not charge (here a moderation) is not what the plan counts: it still goes through.
+    moderation = requests.post(
+        gateway + "/moderations", json={"input": "hi"}, headers={"Authorization": f"Bearer {seeded.key}"}, timeout=10
+    )
+    assert moderation.status_code == 200 and moderation.headers["x-tollgate-lane"] == seeded.lane_id
 
 
 def test_a_stream_never_falls_back_after_its_first_byte(
@@ -198,6 +203,7 @@ def test_capacity_rules_in_the_admin_api(
     refused = owner.patch(f"lanes/{lane_id}", json={"payment": "metered", "capacity": capacity})
     assert refused.status_code == 422
     assert owner.patch(f"lanes/{lane_id}", json={"payment": "metered"}).get_json()["capacity"] is None
+    assert owner.patch(f"lanes/{lane_id}", json={"capacity": capacity}).status_code == 409  # still metered
 
     none = owner.get(f"lanes/{lane_id}/capacity")
     assert none.status_code == 404 and none.headers["Content-Type"].startswith("application/problem+json")

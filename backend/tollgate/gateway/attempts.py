@@ -46,7 +46,7 @@ class Attempts:
 
     def admit(self, lane: LaneTarget) -> bool:
         """Whether the lane may be called now; a flat lane whose window is full is recorded and skipped."""
-        if lane.capacity is None:
+        if lane.capacity is None or self._ask.free:  # a retrieve or a moderation is not what the plan counts
             return True
         ask = self._ask
         skip: Skip | None = self._windows.take(lane.id, lane.capacity, self._request_id, lambda: tokens_estimate(ask))

@@ -122,7 +122,8 @@ def lanes_full(resets_at: float | None) -> GatewayError:
         headers = (("Retry-After", str(max(int(resets_at - time.time()) + 1, 1))),)
     return GatewayError(
         429,
-        "Every lane that serves this request has used its plan's capacity for now; retry after its window resets.",
+        "Every lane left for this request is a flat plan whose capacity window is full (or cannot be checked right "
+        "now); retry when its window resets.",
         "lane_capacity_exhausted",
         headers=headers,
     )

@@ -108,8 +108,10 @@ def update_lane(data: dict[str, Any], lane_id: str) -> Lane:
         lane.disabled_at = (lane.disabled_at or utcnow()) if disabled else None
     if "base_url" in data:
         data["base_url"] = data["base_url"].rstrip("/")
-    if data.get("payment", "flat") != "flat":
-        data["capacity"] = None  # only a flat lane has a capacity window
+    if data.get("payment", lane.payment) != "flat":
+        if data.get("capacity") is not None:  # `payment` not sent: the schema's rule could not see the lane's
+            abort(409, f"Lane '{lane.id}' is {lane.payment}: only a flat lane has a capacity window.")
+        data["capacity"] = None  # a lane whose payment changes away from flat loses its window
     for name, value in data.items():
         setattr(lane, name, value)
     record("lane.update", "lane", lane.id, *changed_fields(before, snapshot(_public, lane)))

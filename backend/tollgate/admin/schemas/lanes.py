@@ -80,7 +80,8 @@ def _capacity(**kw: Any) -> ma.fields.Nested:
             "description": "flat only: the plan's capacity window, shared by every gateway process. While it is full "
             "the lane is skipped and the next lane in the routing policy serves (the log row's `attempts` says "
             "`capacity_full`). Live use: GET /lanes/{id}/capacity. Null: no window is tracked. A lane whose payment "
-            "changes away from flat loses it."
+            "changes away from flat loses it; setting one on a lane that is not flat (without `payment: flat` in the "
+            "same change) is a 409."
         },
         **kw,
     )
