@@ -11,7 +11,10 @@ from typing import Any
 import openai
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 
+from tollgate.extensions import db
+from tollgate.models import UpstreamObject
 from tollgate.services import Services
 
 from .anthropic_lane import EXPECTED_MICROS, MODEL, Claude, start_claude_lane
@@ -79,6 +82,7 @@ def test_plain_response(client: openai.OpenAI, app: Flask, svc: Services, claude
         {"role": "user", "content": [{"type": "text", "text": "Say hello to Tollgate"}]}
     ]
     _assert_priced_row(app, svc, claude, stream=False)
+    _assert_nothing_stored(app)
 
 
 def test_streamed_response(client: openai.OpenAI, app: Flask, svc: Services, claude: Claude) -> None:
@@ -96,6 +100,22 @@ def test_streamed_response(client: openai.OpenAI, app: Flask, svc: Services, cla
     assert final.usage is not None and final.usage.input_tokens == 3500
     assert claude.state.requests[0]["body"]["stream"] is True
     _assert_priced_row(app, svc, claude, stream=True)
+    _assert_nothing_stored(app)
+
+
+def test_streamed_chat_completion_is_not_a_stored_object(
+    client: openai.OpenAI, app: Flask, svc: Services, claude: Claude
+) -> None:
+    """The Chat Completions stream once passed its `created` timestamp where the proxy reads a stored id."""
+    assert list(client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}], stream=True))
+    assert wait_rows(app, svc)[0].status_code == 200
+    _assert_nothing_stored(app)
+
+
+def _assert_nothing_stored(app: Flask) -> None:
+    """Anthropic keeps nothing to retrieve: no response is remembered with a lane and an owner."""
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(UpstreamObject)) == 0
 
 
 def test_tool_call_round_trip(client: openai.OpenAI, claude: Claude) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from tollgate.gateway import errors
 from tollgate.gateway.providers import get_provider
 from tollgate.gateway.providers.anthropic.messages import Messages
 from tollgate.gateway.providers.anthropic.responses import Responses
@@ -362,3 +363,30 @@ def test_provider_offers_the_operations() -> None:
     for name in ("chat", "responses", "messages", "messages.count_tokens"):
         assert anthropic.operation(name) is not None
     assert openai_provider.operation("messages") is None
+
+
+def test_gateway_errors_in_anthropic_shape() -> None:
+    budget = errors.GatewayError(429, "Over budget.", "budget_exceeded")
+    assert orjson.loads(budget.body_for(errors.ANTHROPIC)) == {
+        "type": "error",
+        "error": {"type": "rate_limit_error", "message": "Over budget."},
+    }
+    assert orjson.loads(budget.body_for(errors.OPENAI))["error"]["code"] == "budget_exceeded"
+    kinds = {
+        status: orjson.loads(errors.GatewayError(status, "m", "c").anthropic_body())["error"]["type"]
+        for status in (400, 401, 403, 404, 413, 409, 502, 503, 504)
+    }
+    assert kinds == {
+        400: "invalid_request_error",
+        401: "authentication_error",
+        403: "permission_error",
+        404: "not_found_error",
+        413: "request_too_large",
+        409: "invalid_request_error",
+        502: "api_error",
+        503: "api_error",
+        504: "timeout_error",
+    }
+    broke = errors.upstream_failed("The upstream stream broke.")
+    assert broke.event(errors.ANTHROPIC) == b"event: error\ndata: " + broke.anthropic_body() + b"\n\n"
+    assert broke.event(errors.OPENAI) == b"data: " + broke.body() + b"\n\n"
