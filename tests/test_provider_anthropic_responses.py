@@ -18,6 +18,8 @@ from tollgate.gateway.providers.anthropic.responses_response import echo, to_res
 from tollgate.gateway.providers.base import StreamState, Untranslatable
 from tollgate.metering.usage import TokenUsage
 
+from . import schema_check
+
 MODEL = "claude-sonnet-4-5"
 WEATHER = {
     "type": "function",
@@ -151,7 +153,7 @@ def test_response_object() -> None:
     response = to_response(MESSAGE, 1700000000, None, echoed)
     assert response["id"] == "resp_01abc" and response["object"] == "response"
     assert (response["status"], response["incomplete_details"], response["store"]) == ("completed", None, False)
-    assert response["instructions"] == "Be brief." and response["tools"] == [WEATHER]
+    assert response["instructions"] == "Be brief." and response["tools"] == [{**WEATHER, "strict": None}]
     assert response["text"] == {"format": {"type": "text"}} and response["tool_choice"] == "auto"
     assert response["output"] == [
         {
@@ -172,7 +174,7 @@ def test_response_object() -> None:
     ]
     assert response["usage"] == {
         "input_tokens": 35,
-        "input_tokens_details": {"cached_tokens": 20},
+        "input_tokens_details": {"cached_tokens": 20, "cache_write_tokens": 5},
         "output_tokens": 7,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": 42,
@@ -285,12 +287,8 @@ def test_stream_event_by_event() -> None:
     ]
     assert [e["sequence_number"] for e in events] == list(range(len(events)))
     created = events[0]["response"]
-    assert (created["id"], created["status"], created["output"], created["usage"]) == (
-        "resp_01abc",
-        "in_progress",
-        [],
-        None,
-    )
+    assert (created["id"], created["status"], created["output"]) == ("resp_01abc", "in_progress", [])
+    assert "usage" not in created
     assert [e["delta"] for e in events if e["type"] == "response.output_text.delta"] == ["Let me", " check."]
     assert events[6]["text"] == "Let me check." and events[6]["output_index"] == 0
     added_call = events[9]
@@ -390,3 +388,18 @@ def test_gateway_errors_in_anthropic_shape() -> None:
     broke = errors.upstream_failed("The upstream stream broke.")
     assert broke.event(errors.ANTHROPIC) == b"event: error\ndata: " + broke.anthropic_body() + b"\n\n"
     assert broke.event(errors.OPENAI) == b"data: " + broke.body() + b"\n\n"
+
+
+def test_translations_validate_against_openais_spec() -> None:
+    """Every body and stream event the translation writes is valid under OpenAI's own OpenAPI schemas."""
+    body = {"model": MODEL, "input": "Hi", "tools": [WEATHER], "instructions": "Be brief.", "max_output_tokens": 99}
+    schema_check.assert_valid(to_response(MESSAGE, 1700000000, None, echo(body)), "Response")
+    incomplete = to_response({**MESSAGE, "stop_reason": "max_tokens"}, 1700000000, None, echo(body))
+    schema_check.assert_valid(incomplete, "Response")
+    _, raw = _run(STREAM, body)
+    events = _events(raw)
+    for event in events:
+        schema_check.assert_valid_response_event(event)
+    error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    _, raw = _run([STREAM[0], error], body)
+    schema_check.assert_valid_response_event(_events(raw)[-1])

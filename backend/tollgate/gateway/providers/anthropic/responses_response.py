@@ -37,7 +37,17 @@ ECHOED: tuple[tuple[str, Any], ...] = (
 
 
 def echo(body: dict[str, Any]) -> dict[str, Any]:
-    return {name: body.get(name) if body.get(name) is not None else default for name, default in ECHOED}
+    echoed = {name: body.get(name) if body.get(name) is not None else default for name, default in ECHOED}
+    if isinstance(echoed["tools"], list):
+        echoed["tools"] = [_function_tool(t) for t in echoed["tools"]]
+    return echoed
+
+
+def _function_tool(tool: Any) -> Any:
+    """A function tool as OpenAI echoes it: `parameters` and `strict` always present (null when not given)."""
+    if not isinstance(tool, dict) or tool.get("type") != "function":
+        return tool
+    return {"parameters": None, "strict": None, **tool}
 
 
 def response_id(message_id: Any) -> str:
@@ -57,7 +67,7 @@ def usage(anthropic: dict[str, Any]) -> dict[str, Any]:
     output = token_count(anthropic.get("output_tokens"))
     return {
         "input_tokens": prompt,
-        "input_tokens_details": {"cached_tokens": read},
+        "input_tokens_details": {"cached_tokens": read, "cache_write_tokens": written},
         "output_tokens": output,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": prompt + output,
@@ -92,7 +102,7 @@ def response_object(
     usage: dict[str, Any] | None,
     incomplete_details: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    return {
+    response = {
         "id": response_id(message_id),
         "object": "response",
         "created_at": created_at,
@@ -104,9 +114,11 @@ def response_object(
         "output": output,
         "previous_response_id": None,
         "store": False,
-        "usage": usage,
         **echoed,
     }
+    if usage is not None:  # a response still in progress has none yet: the key is left out, as OpenAI does
+        response["usage"] = usage
+    return response
 
 
 def to_response(
