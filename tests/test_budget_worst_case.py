@@ -137,5 +137,7 @@ def test_worst_case_fields() -> None:
     assert estimate.prompt_tokens_upper(text, {"previous_response_id": None}, "gpt-4o", "responses", 9) == 9  # min
     audio_turn = {"messages": [{"role": "assistant", "audio": {"id": "audio_1"}}]}
     assert estimate.prompt_tokens_upper(text, audio_turn, "gpt-4o", "chat", 1_000) == 1_000
+    pdf = b'{"messages":[{"role":"user","content":[{"type":"document","source":{"type":"url","url":"u"}}]}]}'
+    assert estimate.prompt_tokens_upper(pdf, {}, "claude-sonnet-4-5", "messages", 200_000) == 200_000
     many = b"[" + b",".join([b"1"] * 5000) + b"]"
     assert estimate.prompt_tokens_upper(many, {}, "text-embedding-3-small", "embeddings", 8_192) == len(many)

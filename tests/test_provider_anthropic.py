@@ -317,7 +317,7 @@ def test_stream_event_by_event_with_tool_call() -> None:
     chat = Chat()
     body = {"model": "claude-sonnet-4-5", "messages": [USER], "stream": True, "stream_options": {"include_usage": True}}
     _, state = chat.prepare(body, orjson.dumps(body), True)
-    created = state.extra["created"]
+    created = state.extra["created_at"]
     assert chat.needs_look(b"event: ping\n")
     start_usage = {
         "input_tokens": 100,

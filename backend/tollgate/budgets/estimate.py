@@ -34,8 +34,9 @@ _IMAGE_TOKENS: tuple[tuple[str, int], ...] = (
 )
 DEFAULT_CONTEXT_WINDOW = 2_000_000
 """Prompt limit assumed for a model whose context window the price table does not give."""
-_OPAQUE_MARKERS = (b'"file_id"', b'"file_url"', b'"file_data"', b'"input_file"')
-"""Parts whose billed tokens the body does not show (a file by reference, or a PDF whose pages become images)."""
+_OPAQUE_MARKERS = (b'"file_id"', b'"file_url"', b'"file_data"', b'"input_file"', b'"document"')
+"""Parts whose billed tokens the body does not show (a file by reference, or a PDF whose pages become images;
+`document` is Anthropic's block for either, on /v1/messages)."""
 _OPAQUE_FIELDS = ("previous_response_id", "conversation", "prompt")
 """Top-level fields that pull stored input into the call (Responses API)."""
 DEFAULT_OUTPUT_LIMIT = 32_768

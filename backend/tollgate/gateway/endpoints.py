@@ -1,11 +1,15 @@
 """What the gateway needs to know about each `/v1` operation before any provider is involved: whether it names a
 model (and which one when the caller doesn't), whether its path addresses a stored object (a response or a
-conversation: owner-only, served by the lane that created it), whether the provider charges for it, and whether
-it reads a JSON body. Provider adapters know the wire side (path, method, usage) under the same names."""
+conversation: owner-only, served by the lane that created it), whether the provider charges for it, whether it
+reads a JSON body, and which wire format the caller speaks (OpenAI's, or Anthropic's on `/v1/messages`: the shape
+its errors take and the header its key may come in). Provider adapters know the wire side (path, method, usage)
+under the same names."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .errors import ANTHROPIC, OPENAI
 
 RESPONSE = "response"
 CONVERSATION = "conversation"
@@ -26,6 +30,8 @@ class Endpoint:
     """POST with a JSON object; False: GET/DELETE, no body read. Without a model the body may be empty."""
     creates: str | None = None
     """The kind of stored object a successful answer creates (remembered with its lane and owner)."""
+    wire: str = OPENAI
+    """The caller's wire format: errors in its shape; ANTHROPIC also takes the sub-key from `x-api-key`."""
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -34,6 +40,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("chat"),
         Endpoint("responses", creates=RESPONSE),
         Endpoint("embeddings"),
+        Endpoint("messages", wire=ANTHROPIC),
+        Endpoint("messages.count_tokens", free=True, wire=ANTHROPIC),
         Endpoint("moderations", model="optional", default_model="omni-moderation-latest", free=True),
         Endpoint("responses.retrieve", model="none", addresses=RESPONSE, free=True, json_body=False),
         Endpoint("responses.delete", model="none", addresses=RESPONSE, free=True, json_body=False),

@@ -1,4 +1,6 @@
-"""OpenAI-shaped errors for /v1: `{"error": {"message", "type", "param", "code"}}` with the right status.
+"""OpenAI-shaped errors for /v1: `{"error": {"message", "type", "param", "code"}}` with the right status; on the
+endpoints that speak Anthropic's wire format (`/v1/messages`), Anthropic's `{"type": "error", "error": {"type",
+"message"}}` with the same status, so each caller's own SDK raises its usual exception class.
 
 Rejections on the hot path are returned as values (`GatewayError` carries what the client sees), so every
 exit goes through the same logging and settling code; nothing here ever includes a secret or a traceback.
@@ -27,6 +29,24 @@ _TYPES = {
     504: "timeout_error",
 }
 
+OPENAI = "openai"
+ANTHROPIC = "anthropic"
+"""The wire formats a caller may speak (see `Endpoint.wire`)."""
+
+_ANTHROPIC_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+"""Anthropic's documented error types by status; any other 5xx is its `api_error`, any other 4xx
+`invalid_request_error`. The gateway's own code (budget_exceeded, …) stays in the message's reach: it is logged."""
+
 
 @dataclass(frozen=True, slots=True)
 class GatewayError(Exception):
@@ -45,8 +65,22 @@ class GatewayError(Exception):
             {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
         )
 
-    def response(self, request_id: str | None = None) -> Response:
-        resp = Response(self.body(), status=self.status, mimetype="application/json")
+    def anthropic_body(self) -> bytes:
+        fallback = "api_error" if self.status >= 500 else "invalid_request_error"
+        kind = _ANTHROPIC_TYPES.get(self.status, fallback)
+        return orjson.dumps({"type": "error", "error": {"type": kind, "message": self.message}})
+
+    def body_for(self, wire: str) -> bytes:
+        return self.anthropic_body() if wire == ANTHROPIC else self.body()
+
+    def event(self, wire: str) -> bytes:
+        """The error as one server-sent event, for a stream that breaks after it started."""
+        if wire == ANTHROPIC:
+            return b"event: error\ndata: " + self.anthropic_body() + b"\n\n"
+        return b"data: " + self.body() + b"\n\n"
+
+    def response(self, request_id: str | None = None, wire: str = OPENAI) -> Response:
+        resp = Response(self.body_for(wire), status=self.status, mimetype="application/json")
         for name, value in self.headers:
             resp.headers[name] = value
         if request_id:
@@ -87,6 +121,17 @@ def model_not_routable(model: str) -> GatewayError:
         404,
         f"The model '{model}' does not exist or no lane of this client serves it.",
         "model_not_found",
+        "model",
+    )
+
+
+def wrong_wire(model: str, wire: str) -> GatewayError:
+    """The model's lanes all speak another wire format than the one this endpoint relays as it is."""
+    return GatewayError(
+        400,
+        f"The model '{model}' is not served by any {wire.capitalize()} lane of this client, and this endpoint "
+        f"speaks {wire.capitalize()}'s own API. Use a {wire.capitalize()} model here, or /v1/chat/completions.",
+        "model_not_supported",
         "model",
     )
 

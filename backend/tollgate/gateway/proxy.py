@@ -30,10 +30,10 @@ from .attempts import Attempts, upstream_reason
 from .attribution import attribute
 from .context import KeyContext, LaneTarget
 from .endpoints import CONVERSATION, ENDPOINTS, RESPONSE, Endpoint
-from .errors import GatewayError
+from .errors import ANTHROPIC, OPENAI, GatewayError
 from .model_routing import lanes_for
 from .providers import get_provider
-from .providers.base import Operation, StreamState
+from .providers.base import Operation, StreamState, Untranslatable
 from .sse import relay
 from .upstream import UpstreamPools, UpstreamResponse, UpstreamTimeout, UpstreamUnreachable
 
@@ -52,9 +52,10 @@ def handle(operation: str, *ids: str) -> Response:
     svc = services()
     started = time.perf_counter()
     request_id = new_request_id()
-    ctx = svc.keys.resolve(request.headers.get("Authorization"), lambda: db.session)
+    endpoint = ENDPOINTS[operation]
+    ctx = svc.keys.resolve(_credential(endpoint), lambda: db.session)
     if isinstance(ctx, GatewayError):
-        return ctx.response(request_id)
+        return ctx.response(request_id, endpoint.wire)
     record = RequestRecord(
         request_id=request_id,
         created_at=dt.datetime.now(dt.UTC),
@@ -65,13 +66,22 @@ def handle(operation: str, *ids: str) -> Response:
         endpoint=operation,
         overrides=ctx.limits.overrides,  # the set admission prices with: the log and settle use it too
     )
-    outcome = _proxy(svc, ctx, ENDPOINTS[operation], ids, record, started)
+    outcome = _proxy(svc, ctx, endpoint, ids, record, started)
     if isinstance(outcome, GatewayError):
         record.status_code = outcome.status
         record.error_code = outcome.code
         _finish(svc, record, started)
-        return outcome.response(request_id)
+        return outcome.response(request_id, endpoint.wire)
     return outcome
+
+
+def _credential(endpoint: Endpoint) -> str | None:
+    """The Authorization header; a caller speaking Anthropic's wire format (its SDK) may send the sub-key in
+    `x-api-key` instead, as Anthropic's API takes it."""
+    authorization = request.headers.get("Authorization")
+    if authorization is None and endpoint.wire == ANTHROPIC and (key := request.headers.get("x-api-key")):
+        return f"Bearer {key}"
+    return authorization
 
 
 def _proxy(
@@ -156,9 +166,18 @@ def _route(
     lanes = lanes_for(model, pool)
     if not lanes:
         return errors.no_lane() if not pool else errors.model_not_routable(model)
+    if endpoint.wire != OPENAI:  # only lanes of a provider speaking the caller's format can serve it
+        lanes = [lane for lane in lanes if _offers(lane, endpoint.name)]
+        if not lanes:
+            return errors.wrong_wire(model, endpoint.wire)
     if endpoint.creates == RESPONSE and ("previous_response_id" in body or "conversation" in body):
         return _continuing(svc, ctx, model, body, lanes)
     return lanes
+
+
+def _offers(lane: LaneTarget, operation: str) -> bool:
+    provider = get_provider(lane.provider)
+    return provider is not None and provider.operation(operation) is not None
 
 
 def _continuing(
@@ -229,7 +248,12 @@ def _call_lanes(
             failure = errors.upstream_failed(f"Lane '{lane.name}' cannot serve this endpoint.")
             attempts.failed(lane, "cannot_serve")
             continue
-        upstream_body, state = op.prepare(body, raw, stream)
+        try:
+            upstream_body, state = op.prepare(body, raw, stream)
+        except Untranslatable as exc:  # the request asks for what this lane's wire format cannot express
+            failure = errors.bad_request(str(exc), exc.param, "unsupported_parameter")
+            attempts.failed(lane, "cannot_serve")
+            continue
         addressed = getattr(op, "upstream_path", None)  # a path naming the model or deployment (Gemini, Azure)
         path = addressed(lane, body, stream) if addressed else _path(op.path, ids) if ids else op.path
         try:
@@ -326,7 +350,8 @@ def _plain_response(
             parsed = None
         if isinstance(parsed, dict):
             record.model_served, record.usage = op.usage(parsed)
-            if record.endpoint.startswith(("responses", "conversations.create")):
+            # a translated answer (another wire format) names no object the provider stored
+            if state.translate is None and record.endpoint.startswith(("responses", "conversations.create")):
                 svc.objects.observe(record, parsed)
         if record.usage is None and upstream.status == 200:  # no usage sent: its text cannot hold more tokens
             _estimate_usage(record, ask, len(data))
@@ -387,7 +412,7 @@ def _stream_response(
         except Exception as exc:  # the upstream broke mid-stream: tell the client in-band, as OpenAI does
             record.error_code = "upstream_stream_error"
             failure = errors.upstream_failed(f"The upstream stream broke ({type(exc).__name__}).")
-            yield b"data: " + failure.body() + b"\n\n"
+            yield failure.event(ENDPOINTS[record.endpoint].wire)
         finally:
             finish_once(completed)
 

@@ -25,6 +25,17 @@ def responses() -> Response:
     return handle("responses")
 
 
+# Anthropic's own Messages API, for its SDK: relayed as it is to Anthropic lanes, errors in Anthropic's shape.
+@bp.post("/messages")
+def messages() -> Response:
+    return handle("messages")
+
+
+@bp.post("/messages/count_tokens")
+def count_message_tokens() -> Response:
+    return handle("messages.count_tokens")
+
+
 @bp.post("/embeddings")
 def embeddings() -> Response:
     return handle("embeddings")
@@ -130,11 +141,12 @@ def http_error(exc: HTTPException) -> Response | HTTPException:
     if not request.path.startswith("/v1/") and request.path != "/v1":
         return exc
     status = exc.code or 500
+    wire = errors.ANTHROPIC if request.path.startswith("/v1/messages") else errors.OPENAI
     if status == 413:
-        return errors.body_too_large(services().settings.max_body_bytes).response()
+        return errors.body_too_large(services().settings.max_body_bytes).response(wire=wire)
     message = {
         404: f"Unknown request URL: {request.method} {request.path}.",
         405: f"Method {request.method} is not allowed for {request.path}.",
     }.get(status, exc.description or "Request failed.")
     code = {404: "unknown_url", 405: "method_not_allowed"}.get(status, "invalid_request")
-    return GatewayError(status, message, code).response()
+    return GatewayError(status, message, code).response(wire=wire)

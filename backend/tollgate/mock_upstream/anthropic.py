@@ -2,10 +2,10 @@
 
 Plain WSGI like the OpenAI mock (app.py), steered in-process through `AnthropicMockState`. `POST /v1/messages`
 answers a message or its event stream (text, or a `tool_use` block when tools are offered), with cache usage
-fields when the state fixes them; `GET /v1/models` answers Anthropic's model list. A request without the right
-`x-api-key` gets 401 `authentication_error`, one without `anthropic-version` or `max_tokens` 400
-`invalid_request_error`, as Anthropic answers. Every request is recorded (body and headers) so tests see exactly
-what the gateway sent.
+fields when the state fixes them; `POST /v1/messages/count_tokens` counts the prompt; `GET /v1/models` answers
+Anthropic's model list. A request without the right `x-api-key` gets 401 `authentication_error`, one without
+`anthropic-version` or `max_tokens` 400 `invalid_request_error`, as Anthropic answers. Every request is recorded
+(body and headers) so tests see exactly what the gateway sent.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class AnthropicMockState:
     served_model: str | None = None
     models: list[str] = field(default_factory=lambda: ["claude-sonnet-4-5", "claude-haiku-4-5"])
     """What `GET /v1/models` lists."""
+    stop_reason: str | None = None
+    """Fixed `stop_reason` (e.g. `max_tokens`, `refusal`); None: `tool_use` or `end_turn` as the answer is."""
     fail_status: int | None = None
     """Answer every request with this HTTP status and Anthropic's error body."""
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -77,6 +79,9 @@ class AnthropicMock:
             )
         if (method, path) == ("GET", "/v1/models"):
             return _json(start_response, 200, _model_list(state.models))
+        if (method, path) == ("POST", "/v1/messages/count_tokens"):
+            prompt = payloads.prompt_text(body.get("messages"))
+            return _json(start_response, 200, {"input_tokens": payloads.count_tokens(prompt)})
         if (method, path) != ("POST", "/v1/messages"):
             return _error(start_response, 404, f"Not found: {method} {path}")
         if not environ.get("HTTP_ANTHROPIC_VERSION"):
@@ -108,7 +113,7 @@ class AnthropicMock:
             ]
         else:
             content = [{"type": "text", "text": text}]
-        stop_reason = "tool_use" if tool is not None else "end_turn"
+        stop_reason = self.state.stop_reason or ("tool_use" if tool is not None else "end_turn")
         if body.get("stream") is True:
             return _sse(start_response, _events(message_id, model, content, stop_reason, usage))
         message = {

@@ -25,6 +25,15 @@ class StreamState:
     caller's format. None: the body passes as it came."""
 
 
+class Untranslatable(ValueError):
+    """Raised by `Operation.prepare` when the caller asks for what the lane's wire format cannot express (e.g. a
+    stored response on Anthropic): the caller gets a 400 naming `param`, never a silently different request."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
 class Operation(Protocol):
     """One operation (chat, responses, embeddings, …) of one provider."""
 

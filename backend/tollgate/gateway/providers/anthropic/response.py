@@ -24,9 +24,9 @@ def finish_reason(stop_reason: Any) -> str | None:
 
 def openai_usage(usage: dict[str, Any]) -> dict[str, Any]:
     """Anthropic usage in OpenAI's words: the prompt is every input token, cached (read or written) or not."""
-    read = _count(usage.get("cache_read_input_tokens"))
-    prompt = _count(usage.get("input_tokens")) + read + _count(usage.get("cache_creation_input_tokens"))
-    completion = _count(usage.get("output_tokens"))
+    read = token_count(usage.get("cache_read_input_tokens"))
+    prompt = token_count(usage.get("input_tokens")) + read + token_count(usage.get("cache_creation_input_tokens"))
+    completion = token_count(usage.get("output_tokens"))
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -35,7 +35,7 @@ def openai_usage(usage: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _count(value: Any) -> int:
+def token_count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 

@@ -27,7 +27,7 @@ PING = b": ping\n\n"
 def new_state(created: int, include_usage: bool, json_tool: str | None) -> StreamState:
     return StreamState(
         extra={
-            "created": created,
+            "created_at": created,  # not "created": that key names a stored object to the proxy
             "include_usage": include_usage,
             "json_tool": json_tool,
             "id": None,
@@ -43,18 +43,18 @@ def _chunk(state: StreamState, delta: dict[str, Any], finish: str | None = None)
     chunk = {
         "id": extra["id"],
         "object": "chat.completion.chunk",
-        "created": extra["created"],
+        "created": extra["created_at"],
         "model": state.model,
         "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
     }
     return b"data: " + orjson.dumps(chunk) + b"\n\n"
 
 
-def _record_usage(state: StreamState, usage: Any) -> None:
+def record_usage(state: StreamState, usage: Any) -> None:
     """Anthropic's stream counts are cumulative: later non-null values replace earlier ones."""
     if not isinstance(usage, dict):
         return
-    merged: dict[str, Any] = state.extra["usage"]
+    merged: dict[str, Any] = state.extra.setdefault("usage", {})
     merged.update({k: v for k, v in usage.items() if v is not None})
     state.usage = from_anthropic(merged)
 
@@ -75,14 +75,14 @@ def on_event(event: bytes, state: StreamState) -> bytes | None:
         message = _obj(data.get("message"))
         extra["id"] = message.get("id")
         state.model = message.get("model") or state.model
-        _record_usage(state, message.get("usage"))
+        record_usage(state, message.get("usage"))
         return _chunk(state, {"role": "assistant", "content": ""})
     if kind == "content_block_start":
         return _block_start(data, state)
     if kind == "content_block_delta":
         return _block_delta(data, state)
     if kind == "message_delta":
-        _record_usage(state, data.get("usage"))
+        record_usage(state, data.get("usage"))
         delta = _obj(data.get("delta"))
         finish = finish_reason(delta.get("stop_reason"))
         if finish == "tool_calls" and not extra["tools"] and extra["json_blocks"]:
@@ -94,7 +94,7 @@ def on_event(event: bytes, state: StreamState) -> bytes | None:
             chunk = {
                 "id": extra["id"],
                 "object": "chat.completion.chunk",
-                "created": extra["created"],
+                "created": extra["created_at"],
                 "model": state.model,
                 "choices": [],
                 "usage": openai_usage(extra["usage"]),
