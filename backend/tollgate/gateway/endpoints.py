@@ -26,6 +26,8 @@ class Endpoint:
     """POST with a JSON object; False: GET/DELETE, no body read. Without a model the body may be empty."""
     creates: str | None = None
     """The kind of stored object a successful answer creates (remembered with its lane and owner)."""
+    form: bool = False
+    """POST with multipart/form-data (a file upload): forwarded as it came, its text fields read (forms.py)."""
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -34,6 +36,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("chat"),
         Endpoint("responses", creates=RESPONSE),
         Endpoint("embeddings"),
+        Endpoint("images.generations"),
+        Endpoint("audio.transcriptions", form=True),
         Endpoint("moderations", model="optional", default_model="omni-moderation-latest", free=True),
         Endpoint("responses.retrieve", model="none", addresses=RESPONSE, free=True, json_body=False),
         Endpoint("responses.delete", model="none", addresses=RESPONSE, free=True, json_body=False),

@@ -33,11 +33,14 @@ ANY_TIER = None
 
 @dataclass(frozen=True, slots=True)
 class OverridePrice:
-    """A workspace's own rate, micro-dollars per million tokens."""
+    """A workspace's own rate, micro-dollars per million tokens; for image and transcription models also (or
+    instead) micro-dollars per image or per minute of audio, which then win over the token rates."""
 
     input_mtok_micros: int
     output_mtok_micros: int
     cached_input_mtok_micros: int | None = None
+    image_micros: int | None = None
+    audio_minute_micros: int | None = None
 
     def value_picos(self, usage: TokenUsage) -> int:
         """Exact: tokens × micro-dollars per million tokens = pico-dollars. Cache writes are billed at the input
