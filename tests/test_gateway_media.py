@@ -315,3 +315,21 @@ def test_a_transcription_needs_a_file_and_no_stream(gateway: str, seeded: Seeded
     assert stream.status_code == 400 and stream.json()["error"]["param"] == "stream"
     not_form = requests.post(url, headers=headers, json={"model": "whisper-1"}, timeout=10)
     assert not_form.status_code == 400 and not_form.json()["error"]["code"] == "invalid_multipart"
+
+
+def test_a_per_image_price_override_prices_an_unlisted_model(
+    client: openai.OpenAI, gateway: str, app: Flask, svc: Services, seeded: Seeded
+) -> None:
+    import requests
+
+    admin = gateway.removesuffix("/v1") + "/api/v1/price-overrides"
+    headers = {"Authorization": f"Bearer {seeded.admin_token}"}
+    body = {"model": "acme-image-model", "input_mtok_micros": 0, "output_mtok_micros": 0, "image_micros": 25_000}
+    assert requests.post(admin, json=body | {"image_micros": -1}, headers=headers, timeout=10).status_code == 422
+    created = requests.post(admin, json=body, headers=headers, timeout=10)
+    assert created.status_code == 201 and created.json()["image_usd"] == "0.025000"
+    budget = add_budget(app, seeded, 1_000_000)  # hard: the override makes the model admissible
+    client.images.generate(model="acme-image-model", prompt="a fox", n=2)
+    row = only_row(app, svc)
+    assert_money(row, 50_000)
+    assert spend(app, budget) == (50_000, 0)

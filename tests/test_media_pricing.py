@@ -26,7 +26,7 @@ def test_every_price_names_its_source_and_date() -> None:
         assert entry.source.startswith("https://"), entry
         dt.date.fromisoformat(entry.checked)
         assert entry.unit in ("image", "minute", "second", "tokens")
-        priced = entry.usd or entry.images or entry.tokens_mtok
+        priced = entry.usd or entry.images or entry.estimate_usd_per_minute
         assert priced, f"{entry.provider}/{entry.model} has no price"
 
 
@@ -47,6 +47,13 @@ def test_gpt_image_1_is_billed_by_its_token_usage() -> None:
     picos = media.value_picos(usage, tokens, "gpt-image-1", "openai")
     assert picos == 20 * 5_000_000 + 100 * 10_000_000 + 4160 * 40_000_000
     assert split_picos(picos or 0) == (167_500, 0)  # $0.1675
+
+
+def test_token_billed_and_audio_models_are_priced_by_genai_prices() -> None:
+    """genai-prices has these (the price file holds only what admission needs of them)."""
+    for model in ("gpt-image-1", "whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe"):
+        entry = media.find(model, "openai")
+        assert entry is None or entry.unit == "tokens", model
 
 
 def test_audio_per_minute_and_per_token() -> None:
@@ -95,7 +102,7 @@ def test_images_worst_case_is_n_times_the_dearest_match(body: dict[str, object],
 def test_gpt_image_1_worst_case_adds_the_prompt() -> None:
     body = {"prompt": "a" * 100, "n": 2, "quality": "high", "size": "1536x1024"}
     picos = worst_case_picos("images.generations", "gpt-image-1", ("openai",), body, None)
-    assert picos == 2 * 250_000 * 10**6 + 100 * 5_000_000
+    assert picos == 2 * 250_000 * 10**6 + 100 * 10_000_000  # the prompt at the dearest input rate ($10/M)
 
 
 def test_audio_worst_case_from_the_duration() -> None:

@@ -3,7 +3,7 @@
 - Images: `n` × the dearest image the request can produce: its size and quality as asked, or, when it leaves
   either to the provider (`auto`, absent), the dearest the model offers. A token-billed image model
   (gpt-image-1) adds its prompt at the text input rate (never more tokens than bytes).
-- Audio per minute: the uploaded file's duration (read from the file before the call).
+- Audio per minute (or hour): the uploaded file's duration (read from the file before the call) at that rate.
 - Audio per token: the provider's published cost per minute of audio, doubled: an estimate with a margin, since
   the audio token count per second is not published as a bound.
 - Compute per second (Replicate community models): the entry's `max_seconds` of prediction time.
@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ..metering.media import MediaPrice, find
-from ..metering.prices import PICOS_PER_USD, OverridePrice
+from ..metering.media import MediaPrice, audio_picos, find
+from ..metering.prices import PICOS_PER_USD, OverridePrice, worst_case_rates
 
 _AUDIO_ESTIMATE_MARGIN = 2
 MEDIA_ENDPOINTS = frozenset({"images.generations", "audio.transcriptions"})
@@ -61,11 +61,16 @@ def worst_case_picos(
         own = _override_worst(endpoint, body, audio_ms, override)
         if own is not None:
             return own
-    found = [w for w in (_worst(endpoint, find(model, p), body, audio_ms) for p in providers) if w is not None]
+    found = [w for w in (_worst(endpoint, model, p, body, audio_ms) for p in providers) if w is not None]
     return max(found) if found else None
 
 
-def _worst(endpoint: str, entry: MediaPrice | None, body: Mapping[str, Any], audio_ms: int | None) -> int | None:
+def _worst(endpoint: str, model: str, provider: str, body: Mapping[str, Any], audio_ms: int | None) -> int | None:
+    if endpoint == "audio.transcriptions":
+        by_duration = audio_picos(model, provider, audio_ms or 0, round_up=True)
+        if by_duration is not None:
+            return by_duration
+    entry = find(model, provider)
     if entry is None:
         return None
     if endpoint == "images.generations":
@@ -76,12 +81,10 @@ def _worst(endpoint: str, entry: MediaPrice | None, body: Mapping[str, Any], aud
             return None
         prompt = body.get("prompt")
         prompt_bytes = len(prompt.encode()) if isinstance(prompt, str) else 0
-        rates = entry.tokens_mtok or {}
-        text = prompt_bytes * _picos(rates["input_mtok"]) // 1_000_000 if "input_mtok" in rates else 0
+        rates = worst_case_rates(entry.model, entry.provider) if entry.unit == "tokens" else None
+        text = prompt_bytes * rates.input_mtok_micros if rates else 0  # tokens × µ$/Mtok = pico-dollars
         return image_count(body) * one + text
     ms = audio_ms or 0
-    if entry.unit == "minute" and entry.usd is not None:
-        return -(-ms * _picos(entry.usd) // 60_000)
     if entry.unit == "tokens" and entry.estimate_usd_per_minute is not None:
         return -(-ms * _picos(entry.estimate_usd_per_minute) * _AUDIO_ESTIMATE_MARGIN // 60_000)
     return None

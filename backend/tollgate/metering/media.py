@@ -1,11 +1,12 @@
-"""What images and audio are worth: the counts a media call is billed by (`MediaUsage`) and their list prices
-from the repository's price file (`price_data/media.toml`: genai-prices has no per-image or per-minute prices).
-Pure apart from reading that file, once.
+"""What images and audio are worth: the counts a media call is billed by (`MediaUsage`) and their list prices,
+from genai-prices where it has them (token-billed image and transcription models, audio by the hour) and
+otherwise from the repository's price file (`price_data/media.toml`: per image by size and quality, per second
+of compute, per minute for what genai-prices lacks). Pure apart from reading that file, once.
 
-Units, as each model is billed (see the price file): per image by quality and size (dall-e, Stability, Imagen,
-Replicate's official models), per second of audio (whisper-1, priced per minute), per second of compute
-(Replicate's community models), or per token with image/audio input tokens at their own rate (gpt-image-1,
-gpt-4o(-mini)-transcribe). Values are exact integer pico-dollars, like `prices.value_picos`.
+Units, as each model is billed: per image by quality and size (dall-e, Stability, Imagen, Replicate's official
+models), per second of audio (whisper-1), per second of compute (Replicate's community models), or per token with
+image/audio input tokens at their own rate (gpt-image-1, gpt-4o(-mini)-transcribe). Values are exact integer
+pico-dollars, like `prices.value_picos`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from decimal import Decimal
 from importlib.resources import files
 from typing import Any
 
+from . import prices
 from .prices import PICOS_PER_USD, OverridePrice
 from .usage import TokenUsage
 
@@ -53,8 +55,6 @@ class MediaPrice:
     images: Mapping[str, Decimal] | None = None
     """image table: "<quality> <size>" | "<size>" | "*" → one image."""
     default: str | None = None
-    tokens_mtok: Mapping[str, Decimal] | None = None
-    """tokens unit: input_mtok, cached_input_mtok, media_input_mtok, output_mtok."""
     estimate_usd_per_minute: Decimal | None = None
     max_seconds: int | None = None
 
@@ -62,7 +62,6 @@ class MediaPrice:
 def _entry(provider: str, model: str, raw: Mapping[str, Any]) -> MediaPrice:
     usd = raw.get("usd")
     table = {k: Decimal(v) for k, v in usd.items()} if isinstance(usd, dict) else None
-    token_rates = {k: Decimal(raw[k]) for k in raw if k.endswith("_mtok")}
     estimate = raw.get("estimate_usd_per_minute")
     return MediaPrice(
         provider=provider,
@@ -73,7 +72,6 @@ def _entry(provider: str, model: str, raw: Mapping[str, Any]) -> MediaPrice:
         usd=Decimal(usd) if isinstance(usd, str) else None,
         images=table,
         default=raw.get("default"),
-        tokens_mtok=token_rates or None,
         estimate_usd_per_minute=Decimal(estimate) if estimate else None,
         max_seconds=raw.get("max_seconds"),
     )
@@ -133,41 +131,53 @@ def value_picos(
     provider: str | None,
     override: OverridePrice | None = None,
 ) -> int | None:
-    """Exact value of a media call; None: unpriced. An override's per-image or per-minute rate wins; its token
-    rates price a token-billed model (media tokens at the input rate)."""
+    """Exact value of a media call; None: unpriced. An override's per-image or per-minute rate wins (its token
+    rates price a token-billed model, media tokens at the input rate). Without one, genai-prices prices what it
+    can, and the price file the rest."""
     if override is not None:
         return _override_picos(media, tokens, override)
+    listed = _listed_picos(media, tokens, model, provider or "openai")
+    if listed is not None:
+        return listed
+    if media.audio_ms and not media.images:
+        return audio_picos(model, provider, media.audio_ms)
     entry = find(model, provider)
     if entry is None:
         return None
-    if entry.unit == "image":
-        return image_picos(entry, media)
-    if entry.unit == "minute" and entry.usd is not None:
-        return media.audio_ms * _usd_picos(entry.usd) // 60_000
+    if entry.unit == "image" or (entry.unit == "tokens" and tokens is None and entry.images):
+        return image_picos(entry, media)  # a token-billed image model whose response lost its usage: its table
     if entry.unit == "second" and entry.usd is not None:
         return media.compute_ms * _usd_picos(entry.usd) // 1_000
-    if entry.unit == "tokens" and entry.tokens_mtok is not None:
-        if tokens is None:  # an image model whose response lost its usage: the per-image figure
-            return image_picos(entry, media) if entry.images else None
-        return _token_picos(entry.tokens_mtok, tokens, media.media_input_tokens)
     return None
 
 
-def _token_picos(rates: Mapping[str, Decimal], tokens: TokenUsage, media_tokens: int) -> int:
-    """tokens × USD per million = USD × 10⁻⁶ per token: × 10⁶ picos per token and USD."""
+def _listed_picos(media: MediaUsage, tokens: TokenUsage | None, model: str, provider: str) -> int | None:
+    """genai-prices' value: tokens with the image/audio input tokens apart; audio by its per-hour rate (its
+    calculator takes no audio duration, so the rate is read from its table)."""
+    found = prices.listed_prices(model, provider)
+    if found is None:
+        return None
+    if tokens is not None and tokens.total_tokens > 0:
+        kind = "input_audio_tokens" if media.audio_ms else "input_image_tokens"
+        split = {kind: min(media.media_input_tokens, tokens.input_tokens)}
+        amount = prices.list_value_usd(tokens, model, provider, split)
+        return None if amount is None else prices.to_picos(amount)
+    return audio_picos(model, provider, media.audio_ms) if media.audio_ms else None
 
-    def per_token(name: str) -> int:
-        return _usd_picos(rates.get(name, rates["input_mtok"])) // 1_000_000
 
-    media_tokens = min(media_tokens, tokens.input_tokens)
-    cached = min(tokens.cached_input_tokens, tokens.input_tokens - media_tokens)
-    text = tokens.input_tokens - media_tokens - cached
-    return (
-        text * per_token("input_mtok")
-        + cached * per_token("cached_input_mtok")
-        + media_tokens * per_token("media_input_mtok")
-        + tokens.output_tokens * per_token("output_mtok")
-    )
+def audio_picos(model: str, provider: str | None, audio_ms: int, round_up: bool = False) -> int | None:
+    """`audio_ms` of input audio at the model's per-duration rate: genai-prices' per hour (its calculator takes no
+    duration, so the rate is read from its table), else the price file's per minute. None: no such rate."""
+    found = prices.listed_prices(model, provider or "openai")
+    per_hour = getattr(found, "input_audio_hours", None)
+    if isinstance(per_hour, Decimal):
+        numerator, per = audio_ms * _usd_picos(per_hour), 3_600_000
+    else:
+        entry = find(model, provider)
+        if entry is None or entry.unit != "minute" or entry.usd is None:
+            return None
+        numerator, per = audio_ms * _usd_picos(entry.usd), 60_000
+    return -(-numerator // per) if round_up else numerator // per
 
 
 def _override_picos(media: MediaUsage, tokens: TokenUsage | None, override: OverridePrice) -> int:

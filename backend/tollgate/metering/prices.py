@@ -103,8 +103,18 @@ def context_window(model: str, provider: str | None = "openai") -> int | None:
     return window if isinstance(window, int) and window > 0 else None
 
 
-def list_value_usd(usage: TokenUsage, model: str, provider: str | None = "openai") -> Decimal | None:
-    """Value of `usage` at list price, or None when the price table does not know the model."""
+def listed_prices(model: str, provider: str | None = "openai") -> Any | None:
+    """The model's current standard price entry in genai-prices (its rates by usage kind), or None."""
+    found = _find_model(model, provider)
+    return None if found is None else _model_prices(found[1])[-1]
+
+
+def list_value_usd(
+    usage: TokenUsage, model: str, provider: str | None = "openai", media_tokens: dict[str, int] | None = None
+) -> Decimal | None:
+    """Value of `usage` at list price, or None when the price table does not know the model. `media_tokens`:
+    the image or audio tokens among the input tokens (`input_image_tokens`, `input_audio_tokens`), which
+    image and transcription models bill at their own rate."""
     if _find_model(model, provider) is None:
         return None
     calc = genai_prices.calc_price(
@@ -113,6 +123,7 @@ def list_value_usd(usage: TokenUsage, model: str, provider: str | None = "openai
             cache_read_tokens=min(usage.cached_input_tokens, usage.input_tokens),
             cache_write_tokens=min(usage.cache_write_tokens, max(usage.input_tokens - usage.cached_input_tokens, 0)),
             output_tokens=usage.output_tokens,
+            **(media_tokens or {}),
         ),
         model,
         provider_id=provider,

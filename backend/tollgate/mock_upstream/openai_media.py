@@ -42,7 +42,8 @@ def image_generation(body: dict[str, Any], base_url: str) -> tuple[int, dict[str
         one["revised_prompt"] = f"A detailed rendering of: {prompt}"
     out: dict[str, Any] = {"created": int(time.time()), "data": [dict(one) for _ in range(n)]}
     if gpt_image:
-        quality = body.get("quality") if body.get("quality") in IMAGE_TOKENS else "high"
+        asked = body.get("quality")
+        quality = asked if isinstance(asked, str) and asked in IMAGE_TOKENS else "high"
         size = body.get("size") if body.get("size") not in (None, "auto") else "1024x1024"
         text_tokens = math.ceil(len(prompt) / 4)
         out |= {
