@@ -333,3 +333,22 @@ def test_a_per_image_price_override_prices_an_unlisted_model(
     row = only_row(app, svc)
     assert_money(row, 50_000)
     assert spend(app, budget) == (50_000, 0)
+
+
+def test_usage_report_agrees_with_the_log(
+    client: openai.OpenAI, gateway: str, app: Flask, svc: Services, seeded: Seeded
+) -> None:
+    import requests
+
+    client.images.generate(model="dall-e-3", prompt="a fox", size="1024x1024", quality="hd")
+    client.audio.transcriptions.create(model="whisper-1", file=audio())
+    rows = wait_rows(app, svc, 2)
+    report = requests.get(
+        gateway.removesuffix("/v1") + "/api/v1/usage",
+        params={"group_by": "model"},
+        headers={"Authorization": f"Bearer {seeded.admin_token}"},
+        timeout=10,
+    ).json()
+    by_model = {r["model"]: r["value_micros"] for r in report["data"]}
+    assert by_model == {"dall-e-3": 80_000, "whisper-1": 300} == {r.model_requested: r.value_micros for r in rows}
+    assert report["totals"]["cost_micros"] == 80_300
