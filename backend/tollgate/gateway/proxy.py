@@ -11,7 +11,7 @@ import datetime as dt
 import random
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import orjson
@@ -302,9 +302,8 @@ def _plain_response(
     except UpstreamUnreachable:
         return errors.upstream_failed("The upstream connection broke while reading the response.")
     status = upstream.status
-    follow_up: FollowUp | None = getattr(op, "follow", None) and op  # type: ignore[assignment]
-    if follow_up is not None and status < 300:  # an asynchronous answer (Replicate): poll it to completion
-        followed = _follow(svc, lane, follow_up, state, status, data)
+    if hasattr(op, "follow") and status < 300:  # an asynchronous answer (Replicate): poll it to completion
+        followed = _follow(svc, lane, cast(FollowUp, op), state, status, data)
         if isinstance(followed, GatewayError):
             return followed
         status, data = followed
