@@ -222,7 +222,8 @@ def _call_lanes(
             failure = errors.upstream_failed(f"Lane '{lane.name}' cannot serve this endpoint.")
             continue
         upstream_body, state = op.prepare(body, raw, stream)
-        path = state.path or (_path(op.path, ids) if ids else op.path)
+        addressed = getattr(op, "upstream_path", None)  # a path naming the model (Stability, Replicate, Imagen)
+        path = addressed(lane, body, stream) if addressed else _path(op.path, ids) if ids else op.path
         headers = provider.headers(lane) | state.upstream_headers
         try:
             upstream = pools.send(lane, op.method, provider.url(lane, path), upstream_body, headers, stream)

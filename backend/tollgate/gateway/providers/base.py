@@ -24,8 +24,6 @@ class StreamState:
     translate: Callable[[int, bytes], bytes] | None = None
     """Set by a provider whose wire format is not the caller's: (status, plain upstream body) → the body in the
     caller's format. None: the body passes as it came."""
-    path: str | None = None
-    """The upstream path when it depends on the request (the model in the path: Stability, Replicate, Imagen)."""
     upstream_headers: dict[str, str] = field(default_factory=dict)
     """Headers that win over the provider's (a multipart body's Content-Type with its boundary)."""
 

@@ -16,6 +16,7 @@ import orjson
 
 from ....metering.media import MediaUsage
 from ....metering.usage import TokenUsage
+from ...context import LaneTarget
 from ..base import StreamState
 from ..images_shape import ImagesOperation, aspect_ratio, error_body, images_media, images_response, item, request_facts
 
@@ -63,9 +64,12 @@ def translate(status: int, data: bytes, response_format: str) -> bytes:
 class Images(ImagesOperation):
     def prepare(self, body: dict[str, Any], raw: bytes, stream: bool) -> tuple[bytes, StreamState]:
         facts = request_facts(body)
-        state = StreamState(path=predict_path(str(body.get("model") or "")), extra=facts)
+        state = StreamState(extra=facts)
         state.translate = lambda status, out: translate(status, out, facts["response_format"])
         return orjson.dumps(to_imagen(body)), state
+
+    def upstream_path(self, lane: LaneTarget, body: dict[str, Any], stream: bool) -> str:
+        return predict_path(str(body.get("model") or ""))
 
     def usage(self, response: dict[str, Any]) -> tuple[str | None, TokenUsage | None]:
         return None, None

@@ -88,11 +88,14 @@ class Images(ImagesOperation):
     sleep: Callable[[float], None] = time.sleep
 
     def prepare(self, body: dict[str, Any], raw: bytes, stream: bool) -> tuple[bytes, StreamState]:
-        path, data = create(body)
+        _, data = create(body)
         facts = request_facts(body)
-        state = StreamState(path=path, extra=facts)
+        state = StreamState(extra=facts)
         state.translate = lambda status, out: translate(status, out, facts["response_format"])
         return data, state
+
+    def upstream_path(self, lane: LaneTarget, body: dict[str, Any], stream: bool) -> str:
+        return create(body)[0]
 
     def usage(self, response: dict[str, Any]) -> tuple[str | None, TokenUsage | None]:
         model = response.get("model")

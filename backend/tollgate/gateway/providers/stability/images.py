@@ -76,9 +76,13 @@ class Images(ImagesOperation):
         facts = request_facts(body)
         fmt = body.get("output_format")
         mime = f"image/{fmt if fmt in OUTPUT_FORMATS else 'png'}"
-        state = StreamState(path=path, upstream_headers={"Content-Type": content_type}, extra=facts | {"form": data})
+        extra = facts | {"form": data, "path": path}
+        state = StreamState(upstream_headers={"Content-Type": content_type}, extra=extra)
         state.translate = lambda status, out: translate(status, out, facts["response_format"], mime)
         return data, state
+
+    def upstream_path(self, lane: LaneTarget, body: dict[str, Any], stream: bool) -> str:
+        return endpoint(str(body.get("model") or ""))[0]
 
     def usage(self, response: dict[str, Any]) -> tuple[str | None, TokenUsage | None]:
         return None, None
@@ -95,7 +99,7 @@ class Images(ImagesOperation):
         except orjson.JSONDecodeError:
             return status, data
         headers = api.headers(lane) | state.upstream_headers
-        url = api.url(lane, state.path or "")
+        url = api.url(lane, state.extra["path"])
         for _ in range(state.extra["n"] - 1):
             more_status, more = fetch("POST", url, state.extra["form"], headers)
             if more_status >= 300:
