@@ -17,6 +17,7 @@ from tollgate.gateway.providers.openai.transcriptions import Transcriptions, bil
 from tollgate.gateway.providers.replicate import images as replicate
 from tollgate.gateway.providers.stability import images as stability
 
+from . import schema_check
 from .media_support import wav_bytes
 
 
@@ -37,10 +38,13 @@ def test_stability_answer_and_error_in_openai_shape() -> None:
     ok = orjson.dumps({"results": [{"image": "QUJD", "finish_reason": "SUCCESS", "seed": 1}]})
     out = orjson.loads(stability.translate(200, ok, "b64_json", "image/png"))
     assert out["data"] == [{"b64_json": "QUJD"}] and isinstance(out["created"], int)
+    schema_check.assert_valid(out, "ImagesResponse")
     as_url = orjson.loads(stability.translate(200, ok, "url", "image/png"))
     assert as_url["data"] == [{"url": "data:image/png;base64,QUJD"}]
     bad = orjson.dumps({"id": "x", "name": "bad_request", "errors": ["prompt: cannot be empty"]})
-    error = orjson.loads(stability.translate(400, bad, "b64_json", "image/png"))["error"]
+    error_body = orjson.loads(stability.translate(400, bad, "b64_json", "image/png"))
+    schema_check.assert_valid(error_body, "ErrorResponse")
+    error = error_body["error"]
     assert error == {
         "message": "prompt: cannot be empty",
         "type": "invalid_request_error",
@@ -111,7 +115,9 @@ def test_replicate_polls_to_completion_and_downloads_without_the_token() -> None
     assert "Authorization" not in download[2]  # the token never goes to the file host
     prediction = orjson.loads(data)
     assert state.translate is not None
-    assert orjson.loads(state.translate(200, data))["data"] == [{"b64_json": base64.b64encode(b"PNGDATA").decode()}]
+    answer = orjson.loads(state.translate(200, data))
+    schema_check.assert_valid(answer, "ImagesResponse")
+    assert answer["data"] == [{"b64_json": base64.b64encode(b"PNGDATA").decode()}]
     media = op.media(prediction, state)
     assert media is not None and (media.images, media.compute_ms) == (1, 1250)
 
@@ -156,7 +162,9 @@ def test_imagen_predict_request_and_answer() -> None:
         "parameters": {"sampleCount": 4, "aspectRatio": "3:2"},
     }
     answer = orjson.dumps({"predictions": [{"bytesBase64Encoded": "QUJD", "mimeType": "image/png"}, {}]})
-    assert orjson.loads(imagen.translate(200, answer, "b64_json"))["data"] == [{"b64_json": "QUJD"}]
+    translated = orjson.loads(imagen.translate(200, answer, "b64_json"))
+    schema_check.assert_valid(translated, "ImagesResponse")
+    assert translated["data"] == [{"b64_json": "QUJD"}]
     error = orjson.dumps({"error": {"code": 400, "message": "bad prompt", "status": "INVALID_ARGUMENT"}})
     assert orjson.loads(imagen.translate(400, error, "b64_json"))["error"]["code"] == "invalid_argument"
     op = imagen.Images()
@@ -198,3 +206,28 @@ def test_unreadable_audio_is_bounded_by_its_size() -> None:
 @pytest.mark.parametrize("content_type", ["application/json", "multipart/form-data", None])
 def test_not_multipart_is_refused(content_type: str | None) -> None:
     assert isinstance(parse_form(b"{}", content_type), str)
+
+
+def test_openai_media_mock_speaks_the_spec() -> None:
+    """The mock's images and transcription answers validate against OpenAI's own schemas."""
+    from tollgate.mock_upstream import openai_media
+
+    for body in (
+        {"model": "dall-e-3", "prompt": "a fox", "size": "1024x1024"},
+        {"model": "gpt-image-1", "prompt": "a fox", "quality": "low", "n": 2},
+        {"model": "dall-e-2", "prompt": "a fox", "response_format": "b64_json"},
+    ):
+        status, out = openai_media.image_generation(body, "http://mock/v1")
+        assert status == 200
+        schema_check.assert_valid(out, "ImagesResponse")
+    for model, fmt, schema in (
+        ("whisper-1", "json", "CreateTranscriptionResponseJson"),
+        ("whisper-1", "verbose_json", "CreateTranscriptionResponseVerboseJson"),
+        ("gpt-4o-transcribe", "json", "CreateTranscriptionResponseJson"),
+    ):
+        data, content_type = encode_multipart_formdata(
+            [("model", model), ("response_format", fmt), ("file", ("a.wav", wav_bytes(1.5), "audio/wav"))]
+        )
+        status, _, answer = openai_media.transcription(data, content_type)
+        assert status == 200 and isinstance(answer, dict)
+        schema_check.assert_valid(answer, schema)

@@ -98,7 +98,18 @@ def transcription(raw: bytes, content_type: str) -> tuple[int, str, bytes | dict
         head = "1\n" if fmt == "srt" else "WEBVTT\n\n"
         return 200, "text/plain; charset=utf-8", f"{head}{cue}\n{TRANSCRIPT}\n".encode()
     if fmt == "verbose_json":
-        segment = {"id": 0, "seek": 0, "start": 0.0, "end": seconds, "text": TRANSCRIPT, "tokens": [1, 2, 3]}
+        segment = {
+            "id": 0,
+            "seek": 0,
+            "start": 0.0,
+            "end": seconds,
+            "text": TRANSCRIPT,
+            "tokens": [50364, 2425, 490],
+            "temperature": 0.0,
+            "avg_logprob": -0.21,
+            "compression_ratio": 0.9,
+            "no_speech_prob": 0.01,
+        }
         verbose = {"task": "transcribe", "language": "english", "duration": seconds, "text": TRANSCRIPT}
         return 200, "application/json", verbose | {"segments": [segment], "usage": usage}
     return 200, "application/json", {"text": TRANSCRIPT, "usage": usage}
