@@ -24,7 +24,7 @@ from ..metering.pricing_rows import record_value_picos
 from ..metering.record import RequestRecord
 from ..metering.usage import TokenUsage
 from ..models.base import utcnow
-from . import estimate, refusals
+from . import estimate, media_estimate, refusals
 from .periods import Window, window
 from .ratelimit import RateLine, headers, state_after
 from .specs import BudgetSpec, Limits
@@ -68,6 +68,8 @@ class Ask:
     reserved against budgets, rate limits still apply."""
     background: bool = False
     """A background response: its hold must outlive the call (settled when its usage is known)."""
+    audio_ms: int | None = None
+    """The uploaded audio's duration (transcriptions): what a per-minute model bills."""
 
 
 def rates_for(
@@ -90,6 +92,21 @@ def worst_case_tokens(ask: Ask) -> tuple[int, int]:
     context = max(windows, default=estimate.DEFAULT_CONTEXT_WINDOW)
     prompt = estimate.prompt_tokens_upper(ask.raw, ask.body, ask.model, ask.endpoint, context)
     return prompt, estimate.output_tokens_upper(ask.body, ask.model, ask.endpoint)
+
+
+def worst_case_micros(ask: Ask, limits: Limits) -> int | None:
+    """The most the call can cost (whole micro-dollars, rounded up); None: nothing prices it."""
+    if ask.endpoint in media_estimate.MEDIA_ENDPOINTS:
+        override = limits.overrides.get(ask.model)
+        picos = media_estimate.worst_case_picos(
+            ask.endpoint, ask.model, ask.providers, ask.body, ask.audio_ms, override
+        )
+        return None if picos is None else -(-picos // prices.PICOS_PER_MICRO)
+    rates = rates_for(ask.model, ask.providers, limits, prices.requested_tier(ask.body.get("service_tier")))
+    if rates is None:
+        return None
+    prompt, output = worst_case_tokens(ask)
+    return estimate.cost_micros(prompt, output, rates)
 
 
 def estimated_usage(ask: Ask, output_seen: int) -> TokenUsage:
@@ -135,14 +152,10 @@ class Ledger:
         if not limits.enforces_anything:
             return Hold()
         budgets = () if ask.free else limits.budgets_for(ctx.key_id, ctx.client_id, ask.project_id)
-        tier = prices.requested_tier(ask.body.get("service_tier"))
-        rates = None if ask.free else rates_for(ask.model, ask.providers, limits, tier)
-        if rates is None and any(b.hard for b in budgets):
+        worst = None if ask.free else worst_case_micros(ask, limits)
+        if worst is None and not ask.free and any(b.hard for b in budgets):
             return refusals.unpriced_model(ask.model)
-        amount = 0
-        if rates is not None:
-            prompt, output = worst_case_tokens(ask)
-            amount = estimate.cost_micros(prompt, output, rates)
+        amount = worst or 0
         now = self.clock()
         windows = [window(b.period, now, limits.timezone) for b in budgets]
         lines = tuple(budget_line(b, w, amount) for b, w in zip(budgets, windows, strict=True))
@@ -165,7 +178,7 @@ class Ledger:
             token_lines=tuple(r for r in rate_lines if r.kind == "tokens"),
             reserved_micros=amount,
             headers=headers(states),
-            unpriced=rates is None and not ask.free,
+            unpriced=worst is None and not ask.free,
         )
         if not hold.empty:
             self._holds[request_id] = hold
@@ -270,7 +283,7 @@ def settled_picos(hold: Hold, record: RequestRecord) -> int:
     record of an answered call without any usage (no caller should send one) is charged the whole reservation.
     Pure."""
     usage = record.usage
-    if usage is not None and usage.total_tokens > 0:
+    if usage is not None and usage.total_tokens > 0 or record.media is not None:
         return record_value_picos(record) or 0
     return hold.reserved_micros * prices.PICOS_PER_MICRO if _answered(record) and usage is None else 0
 

@@ -51,7 +51,13 @@ def load_limits(
             if r.requests_per_min or r.tokens_per_min
         ),
         overrides={
-            o.model: OverridePrice(o.input_mtok_micros, o.output_mtok_micros, o.cached_input_mtok_micros)
+            o.model: OverridePrice(
+                o.input_mtok_micros,
+                o.output_mtok_micros,
+                o.cached_input_mtok_micros,
+                o.image_micros,
+                o.audio_minute_micros,
+            )
             for o in overrides
         },
     )

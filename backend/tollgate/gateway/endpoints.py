@@ -32,6 +32,8 @@ class Endpoint:
     """The kind of stored object a successful answer creates (remembered with its lane and owner)."""
     wire: str = OPENAI
     """The caller's wire format: errors in its shape; ANTHROPIC also takes the sub-key from `x-api-key`."""
+    form: bool = False
+    """POST with multipart/form-data (a file upload): forwarded as it came, its text fields read (forms.py)."""
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -42,6 +44,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("embeddings"),
         Endpoint("messages", wire=ANTHROPIC),
         Endpoint("messages.count_tokens", free=True, wire=ANTHROPIC),
+        Endpoint("images.generations"),
+        Endpoint("audio.transcriptions", form=True),
         Endpoint("moderations", model="optional", default_model="omni-moderation-latest", free=True),
         Endpoint("responses.retrieve", model="none", addresses=RESPONSE, free=True, json_body=False),
         Endpoint("responses.delete", model="none", addresses=RESPONSE, free=True, json_body=False),

@@ -11,7 +11,7 @@ import datetime as dt
 import random
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import orjson
@@ -31,9 +31,10 @@ from .attribution import attribute
 from .context import KeyContext, LaneTarget
 from .endpoints import CONVERSATION, ENDPOINTS, RESPONSE, Endpoint
 from .errors import ANTHROPIC, OPENAI, GatewayError
+from .forms import FormBody, parse_form, replace_field
 from .model_routing import lanes_for
 from .providers import get_provider
-from .providers.base import Operation, StreamState, Untranslatable
+from .providers.base import FollowUp, Operation, StreamState, Untranslatable
 from .sse import relay
 from .upstream import UpstreamPools, UpstreamResponse, UpstreamTimeout, UpstreamUnreachable
 
@@ -97,12 +98,15 @@ def _proxy(
     if endpoint.model != "none" and (not isinstance(model, str) or not model):
         return errors.bad_request("You must provide a model parameter.", "model", "missing_model")
     stream = body.get("stream") is True if endpoint.json_body else request.args.get("stream") == "true"
+    if endpoint.form and body.get("stream") not in (None, "false"):
+        return errors.bad_request("Streaming transcriptions are not supported; omit `stream`.", "stream")
     record.model_requested = model
     record.stream = stream
     if model is not None and model in ctx.aliases:  # `fast` → the real model: checked, routed and priced as it
-        model = ctx.aliases[model]
-        body = {**body, "model": model}
-        raw = orjson.dumps(body)
+        aliased = _resolve_alias(body, raw, model, ctx.aliases[model])
+        if isinstance(aliased, GatewayError):
+            return aliased
+        model, body, raw = ctx.aliases[model], *aliased
 
     who = attribute(ctx, request.headers, body)
     if isinstance(who, GatewayError):
@@ -117,7 +121,10 @@ def _proxy(
 
     providers = tuple(sorted({lane.price_provider for lane in lanes}))
     background = body.get("background") is True and endpoint.creates == RESPONSE
-    ask = Ask(endpoint.name, model or "", body, raw, providers, who.project_id, endpoint.free, background)
+    upload = body.upload if isinstance(body, FormBody) else None
+    audio_ms = upload.duration_bound_ms if upload is not None else None
+    ask_raw = b"" if endpoint.form else raw  # a file's bytes are not prompt tokens
+    ask = Ask(endpoint.name, model or "", body, ask_raw, providers, who.project_id, endpoint.free, background, audio_ms)
     held = svc.ledger.admit(ctx, ask, record.request_id)
     if isinstance(held, GatewayError):  # over a budget or a rate limit; `_finish` settles whatever was held
         return held
@@ -209,6 +216,8 @@ def _parse_body(limit: int, endpoint: Endpoint) -> tuple[bytes, dict[str, Any]] 
         raw = request.get_data(cache=False)
     except RequestEntityTooLarge:
         return errors.body_too_large(limit)
+    if endpoint.form:
+        return _parse_form(raw)
     if not raw and endpoint.model == "none":
         return raw, {}
     if not raw:
@@ -220,6 +229,30 @@ def _parse_body(limit: int, endpoint: Endpoint) -> tuple[bytes, dict[str, Any]] 
     if not isinstance(body, dict):
         return errors.bad_json("The body must be a JSON object.")
     return raw, body
+
+
+def _resolve_alias(
+    body: dict[str, Any], raw: bytes, alias: str, model: str
+) -> tuple[dict[str, Any], bytes] | GatewayError:
+    """The body naming the real model instead of the alias: a JSON body re-encoded, a multipart upload with only
+    its `model` field changed (the file's bytes stay as they came)."""
+    if not isinstance(body, FormBody):
+        body = {**body, "model": model}
+        return body, orjson.dumps(body)
+    changed = replace_field(raw, body.content_type, "model", alias, model)
+    if changed is None:
+        return errors.bad_request("The multipart body must carry the `model` field once.", "model", "invalid_model")
+    body["model"] = model
+    return body, changed
+
+
+def _parse_form(raw: bytes) -> tuple[bytes, dict[str, Any]] | GatewayError:
+    form = parse_form(raw, request.content_type)
+    if isinstance(form, str):
+        return errors.bad_request(form, None, "invalid_multipart")
+    if form.upload is None:
+        return errors.bad_request("You must provide a file.", "file", "missing_file")
+    return raw, form
 
 
 def _call_lanes(
@@ -254,12 +287,13 @@ def _call_lanes(
             failure = errors.bad_request(str(exc), exc.param, "unsupported_parameter")
             attempts.failed(lane, "cannot_serve")
             continue
-        addressed = getattr(op, "upstream_path", None)  # a path naming the model or deployment (Gemini, Azure)
+        addressed = getattr(
+            op, "upstream_path", None
+        )  # a path naming the model or deployment (Gemini, Azure, Stability, Replicate, Imagen)
         path = addressed(lane, body, stream) if addressed else _path(op.path, ids) if ids else op.path
+        headers = provider.headers(lane) | state.upstream_headers
         try:
-            upstream = pools.send(
-                lane, op.method, provider.url(lane, path), upstream_body, provider.headers(lane), stream
-            )
+            upstream = pools.send(lane, op.method, provider.url(lane, path), upstream_body, headers, stream)
         except UpstreamTimeout as exc:
             failure = errors.upstream_timeout(exc.timeout_s or pools.read_timeout_s)
             attempts.failed(lane, "timeout")
@@ -342,8 +376,14 @@ def _plain_response(
         return errors.upstream_timeout(svc.upstreams.read_timeout_s)
     except UpstreamUnreachable:
         return errors.upstream_failed("The upstream connection broke while reading the response.")
-    record.status_code = upstream.status
-    if upstream.status < 300:
+    status = upstream.status
+    if hasattr(op, "follow") and status < 300:  # an asynchronous answer (Replicate): poll it to completion
+        followed = _follow(svc, lane, cast(FollowUp, op), state, status, data)
+        if isinstance(followed, GatewayError):
+            return followed
+        status, data = followed
+    record.status_code = status
+    if status < 300:
         try:
             parsed = orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -353,16 +393,36 @@ def _plain_response(
             # a translated answer (another wire format) names no object the provider stored
             if state.translate is None and record.endpoint.startswith(("responses", "conversations.create")):
                 svc.objects.observe(record, parsed)
-        if record.usage is None and upstream.status == 200:  # no usage sent: its text cannot hold more tokens
+        media = getattr(op, "media", None)  # images and audio: billed by their counts (MediaOperation)
+        if media is not None:
+            record.media = media(parsed if isinstance(parsed, dict) else None, state)
+        if record.usage is None and record.media is None and status == 200:  # its text cannot hold more tokens
             _estimate_usage(record, ask, len(data))
     else:
         data = scrub(data.decode("utf-8", "replace")).encode()
         record.error_code = _error_code(data)
     _finish(svc, record, started)
-    if state.translate is not None:  # another wire format: the caller gets the body in OpenAI's
-        data = state.translate(upstream.status, data)
     content_type = upstream.headers.get("content-type", "application/json")
-    return Response(data, status=upstream.status, content_type=content_type, headers=_headers(lane, upstream, record))
+    if state.translate is not None:  # another wire format: the caller gets the body in OpenAI's
+        data, content_type = state.translate(status, data), "application/json"
+    return Response(data, status=status, content_type=content_type, headers=_headers(lane, upstream, record))
+
+
+def _follow(
+    svc: Services, lane: LaneTarget, op: FollowUp, state: StreamState, status: int, data: bytes
+) -> tuple[int, bytes] | GatewayError:
+    """The operation's further calls on the lane's pools (a prediction polled, its output downloaded)."""
+
+    def fetch(method: str, url: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+        upstream = svc.upstreams.send(lane, method, url, body, headers, False)
+        return upstream.status, upstream.read_all()
+
+    try:
+        return op.follow(fetch, lane, status, data, state)
+    except UpstreamTimeout:
+        return errors.upstream_timeout(svc.upstreams.read_timeout_s)
+    except UpstreamUnreachable:
+        return errors.upstream_failed("The upstream provider could not be reached while completing the answer.")
 
 
 def _stream_response(

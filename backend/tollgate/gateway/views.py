@@ -41,6 +41,16 @@ def embeddings() -> Response:
     return handle("embeddings")
 
 
+@bp.post("/images/generations")
+def image_generations() -> Response:
+    return handle("images.generations")
+
+
+@bp.post("/audio/transcriptions")
+def audio_transcriptions() -> Response:
+    return handle("audio.transcriptions")
+
+
 @bp.post("/moderations")
 def moderations() -> Response:
     return handle("moderations")

@@ -33,11 +33,14 @@ ANY_TIER = None
 
 @dataclass(frozen=True, slots=True)
 class OverridePrice:
-    """A workspace's own rate, micro-dollars per million tokens."""
+    """A workspace's own rate, micro-dollars per million tokens; for image and transcription models also (or
+    instead) micro-dollars per image or per minute of audio, which then win over the token rates."""
 
     input_mtok_micros: int
     output_mtok_micros: int
     cached_input_mtok_micros: int | None = None
+    image_micros: int | None = None
+    audio_minute_micros: int | None = None
 
     def value_picos(self, usage: TokenUsage) -> int:
         """Exact: tokens × micro-dollars per million tokens = pico-dollars. Cache writes are billed at the input
@@ -100,8 +103,18 @@ def context_window(model: str, provider: str | None = "openai") -> int | None:
     return window if isinstance(window, int) and window > 0 else None
 
 
-def list_value_usd(usage: TokenUsage, model: str, provider: str | None = "openai") -> Decimal | None:
-    """Value of `usage` at list price, or None when the price table does not know the model."""
+def listed_prices(model: str, provider: str | None = "openai") -> Any | None:
+    """The model's current standard price entry in genai-prices (its rates by usage kind), or None."""
+    found = _find_model(model, provider)
+    return None if found is None else _model_prices(found[1])[-1]
+
+
+def list_value_usd(
+    usage: TokenUsage, model: str, provider: str | None = "openai", media_tokens: dict[str, int] | None = None
+) -> Decimal | None:
+    """Value of `usage` at list price, or None when the price table does not know the model. `media_tokens`:
+    the image or audio tokens among the input tokens (`input_image_tokens`, `input_audio_tokens`), which
+    image and transcription models bill at their own rate."""
     if _find_model(model, provider) is None:
         return None
     calc = genai_prices.calc_price(
@@ -110,6 +123,7 @@ def list_value_usd(usage: TokenUsage, model: str, provider: str | None = "openai
             cache_read_tokens=min(usage.cached_input_tokens, usage.input_tokens),
             cache_write_tokens=min(usage.cache_write_tokens, max(usage.input_tokens - usage.cached_input_tokens, 0)),
             output_tokens=usage.output_tokens,
+            **(media_tokens or {}),
         ),
         model,
         provider_id=provider,

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..vault.scrub import scrub
-from . import prices
+from . import media, prices
 from .record import RequestRecord
 
 MODEL_NAME_MAX = 200
@@ -22,6 +22,8 @@ def record_value_picos(record: RequestRecord) -> int | None:
     both. 0 without usage; None when nothing prices it. The log row and the ledger's settle both use this and
     nothing else, so the two always agree, whenever each runs."""
     usage = record.usage
+    if record.media is not None:
+        return _media_value_picos(record)
     if usage is None or usage.total_tokens <= 0:
         return 0
     model = record.model_served or record.model_requested or ""
@@ -33,6 +35,19 @@ def record_value_picos(record: RequestRecord) -> int | None:
     if value is None and record.model_requested and record.model_requested != model:
         value = prices.value_picos(usage, record.model_requested, provider, override)
     return value
+
+
+def _media_value_picos(record: RequestRecord) -> int | None:
+    """An images or audio call, by the media price file (per image, per minute, per token by kind), the served
+    model's entry first, then the requested model's (providers echo a dated snapshot or none at all)."""
+    assert record.media is not None
+    provider = record.provider or "openai"
+    for model in dict.fromkeys(m for m in (record.model_served, record.model_requested) if m):
+        override = record.overrides.get(model)
+        value = media.value_picos(record.media, record.usage, model, provider, override)
+        if value is not None:
+            return value
+    return None
 
 
 REPLACE = "_replace"
@@ -77,6 +92,8 @@ def to_row(record: RequestRecord, workspace_overrides: OverrideLookup | None = N
         "cached_input_tokens": usage.cached_input_tokens if usage else 0,
         "output_tokens": usage.output_tokens if usage else 0,
         "reasoning_tokens": usage.reasoning_tokens if usage else 0,
+        "images": record.media.images if record.media else 0,
+        "audio_ms": record.media.audio_ms if record.media else 0,
         "usage_estimated": record.usage_estimated,
         **money_columns(value, record.lane_payment),
         "status_code": record.status_code,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .media import MediaUsage
 from .prices import OverridePrice
 from .usage import TokenUsage
 
@@ -31,6 +32,8 @@ class RequestRecord:
     model_served: str | None = None
     stream: bool = False
     usage: TokenUsage | None = None
+    media: MediaUsage | None = None
+    """Images or audio billed beside (or instead of) tokens: images by size and quality, audio duration."""
     usage_estimated: bool = False
     """`usage` is the gateway's estimate (the upstream answered, its usage never arrived), not the provider's."""
     status_code: int = 0
@@ -63,5 +66,7 @@ class RequestRecord:
         data["created_at"] = dt.datetime.fromisoformat(data["created_at"])
         if data.get("usage") is not None:
             data["usage"] = TokenUsage(**data["usage"])
+        if data.get("media") is not None:
+            data["media"] = MediaUsage(**data["media"])
         data["overrides"] = {model: OverridePrice(**price) for model, price in (data.get("overrides") or {}).items()}
         return cls(**data)

@@ -105,6 +105,8 @@ class SqlLogSink:
                     input_mtok_micros=row.input_mtok_micros,
                     output_mtok_micros=row.output_mtok_micros,
                     cached_input_mtok_micros=row.cached_input_mtok_micros,
+                    image_micros=row.image_micros,
+                    audio_minute_micros=row.audio_minute_micros,
                 )
                 for row in result
             }

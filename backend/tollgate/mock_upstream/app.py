@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from . import openai_media as media
 from . import payloads, stored
 
 StartResponse = Callable[..., Any]
@@ -86,8 +87,13 @@ class MockUpstream:
         if self.steerable and path == "/__mock/state" and method == "POST":
             self.state.update(orjson.loads(body_bytes or b"{}"))
             return _json(start_response, 200, {"ok": True})
+        if method == "GET" and path == "/__mock/files/image.png":  # where an image `url` points (no key needed)
+            start_response("200 OK", [("Content-Type", "image/png"), ("Content-Length", str(len(media.PNG_1PX)))])
+            return [media.PNG_1PX]
         if self.state.api_key and environ.get("HTTP_AUTHORIZATION") != f"Bearer {self.state.api_key}":
             return _error(start_response, 401, "Incorrect API key provided.", "invalid_api_key")
+        if method == "POST" and path == "/audio/transcriptions":
+            return self._transcription(start_response, environ, body_bytes)
         body: dict[str, Any] = {}
         if body_bytes:
             try:
@@ -116,6 +122,7 @@ class MockUpstream:
             ("POST", "/responses"): self._responses,
             ("POST", "/embeddings"): self._embeddings,
             ("POST", "/moderations"): self._moderations,
+            ("POST", "/images/generations"): lambda start, body: self._images(start, body, environ),
             ("POST", "/conversations"): self._create_conversation,
         }.get((method, path))
         if route is None:
@@ -132,6 +139,37 @@ class MockUpstream:
             message = f"The model `{body.get('model')}` does not exist or you do not have access to it."
             return _error(start_response, 404, message, "model_not_found")
         return route(start_response, body)
+
+    def _images(self, start_response: StartResponse, body: dict[str, Any], environ: Environ) -> Iterable[bytes]:
+        base = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', 'localhost')}"
+        status, payload = media.image_generation(body, base + environ.get("SCRIPT_NAME", "") + "/v1")
+        return _json(start_response, status, payload)
+
+    def _transcription(self, start_response: StartResponse, environ: Environ, raw: bytes) -> Iterable[bytes]:
+        """Multipart, not JSON: recorded with its content type and size (the file itself is not kept)."""
+        content_type = environ.get("CONTENT_TYPE", "")
+        if self.state.record_requests:
+            with self.state.lock:
+                self.state.requests.append(
+                    {
+                        "method": "POST",
+                        "path": "/audio/transcriptions",
+                        "query": "",
+                        "body": {"content_type": content_type, "bytes": len(raw)},
+                        "raw": raw,
+                        "authorization": environ.get("HTTP_AUTHORIZATION"),
+                    }
+                )
+        failure = self._failure(start_response)
+        if failure is not None:
+            return failure
+        status, kind, out = media.transcription(raw, content_type)
+        if isinstance(out, dict):
+            return _json(start_response, status, out)
+        start_response(
+            f"{status} {_REASONS.get(status, 'Status')}", [("Content-Type", kind), ("Content-Length", str(len(out)))]
+        )
+        return [out]
 
     def _failure(self, start_response: StartResponse) -> Iterable[bytes] | None:
         state = self.state

@@ -21,4 +21,8 @@ class PriceOverride(Base):
     input_mtok_micros: Mapped[int] = mapped_column(BigInteger)
     cached_input_mtok_micros: Mapped[int | None] = mapped_column(BigInteger)
     output_mtok_micros: Mapped[int] = mapped_column(BigInteger)
+    image_micros: Mapped[int | None] = mapped_column(BigInteger)
+    """Per image generated, whatever its size and quality; wins over the token rates for an images call."""
+    audio_minute_micros: Mapped[int | None] = mapped_column(BigInteger)
+    """Per minute of input audio (billed by the millisecond); wins over the token rates for a transcription."""
     created_at: Mapped[dt.datetime] = created_at_column()

@@ -39,6 +39,10 @@ class RequestLog(Base):
     cached_input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     reasoning_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    images: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Images generated (images endpoints)."""
+    audio_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Input audio billed, milliseconds (transcriptions)."""
     value_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     """API-equivalent value at list price, integer micro-dollars."""
     cost_micros: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -65,6 +65,25 @@ def _micros(**kw: Any) -> ma.fields.Integer:
     )
 
 
+def _unit_micros(description: str, **kw: Any) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        allow_none=True,
+        validate=ma.validate.Range(0, 10**12),
+        metadata={"description": description + " null: the list price (or this override's token rates)."},
+        **kw,
+    )
+
+
+_IMAGE = (
+    "Micro-dollars per image generated (40000 = $0.04), whatever its size and quality; wins over the token rates "
+    "for this model's images."
+)
+_AUDIO = (
+    "Micro-dollars per minute of input audio (6000 = $0.006), billed by the millisecond; wins over the token "
+    "rates for this model's transcriptions."
+)
+
+
 class PriceOverrideSchema(TimestampsMixin):
     model = ma.fields.String(required=True, validate=ma.validate.Length(1, 200))
     input_mtok_micros = _micros(required=True)
@@ -73,12 +92,18 @@ class PriceOverrideSchema(TimestampsMixin):
     input_mtok_usd = UsdFromMicros("input_mtok_micros", required=True)
     cached_input_mtok_usd = UsdFromMicros("cached_input_mtok_micros", allow_none=True, required=True)
     output_mtok_usd = UsdFromMicros("output_mtok_micros", required=True)
+    image_micros = _unit_micros(_IMAGE, load_default=None)
+    audio_minute_micros = _unit_micros(_AUDIO, load_default=None)
+    image_usd = UsdFromMicros("image_micros", allow_none=True, required=True)
+    audio_minute_usd = UsdFromMicros("audio_minute_micros", allow_none=True, required=True)
 
 
 class PriceOverrideUpdateSchema(ma.Schema):
     input_mtok_micros = _micros()
     cached_input_mtok_micros = _micros(allow_none=True)
     output_mtok_micros = _micros()
+    image_micros = _unit_micros(_IMAGE)
+    audio_minute_micros = _unit_micros(_AUDIO)
 
 
 class PriceOverrideListArgs(ListArgs):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ...metering.media import MediaUsage
 from ...metering.usage import TokenUsage
 from ..context import LaneTarget
 
@@ -23,6 +24,8 @@ class StreamState:
     translate: Callable[[int, bytes], bytes] | None = None
     """Set by a provider whose wire format is not the caller's: (status, plain upstream body) → the body in the
     caller's format. None: the body passes as it came."""
+    upstream_headers: dict[str, str] = field(default_factory=dict)
+    """Headers that win over the provider's (a multipart body's Content-Type with its boundary)."""
 
 
 class Untranslatable(ValueError):
@@ -71,6 +74,25 @@ class AddressedOperation(Operation, Protocol):
 
     def upstream_path(self, lane: LaneTarget, body: dict[str, Any], stream: bool) -> str:
         """The path (and query) relative to the lane's base URL for this request."""
+        ...
+
+
+Fetch = Callable[[str, str, bytes | None, dict[str, str]], tuple[int, bytes]]
+"""(method, absolute URL, body, headers) → (status, body): one more upstream call on the same lane's pools."""
+
+
+class MediaOperation(Protocol):
+    """What an images or audio operation adds: the counts it is billed by, and, where the provider answers
+    asynchronously (Replicate), the calls that bring the answer to completion."""
+
+    def media(self, response: dict[str, Any] | None, state: StreamState) -> MediaUsage | None:
+        """Billable counts of a successful answer (`response` None: not JSON, e.g. a transcript as text)."""
+        ...
+
+
+class FollowUp(Protocol):
+    def follow(self, fetch: Fetch, lane: LaneTarget, status: int, data: bytes, state: StreamState) -> tuple[int, bytes]:
+        """Complete the answer with more upstream calls (poll, download); I/O only through `fetch`."""
         ...
 
 

@@ -7,11 +7,12 @@ from ...context import LaneTarget
 from ..base import Operation
 from . import api
 from .chat import Chat
+from .images import Images as ImagenImages
 
 
 class GeminiProvider:
     name = "gemini"
-    _operations: dict[str, Operation] = {"chat": Chat()}
+    _operations: dict[str, Operation] = {"chat": Chat(), "images.generations": ImagenImages()}
 
     def operation(self, name: str) -> Operation | None:
         return self._operations.get(name)

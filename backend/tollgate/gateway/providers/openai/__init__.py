@@ -7,8 +7,10 @@ from ..base import Operation
 from . import api
 from .chat import Chat
 from .embeddings import Embeddings
+from .images import Images
 from .passthrough import OPERATIONS as PASSTHROUGH
 from .responses import Responses
+from .transcriptions import Transcriptions
 
 
 class OpenAIProvider:
@@ -17,6 +19,8 @@ class OpenAIProvider:
         "chat": Chat(),
         "responses": Responses(),
         "embeddings": Embeddings(),
+        "images.generations": Images(),
+        "audio.transcriptions": Transcriptions(),
         **PASSTHROUGH,
     }
 
