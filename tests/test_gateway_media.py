@@ -17,13 +17,10 @@ from sqlalchemy import select, update
 from tollgate import provisioning
 from tollgate.budgets import manage
 from tollgate.extensions import db
-from tollgate.gateway import providers
-from tollgate.gateway.context import LaneTarget
-from tollgate.gateway.providers.base import Operation
-from tollgate.gateway.providers.gemini.images import Images as ImagenImages
+from tollgate.ids import new_id
 from tollgate.mock_upstream.image_providers import PNG_B64, ImageMockState, ImagenMock, ReplicateMock, StabilityMock
 from tollgate.mock_upstream.openai_media import IMAGE_TOKENS
-from tollgate.models import BudgetSpend, Lane, RequestLog
+from tollgate.models import BudgetSpend, Lane, ModelAlias, RequestLog
 from tollgate.services import Services
 
 from .conftest import Mock, Seeded, ServedApp
@@ -42,27 +39,9 @@ class Upstreams:
     imagen: ImageMockState
 
 
-class _ImagenOnly:
-    """Stands in for the Gemini provider (written separately) with only its images operation registered."""
-
-    name = "gemini"
-    _operations: dict[str, Operation] = {"images.generations": ImagenImages()}
-
-    def operation(self, name: str) -> Operation | None:
-        return self._operations.get(name)
-
-    def url(self, lane: LaneTarget, path: str) -> str:
-        return lane.base_url.rstrip("/") + path
-
-    def headers(self, lane: LaneTarget) -> dict[str, str]:
-        return {"Content-Type": "application/json", "x-goog-api-key": lane.api_key or ""}
-
-
 @pytest.fixture
 def upstreams(app: Flask, svc: Services, seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> Iterator[Upstreams]:
     """Stability, Replicate and Imagen lanes beside the seeded OpenAI lane (narrowed to OpenAI's models)."""
-    if "gemini" not in providers.PROVIDERS:
-        monkeypatch.setitem(providers.PROVIDERS, "gemini", _ImagenOnly())
     states = Upstreams(ImageMockState(STABILITY_KEY), ImageMockState(REPLICATE_KEY), ImageMockState(GOOGLE_KEY))
     served = [
         ServedApp(StabilityMock(states.stability)),
@@ -352,3 +331,22 @@ def test_usage_report_agrees_with_the_log(
     by_model = {r["model"]: r["value_micros"] for r in report["data"]}
     assert by_model == {"dall-e-3": 80_000, "whisper-1": 300} == {r.model_requested: r.value_micros for r in rows}
     assert report["totals"]["cost_micros"] == 80_300
+
+
+def test_an_alias_on_an_upload_changes_only_its_model_field(
+    client: openai.OpenAI, app: Flask, svc: Services, seeded: Seeded, mock_upstream: Mock
+) -> None:
+    with app.app_context():
+        db.session.add(
+            ModelAlias(id=new_id("mal"), workspace_id=seeded.workspace_id, alias="listen", model="whisper-1")
+        )
+        db.session.commit()
+        svc.keys.invalidate()
+    result = client.audio.transcriptions.create(model="listen", file=audio())
+    assert result.text.startswith("Hello")
+    [sent] = mock_upstream.state.requests
+    assert b'name="model"\r\n\r\nwhisper-1\r\n' in sent["raw"] and b"listen" not in sent["raw"]
+    assert wav_bytes(2.5) in sent["raw"]  # the file's bytes as they came
+    row = only_row(app, svc)
+    assert (row.model_requested, row.audio_ms) == ("listen", 3_000)
+    assert_money(row, 300)

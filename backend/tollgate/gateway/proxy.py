@@ -396,6 +396,7 @@ def _plain_response(
         media = getattr(op, "media", None)  # images and audio: billed by their counts (MediaOperation)
         if media is not None:
             record.media = media(parsed if isinstance(parsed, dict) else None, state)
+        _served_model(record, ask)
         if record.usage is None and record.media is None and status == 200:  # its text cannot hold more tokens
             _estimate_usage(record, ask, len(data))
     else:
@@ -449,6 +450,7 @@ def _stream_response(
         else:
             upstream.close()
         record.model_served, record.usage = state.model, state.usage
+        _served_model(record, ask)
         record.created = state.extra.get("created")
         if (finished := state.extra.get("finished")) is not None:  # a streamed retrieve saw the response end
             svc.objects.observe(record, finished)
@@ -487,6 +489,13 @@ def _stream_response(
     response = Response(events(), status=200, content_type=content_type, headers=headers)
     response.call_on_close(closed_before_start)
     return response
+
+
+def _served_model(record: RequestRecord, ask: Ask) -> None:
+    """An answer that names no model (a transcript, some images) was served by the model the lane was asked for:
+    after an alias that is not the requested name, and pricing needs the real one."""
+    if record.model_served is None and ask.model and ask.model != record.model_requested:
+        record.model_served = ask.model
 
 
 def _estimate_usage(record: RequestRecord, ask: Ask, output_seen: int) -> None:

@@ -41,7 +41,7 @@ def _media_value_picos(record: RequestRecord) -> int | None:
     """An images or audio call, by the media price file (per image, per minute, per token by kind), the served
     model's entry first, then the requested model's (providers echo a dated snapshot or none at all)."""
     assert record.media is not None
-    provider = record.provider or "openai"
+    provider = record.price_provider or record.provider or "openai"
     for model in dict.fromkeys(m for m in (record.model_served, record.model_requested) if m):
         override = record.overrides.get(model)
         value = media.value_picos(record.media, record.usage, model, provider, override)

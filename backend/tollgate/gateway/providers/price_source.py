@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-BY_FORMAT = {"anthropic": "anthropic", "gemini": "google", "azure": "azure", "openrouter": "openrouter"}
+BY_FORMAT = {
+    "anthropic": "anthropic",
+    "gemini": "google",
+    "azure": "azure",
+    "openrouter": "openrouter",
+    "stability": "stability",
+    "replicate": "replicate",
+}
 
 BY_HOST = {
     "api.openai.com": "openai",
