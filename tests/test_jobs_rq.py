@@ -50,15 +50,15 @@ def conn(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 def test_each_slot_is_enqueued_once_across_schedulers(conn: object) -> None:
     jobs = schedule.periodic_jobs(Settings(alert_interval_s=30))
-    assert [j.interval_s for j in jobs] == [30, 30, 60, 300]
-    start = 1_800_000_000.0  # a multiple of 300
-    assert len(schedule.enqueue_due(conn, jobs, start)) == 4
+    assert [j.interval_s for j in jobs] == [30, 30, 60, 300, 3600]
+    start = 1_800_000_000.0  # a multiple of 3600
+    assert len(schedule.enqueue_due(conn, jobs, start)) == 5
     assert schedule.enqueue_due(conn, jobs, start + 29) == []  # a second scheduler, same slots
     assert [i.rsplit("-", 1)[0] for i in schedule.enqueue_due(conn, jobs, start + 30)] == [
         "tollgate-evaluate-alerts",
         "tollgate-deliver-webhooks",
     ]
-    assert schedule.queue(conn).count == 6
+    assert schedule.queue(conn).count == 7
     assert schedule.next_wake(jobs, start + 31) == pytest.approx(29)
     assert schedule.periodic_jobs(Settings(alert_interval_s=0)) == ()
 

@@ -18,6 +18,9 @@ from .idempotency import IdempotencyKey as IdempotencyKey
 from .lane import Lane as Lane
 from .lane import RouteEntry as RouteEntry
 from .price_override import PriceOverride as PriceOverride
+from .reconciliation import ReconciliationRow as ReconciliationRow
+from .reconciliation import ReconciliationRun as ReconciliationRun
+from .reconciliation import ReportCredential as ReportCredential
 from .report import MonthlyClose as MonthlyClose
 from .report import Report as Report
 from .request_log import RequestLog as RequestLog

@@ -17,6 +17,7 @@ from . import (
     price_overrides,
     profitability,
     projects,
+    reconciliations,
     reports,
     routing,
     sub_keys,
@@ -43,4 +44,5 @@ BLUEPRINTS: list[Blueprint] = [
     billing.bp,
     reports.bp,
     profitability.bp,
+    reconciliations.bp,
 ]
