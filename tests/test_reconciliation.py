@@ -156,6 +156,7 @@ def test_csv_openai_and_anthropic_exports_are_read() -> None:
     [
         (b"", "file", "No header line"),
         (b"\xff\xfe", "file", "Invalid UTF-8"),
+        (b"date,model,cost_usd\n2026-11-01,m\x00,1\n", "file", "Contains NUL"),
         (b"day,what,how_much\n2026-11-01,x,1\n", "header", "No model column"),
         (b"date,model,cost_usd\n2026-11-01,m,abc\n", "line 2", "is not a number"),
         (b"date,model,cost_usd\nyesterday,m,1\n", "line 2", "is not a date"),

@@ -47,6 +47,8 @@ def parse_costs(data: bytes) -> list[ProviderLine]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CsvRejected("The CSV file is not UTF-8 text.", {"file": [f"Invalid UTF-8 at byte {exc.start}."]}) from exc
+    if "\x00" in text:
+        raise CsvRejected("The CSV file contains NUL characters.", {"file": ["Contains NUL (U+0000)."]})
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header or not any(cell.strip() for cell in header):

@@ -35,6 +35,7 @@ from ..schemas.reconciliations import (
     ReportCredentialSchema,
 )
 from ..scope import get_or_404, scoped
+from ..spec_rules import NO_NUL_PATTERN
 
 bp = admin_blueprint(
     "reconciliations",
@@ -46,7 +47,7 @@ _CSV_BODY = {
     "description": "The provider's cost export: OpenAI's (`start_time_iso`/`start_time`, `line_item`, "
     "`amount_value`, `amount_currency`) or Anthropic's (`usage_date_utc`, `model`, `cost_usd`); see README.",
     "content": {
-        "text/csv": {"schema": {"type": "string"}},
+        "text/csv": {"schema": {"type": "string", "pattern": NO_NUL_PATTERN}},
         "multipart/form-data": {
             "schema": {
                 "type": "object",
