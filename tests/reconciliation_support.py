@@ -72,7 +72,8 @@ def billed(
     lines = []
     for (day, model), picos in sorted(exact.items()):
         scale = Decimal((off or {}).get(day, factor))
-        lines.append(BilledLine(day, model, Decimal(picos) / PICOS_PER_USD * scale, scope="proj_lane"))
+        amount = Decimal(picos) / PICOS_PER_USD * scale
+        lines.append(BilledLine(day, model, amount, "proj_lane", input_tokens=3000, output_tokens=600, requests=3))
     return lines
 
 

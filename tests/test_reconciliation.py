@@ -12,7 +12,14 @@ from tests.reconciliation_support import ADMIN_KEY, report_mock
 from tollgate.mock_upstream.reports import BilledLine, ReportMockState
 from tollgate.reconciliation import csv_import
 from tollgate.reconciliation.compare import Compared, ProviderLine, TollgateLine, compare, decimal_text
-from tollgate.reconciliation.provider_api import ReportError, ReportQuery, fetch_costs, openai_model, requests_getter
+from tollgate.reconciliation.provider_api import (
+    ReportError,
+    ReportQuery,
+    fetch_costs,
+    fetch_usage,
+    openai_model,
+    requests_getter,
+)
 from tollgate.reconciliation.runs import month_days
 
 D1, D2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
@@ -100,6 +107,24 @@ def test_fetch_follows_pages_and_keeps_exact_decimals(report_mock: tuple[ReportM
     assert total == sum((line.amount_usd for line in _month_lines()), USD(0))  # exact: 0.1 stays 0.1
     assert {line.model for line in lines} == {"gpt-4o-mini"}  # the other project's cost is not this lane's
     assert {line.day for line in lines} == {line.day for line in _month_lines()}
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_fetch_usage_counts_tokens_per_day_and_model(report_mock: tuple[ReportMockState, str], provider: str) -> None:
+    state, url = report_mock
+    state.lines = [
+        BilledLine(D1, "m", USD("1"), "proj_1", input_tokens=1001, output_tokens=50, requests=2),
+        BilledLine(D1, "m", USD("1"), "proj_2", input_tokens=7, output_tokens=7, requests=1),
+    ]
+    base = url + "/v1" if provider == "openai" else url
+    query = ReportQuery(base, ADMIN_KEY, D1, D2, scope="proj_1")
+    [line] = fetch_usage(provider, query, requests_getter(allow_private=True))
+    assert (line.day, line.model, line.input_tokens, line.output_tokens) == (D1, "m", 1001, 50)
+    path = state.requests[0]["path"]
+    assert path.endswith("/organization/usage/completions" if provider == "openai" else "/usage_report/messages")
+    bad = b'{"data": [{"start_time": 1793491200, "results": [{"input_tokens": -1}]}], "has_more": false}'
+    with pytest.raises(ReportError, match="not a token count"):
+        fetch_usage("openai", query, lambda u, h: (200, bad))
 
 
 def test_fetch_errors_are_sentences(report_mock: tuple[ReportMockState, str]) -> None:

@@ -78,6 +78,8 @@ def test_a_seeded_month_agrees_within_one_percent(
     assert (first["day"], first["model"], first["requests"]) == ("2026-11-01", "gpt-4o-2024-08-06", 3)
     assert abs(first["difference_micros"] - (first["provider_cost_micros"] - first["tollgate_cost_micros"])) <= 1
     assert first["difference_micros"] > 0 and first["difference_percent"] == "0.3984"
+    assert (first["tollgate_input_tokens"], first["tollgate_output_tokens"]) == (3000, 600)  # the usage report's
+    assert (first["provider_input_tokens"], first["provider_output_tokens"]) == (3000, 600)  # counts agree
     page = owner.get(f"/api/v1/reconciliations/{run['id']}/rows", query_string={"limit": 50}).json
     rest = owner.get(f"/api/v1/reconciliations/{run['id']}/rows", query_string={"cursor": page["next_cursor"]}).json
     assert [r["model"] for r in page["data"] + rest["data"]] == [r["model"] for r in rows["data"]]
@@ -131,6 +133,8 @@ def test_csv_export_upload_as_body_and_multipart(app: Flask, seeded: Seeded, own
         content_type="multipart/form-data",
     )
     assert multipart.status_code == 201 and multipart.json["provider_cost_usd"] == made.json["provider_cost_usd"]
+    rows = owner.get(f"/api/v1/reconciliations/{made.json['id']}/rows").json["data"]
+    assert rows[0]["provider_input_tokens"] is None and rows[0]["tollgate_input_tokens"] == 3000  # CSV: no tokens
     bad = owner.post(f"/api/v1/lanes/{lane}/reconciliations/csv", data="a,b\n1,2\n", content_type="text/csv")
     assert bad.status_code == 422 and bad.content_type == "application/problem+json"
     assert "No day column" in bad.json["detail"] and "header" in bad.json["errors"]

@@ -1,5 +1,6 @@
-"""A local provider *report* API for reconciliation tests: OpenAI's `GET /v1/organization/costs` and Anthropic's
-`GET /v1/organizations/cost_report`, in their documented shapes, with pagination (`limit` buckets a page,
+"""A local provider *report* API for reconciliation tests: OpenAI's `GET /v1/organization/costs` and
+`/v1/organization/usage/completions`, Anthropic's `GET /v1/organizations/cost_report` and
+`/v1/organizations/usage_report/messages`, in their documented shapes, with pagination (`limit` buckets a page,
 `has_more`, an opaque `next_page` passed back as `page`).
 
 The state holds what the provider "billed" (day, model, USD); the mock spreads each amount over the line items
@@ -33,6 +34,9 @@ class BilledLine:
     amount_usd: Decimal
     scope: str | None = None
     """OpenAI project id / Anthropic workspace id of the cost."""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    requests: int = 0
 
 
 @dataclass
@@ -52,16 +56,21 @@ class ReportMock:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         query = parse_qs(environ.get("QUERY_STRING", ""))
         self.state.requests.append({"method": method, "path": path, "query": query})
-        if (method, path) == ("GET", "/v1/organization/costs"):
+        openai = {"/v1/organization/costs": self._openai, "/v1/organization/usage/completions": self._openai_usage}
+        anthropic = {
+            "/v1/organizations/cost_report": self._anthropic,
+            "/v1/organizations/usage_report/messages": self._anthropic_usage,
+        }
+        if method == "GET" and path in openai:
             if environ.get("HTTP_AUTHORIZATION") != f"Bearer {self.state.admin_key}":
                 return _openai_error(start_response, 401, "Incorrect API key provided.", "invalid_api_key")
-            return self._openai(start_response, query)
-        if (method, path) == ("GET", "/v1/organizations/cost_report"):
+            return openai[path](start_response, query)
+        if method == "GET" and path in anthropic:
             if environ.get("HTTP_X_API_KEY") != self.state.admin_key:
                 return _anthropic_error(start_response, 401, "authentication_error", "invalid x-api-key")
             if not environ.get("HTTP_ANTHROPIC_VERSION"):
                 return _anthropic_error(start_response, 400, "invalid_request_error", "anthropic-version required")
-            return self._anthropic(start_response, query)
+            return anthropic[path](start_response, query)
         return _openai_error(start_response, 404, f"Unknown request URL: {method} {path}", "unknown_url")
 
     def _days(self, start: dt.date, end: dt.date, query: dict[str, list[str]]) -> tuple[list[dt.date], str | None]:
@@ -134,6 +143,76 @@ class ReportMock:
                             "workspace_id": line.scope if "workspace_id" in grouped else None,
                         }
                     )
+            begin = dt.datetime.combine(day, dt.time(), dt.UTC)
+            data.append(
+                {
+                    "starting_at": begin.isoformat().replace("+00:00", "Z"),
+                    "ending_at": (begin + dt.timedelta(days=1)).isoformat().replace("+00:00", "Z"),
+                    "results": results,
+                }
+            )
+        return _json(start_response, 200, {"data": data, "has_more": token is not None, "next_page": token})
+
+    def _openai_usage(self, start_response: StartResponse, query: dict[str, list[str]]) -> Iterable[bytes]:
+        start = dt.datetime.fromtimestamp(int(query["start_time"][0]), dt.UTC).date()
+        end = dt.datetime.fromtimestamp(int((query.get("end_time") or [query["start_time"][0]])[0]), dt.UTC).date()
+        days, token = self._days(start, end, query)
+        by_model = "model" in (query.get("group_by") or [])
+        data = []
+        for day in days:
+            results = [
+                {
+                    "object": "organization.usage.completions.result",
+                    "input_tokens": line.input_tokens,
+                    "output_tokens": line.output_tokens,
+                    "input_cached_tokens": 0,
+                    "input_audio_tokens": 0,
+                    "output_audio_tokens": 0,
+                    "num_model_requests": line.requests,
+                    "project_id": None,
+                    "user_id": None,
+                    "api_key_id": None,
+                    "model": line.model if by_model else None,
+                    "batch": None,
+                }
+                for line in self._billed(day, query.get("project_ids"))
+            ]
+            begin = dt.datetime.combine(day, dt.time(), dt.UTC)
+            data.append(
+                {
+                    "object": "bucket",
+                    "start_time": int(begin.timestamp()),
+                    "end_time": int((begin + dt.timedelta(days=1)).timestamp()),
+                    "results": results,
+                }
+            )
+        page = {"object": "page", "data": data, "has_more": token is not None, "next_page": token}
+        return _json(start_response, 200, page)
+
+    def _anthropic_usage(self, start_response: StartResponse, query: dict[str, list[str]]) -> Iterable[bytes]:
+        start = dt.datetime.fromisoformat(query["starting_at"][0].replace("Z", "+00:00")).date()
+        end = dt.datetime.fromisoformat(query["ending_at"][0].replace("Z", "+00:00")).date()
+        days, token = self._days(start, end, query)
+        grouped = set(query.get("group_by[]") or [])
+        data = []
+        for day in days:
+            results = []
+            for line in self._billed(day, None):
+                cached = line.input_tokens // 4  # a quarter read from the cache, as Anthropic splits input
+                results.append(
+                    {
+                        "uncached_input_tokens": line.input_tokens - cached,
+                        "cache_read_input_tokens": cached,
+                        "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0},
+                        "output_tokens": line.output_tokens,
+                        "server_tool_use": {"web_search_requests": 0},
+                        "model": line.model if "model" in grouped else None,
+                        "workspace_id": line.scope if "workspace_id" in grouped else None,
+                        "api_key_id": None,
+                        "service_tier": None,
+                        "context_window": None,
+                    }
+                )
             begin = dt.datetime.combine(day, dt.time(), dt.UTC)
             data.append(
                 {

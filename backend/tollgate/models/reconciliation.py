@@ -76,6 +76,11 @@ class ReconciliationRow(Base):
     day: Mapped[dt.date] = mapped_column(Date)
     model: Mapped[str] = mapped_column(String(200))
     requests: Mapped[int] = mapped_column(Integer, default=0)
+    tollgate_input_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    tollgate_output_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    provider_input_tokens: Mapped[int | None] = mapped_column(BigInteger)
+    """From the provider's usage report; None for a CSV import (an export has costs only)."""
+    provider_output_tokens: Mapped[int | None] = mapped_column(BigInteger)
     tollgate_cost_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     provider_cost_micros: Mapped[int] = mapped_column(BigInteger, default=0)
     provider_cost_usd: Mapped[str] = mapped_column(String(40), default="0")

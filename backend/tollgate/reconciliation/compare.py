@@ -26,6 +26,7 @@ TOLERANCE_PERCENT = Decimal(1)
 FLOOR_MICROS = 10_000
 """$0.01: smaller differences never make a gap, whatever their percentage."""
 PERCENT_PLACES = Decimal("0.0001")
+_Key = tuple[dt.date, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,17 @@ class TollgateLine:
     model: str
     cost_picos: int
     requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def __add__(self, other: Tokens) -> Tokens:
+        return Tokens(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +105,9 @@ class Row:
     model: str
     requests: int
     money: Compared
+    tokens: Tokens = Tokens()
+    provider_tokens: Tokens | None = None
+    """None: the provider's token counts were not fetched (a CSV import)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,24 +127,41 @@ class Comparison:
         )
 
 
-def compare(tollgate: Iterable[TollgateLine], provider: Iterable[ProviderLine]) -> Comparison:
-    """Join both sides on (day, model); a cell only one side has compares against zero."""
-    ours: dict[tuple[dt.date, str], Decimal] = defaultdict(Decimal)
-    counts: dict[tuple[dt.date, str], int] = defaultdict(int)
-    theirs: dict[tuple[dt.date, str], Decimal] = defaultdict(Decimal)
+def compare(
+    tollgate: Iterable[TollgateLine],
+    provider: Iterable[ProviderLine],
+    provider_tokens: Iterable[tuple[dt.date, str, Tokens]] | None = None,
+) -> Comparison:
+    """Join both sides on (day, model); a cell only one side has compares against zero. Token counts ride
+    along (they explain a gap: same tokens and other money is a price question, other tokens a metering one)
+    and never decide one."""
+    ours: dict[_Key, Decimal] = defaultdict(Decimal)
+    counts: dict[_Key, int] = defaultdict(int)
+    our_tokens: dict[_Key, Tokens] = defaultdict(Tokens)
+    theirs: dict[_Key, Decimal] = defaultdict(Decimal)
+    their_tokens: dict[_Key, Tokens] | None = None
     for line in tollgate:
-        ours[(line.day, line.model)] += Decimal(line.cost_picos) / PICOS_PER_USD
-        counts[(line.day, line.model)] += line.requests
+        key = (line.day, line.model)
+        ours[key] += Decimal(line.cost_picos) / PICOS_PER_USD
+        counts[key] += line.requests
+        our_tokens[key] += Tokens(line.input_tokens, line.output_tokens)
     for item in provider:
         theirs[(item.day, item.model)] += item.amount_usd
+    if provider_tokens is not None:
+        their_tokens = defaultdict(Tokens)
+        for day, model, tokens in provider_tokens:
+            their_tokens[(day, model)] += tokens
+    keys = set(ours) | set(theirs) | set(their_tokens or ())
     rows = [
         Row(
             day,
             model,
             counts.get((day, model), 0),
             Compared(ours.get((day, model), Decimal(0)), theirs.get((day, model), Decimal(0))),
+            our_tokens.get((day, model), Tokens()),
+            None if their_tokens is None else their_tokens.get((day, model), Tokens()),
         )
-        for day, model in sorted(set(ours) | set(theirs))
+        for day, model in sorted(keys)
     ]
     days: dict[dt.date, Compared] = {}
     for row in rows:

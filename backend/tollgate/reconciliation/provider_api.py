@@ -1,4 +1,5 @@
-"""Fetching a provider's own cost report, day by day, following its pagination (`has_more` / `next_page`).
+"""Fetching a provider's own cost report (and its usage report's token counts), day by day, following its
+pagination (`has_more` / `next_page`).
 
 OpenAI: `GET {base}/organization/costs` (admin key as a bearer token; `start_time`/`end_time` in Unix seconds,
 `bucket_width=1d`, `group_by=line_item`, optionally `project_ids`); each result's `amount.value` is a JSON
@@ -47,6 +48,92 @@ class ReportQuery:
     """Last day included."""
     scope: str | None = None
     """OpenAI project id / Anthropic workspace id the lane's key belongs to; None: the whole organization."""
+
+
+@dataclass(frozen=True, slots=True)
+class UsageLine:
+    """Tokens a provider's usage report counts for one UTC day and model (input includes cached input)."""
+
+    day: dt.date
+    model: str
+    input_tokens: int
+    output_tokens: int
+
+
+def fetch_usage(provider: str, query: ReportQuery, get: Getter) -> list[UsageLine]:
+    """The provider's token counts per UTC day and model, to tell a price difference (same tokens, other
+    money) from a metering one (other tokens): OpenAI's `GET {base}/organization/usage/completions`
+    (`group_by=model`), Anthropic's `GET {base}/v1/organizations/usage_report/messages` (`group_by[]=model`)."""
+    start = dt.datetime.combine(query.start, dt.time(), dt.UTC)
+    end = dt.datetime.combine(query.end + dt.timedelta(days=1), dt.time(), dt.UTC)
+    if provider == "openai":
+        params = [
+            ("start_time", str(int(start.timestamp()))),
+            ("end_time", str(int(end.timestamp()))),
+            ("bucket_width", "1d"),
+            ("group_by", "model"),
+            ("limit", str(PAGE_LIMIT)),
+        ] + ([("project_ids", query.scope)] if query.scope else [])
+        url = query.base_url.rstrip("/") + "/organization/usage/completions"
+        headers = {"Authorization": f"Bearer {query.admin_key}", "Accept": "application/json"}
+        return [
+            UsageLine(
+                _day(dt.datetime.fromtimestamp(_number(bucket, "start_time"), dt.UTC)),
+                _model(result.get("model")),
+                _count(result, "input_tokens"),
+                _count(result, "output_tokens"),
+            )
+            for bucket in _pages(url, params, headers, get, "OpenAI")
+            for result in bucket.get("results") or []
+        ]
+    if provider == "anthropic":
+        params = [
+            ("starting_at", start.isoformat().replace("+00:00", "Z")),
+            ("ending_at", end.isoformat().replace("+00:00", "Z")),
+            ("bucket_width", "1d"),
+            ("group_by[]", "model"),
+            ("group_by[]", "workspace_id"),
+            ("limit", str(PAGE_LIMIT)),
+        ]
+        url = query.base_url.rstrip("/") + "/v1/organizations/usage_report/messages"
+        headers = {"x-api-key": query.admin_key, "anthropic-version": ANTHROPIC_VERSION, "Accept": "application/json"}
+        return [
+            UsageLine(
+                _day(_timestamp(bucket.get("starting_at"))),
+                _model(result.get("model")),
+                _anthropic_input(result),
+                _count(result, "output_tokens"),
+            )
+            for bucket in _pages(url, params, headers, get, "Anthropic")
+            for result in bucket.get("results") or []
+            if not query.scope or result.get("workspace_id") == query.scope
+        ]
+    raise ReportError(f"Reconciliation over the API supports {', '.join(SUPPORTED)} lanes, not '{provider}'.")
+
+
+def _anthropic_input(result: dict[str, Any]) -> int:
+    """Anthropic splits input into uncached, cache reads and cache writes (5-minute and 1-hour)."""
+    found = result.get("cache_creation")
+    creation: dict[str, Any] = found if isinstance(found, dict) else {}
+    return (
+        _count(result, "uncached_input_tokens")
+        + _count(result, "cache_read_input_tokens")
+        + _count(creation, "ephemeral_5m_input_tokens")
+        + _count(creation, "ephemeral_1h_input_tokens")
+    )
+
+
+def _count(result: dict[str, Any], name: str) -> int:
+    value = result.get(name, 0)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ReportError(f"The usage report has a `{name}` that is not a token count: {value!r}.")
+    return value
+
+
+def _model(value: Any) -> str:
+    return value if isinstance(value, str) and value else UNATTRIBUTED
 
 
 def fetch_costs(provider: str, query: ReportQuery, get: Getter) -> list[ProviderLine]:
@@ -112,8 +199,7 @@ def _anthropic_costs(query: ReportQuery, get: Getter) -> Iterator[ProviderLine]:
             if currency != "USD":
                 raise ReportError(f"Anthropic reported a cost in '{currency}'; only USD can be reconciled.")
             cents = _decimal(result.get("amount"), "amount")
-            model = result.get("model")
-            yield ProviderLine(day, model if isinstance(model, str) and model else UNATTRIBUTED, cents / 100)
+            yield ProviderLine(day, _model(result.get("model")), cents / 100)
 
 
 def _pages(

@@ -9,7 +9,7 @@ A flat lane is not reconciled: its provider bills a plan, not tokens, so there i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from ..alerts.evaluate import enqueue
@@ -20,8 +20,8 @@ from ..models.base import utcnow
 from ..vault import CredentialVault
 from ..vault.crypto import fingerprint, lane_owner
 from ..vault.tokens import last4
-from .compare import Compared, Comparison, ProviderLine, compare, decimal_text
-from .provider_api import Getter, ReportQuery, fetch_costs
+from .compare import Compared, Comparison, ProviderLine, Tokens, compare, decimal_text
+from .provider_api import Getter, ReportQuery, UsageLine, fetch_costs, fetch_usage
 from .tollgate_side import lane_costs
 
 RECONCILED_PAYMENTS = ("metered", "byok")
@@ -66,11 +66,18 @@ def set_credential(
     return found
 
 
-def fetch_provider_lines(
+@dataclass(frozen=True, slots=True)
+class ProviderReport:
+    costs: list[ProviderLine]
+    usage: list[UsageLine] | None = None
+    """The usage report's token counts; None for a CSV import (an export has costs only)."""
+
+
+def fetch_provider_report(
     session: DbSession, vault: CredentialVault, lane: Lane, start: dt.date, end: dt.date, get: Getter
-) -> list[ProviderLine]:
-    """The provider's cost report of the lane's organization (or its `scope`) over [start, end]. Raises
-    NotApplicable without a credential, provider_api.ReportError when the report cannot be read."""
+) -> ProviderReport:
+    """The provider's cost and usage reports of the lane's organization (or its `scope`) over [start, end].
+    Raises NotApplicable without a credential, provider_api.ReportError when a report cannot be read."""
     credential = session.get(ReportCredential, lane.id)
     if credential is None:
         raise NotApplicable(
@@ -79,7 +86,7 @@ def fetch_provider_lines(
         )
     admin_key = vault.decrypt(credential.ciphertext, credential_owner(lane))
     query = ReportQuery(credential.base_url or lane.base_url, admin_key, start, end, credential.scope)
-    return fetch_costs(lane.provider, query, get)
+    return ProviderReport(fetch_costs(lane.provider, query, get), fetch_usage(lane.provider, query, get))
 
 
 def reconcile(
@@ -87,7 +94,7 @@ def reconcile(
     lane: Lane,
     start: dt.date,
     end: dt.date,
-    provider_lines: Sequence[ProviderLine],
+    report: ProviderReport,
     source: str,
     trigger: str = "manual",
 ) -> ReconciliationRun:
@@ -95,7 +102,12 @@ def reconcile(
     caller commits."""
     check_applicable(lane)
     ours = lane_costs(session, lane, start, end)
-    result = compare(ours.lines, provider_lines)
+    usage = (
+        None
+        if report.usage is None
+        else [(u.day, u.model, Tokens(u.input_tokens, u.output_tokens)) for u in report.usage]
+    )
+    result = compare(ours.lines, report.costs, usage)
     gap_days = result.gap_days()
     run = ReconciliationRun(
         id=new_id("rcn"),
@@ -109,7 +121,7 @@ def reconcile(
         end_day=end,
         status="gap" if result.has_gap() else "ok",
         gap_days=[day.isoformat() for day in gap_days],
-        details={"unpriced_requests": ours.unpriced_requests, "provider_lines": len(provider_lines)},
+        details={"unpriced_requests": ours.unpriced_requests, "provider_lines": len(report.costs)},
         finished_at=utcnow(),
         **_money(result.total.tollgate_usd, result.total.provider_usd, result.total.difference_percent),
     )
@@ -124,6 +136,10 @@ def reconcile(
             day=row.day,
             model=row.model,
             requests=row.requests,
+            tollgate_input_tokens=row.tokens.input_tokens,
+            tollgate_output_tokens=row.tokens.output_tokens,
+            provider_input_tokens=None if row.provider_tokens is None else row.provider_tokens.input_tokens,
+            provider_output_tokens=None if row.provider_tokens is None else row.provider_tokens.output_tokens,
             **_money(row.money.tollgate_usd, row.money.provider_usd, row.money.difference_percent),
         )
         for row in result.rows

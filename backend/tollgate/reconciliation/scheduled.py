@@ -51,8 +51,8 @@ def run_due(session: DbSession, vault: CredentialVault, get: Getter, now: dt.dat
             if lane.created_at.date() > end or _done(session, lane.id, start, end, now):
                 continue
             try:
-                lines = runs.fetch_provider_lines(session, vault, lane, start, end, get)
-                runs.reconcile(session, lane, start, end, lines, "api", trigger="schedule")
+                report = runs.fetch_provider_report(session, vault, lane, start, end, get)
+                runs.reconcile(session, lane, start, end, report, "api", trigger="schedule")
             except ReportError as exc:
                 log.warning("reconciliation of lane %s %s..%s failed: %s", lane.id, start, end, exc)
                 runs.record_failure(session, lane, start, end, "api", "schedule", str(exc))

@@ -43,6 +43,8 @@ def lane_costs(session: DbSession, lane: Lane, start: dt.date, end: dt.date) -> 
             day,
             model,
             func.count().label("requests"),
+            func.coalesce(func.sum(RequestLog.input_tokens), 0),
+            func.coalesce(func.sum(RequestLog.output_tokens), 0),
             func.coalesce(func.sum(micros), 0),
             func.coalesce(func.sum(remainder), 0),
             func.coalesce(func.sum(case((not_(RequestLog.priced), 1), else_=0)), 0),
@@ -56,8 +58,9 @@ def lane_costs(session: DbSession, lane: Lane, start: dt.date, end: dt.date) -> 
         .group_by(day, model)
     )
     lines, unpriced = [], 0
-    for day_text, name, count, micros_sum, remainder_sum, unpriced_count in session.execute(query).all():
+    for day_text, name, count, inputs, outputs, micros_sum, remainder_sum, unpriced_count in session.execute(query):
         picos = int(micros_sum) * PICOS_PER_MICRO + int(remainder_sum)
-        lines.append(TollgateLine(dt.date.fromisoformat(str(day_text)), str(name), picos, int(count)))
+        on = dt.date.fromisoformat(str(day_text))
+        lines.append(TollgateLine(on, str(name), picos, int(count), int(inputs), int(outputs)))
         unpriced += int(unpriced_count)
     return TollgateSide(lines, unpriced)

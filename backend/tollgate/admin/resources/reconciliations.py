@@ -150,12 +150,12 @@ def create_run(data: dict[str, Any], lane_id: str) -> Any:
     start, end = _period(data)
     get = requests_getter(services().settings.allow_private_upstreams)
     try:
-        lines = runs.fetch_provider_lines(db.session, services().vault, lane, start, end, get)
+        report = runs.fetch_provider_report(db.session, services().vault, lane, start, end, get)
     except runs.NotApplicable as exc:
         abort(409, str(exc))
     except ReportError as exc:
         abort(502, str(exc))
-    run = runs.reconcile(db.session, lane, start, end, lines, "api")
+    run = runs.reconcile(db.session, lane, start, end, report, "api")
     commit()
     return run, 201, {"Location": f"/api/v1/reconciliations/{run.id}"}
 
@@ -192,7 +192,7 @@ def create_csv_run(args: dict[str, Any], lane_id: str) -> Any:
                 f"The CSV file covers {(end - start).days + 1} days; give `month` to pick one (at most {MAX_DAYS})."
             )
             abort(422, message, {"month": ["Required for a file over more than one quarter."]})
-    run = runs.reconcile(db.session, lane, start, end, lines, "csv")
+    run = runs.reconcile(db.session, lane, start, end, runs.ProviderReport(lines), "csv")
     commit()
     return run, 201, {"Location": f"/api/v1/reconciliations/{run.id}"}
 

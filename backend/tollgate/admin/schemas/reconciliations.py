@@ -185,6 +185,15 @@ class ReconciliationRowSchema(_MoneyMixin):
     day = ma.fields.Date(dump_only=True, required=True)
     model = ma.fields.String(dump_only=True, required=True)
     requests = ma.fields.Integer(dump_only=True, required=True)
+    tollgate_input_tokens = ma.fields.Integer(dump_only=True, required=True)
+    tollgate_output_tokens = ma.fields.Integer(dump_only=True, required=True)
+    provider_input_tokens = ma.fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        required=True,
+        metadata={"description": "From the provider's usage report (input includes cached); null for a CSV import."},
+    )
+    provider_output_tokens = ma.fields.Integer(dump_only=True, allow_none=True, required=True)
 
 
 class ReconciliationRunListArgs(ListArgs):

@@ -78,6 +78,10 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("model", sa.String(200), nullable=False),
         sa.Column("requests", sa.Integer(), nullable=False),
+        sa.Column("tollgate_input_tokens", sa.BigInteger(), nullable=False),
+        sa.Column("tollgate_output_tokens", sa.BigInteger(), nullable=False),
+        sa.Column("provider_input_tokens", sa.BigInteger(), nullable=True),
+        sa.Column("provider_output_tokens", sa.BigInteger(), nullable=True),
         *_money(),
     )
     op.create_index("ix_reconciliation_rows_run", "reconciliation_rows", ["run_id", "day", "model"])
