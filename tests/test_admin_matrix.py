@@ -72,6 +72,9 @@ CLIENT_ALLOWED = {
     ("GET", "/api/v1/reports"),
     ("GET", "/api/v1/reports/<report_id>"),
     ("GET", "/api/v1/reports/<report_id>/download"),
+    ("GET", "/api/v1/lanes/<lane_id>/reconciliations"),
+    ("GET", "/api/v1/reconciliations/<run_id>"),
+    ("GET", "/api/v1/reconciliations/<run_id>/rows"),
 }
 KNOWN = {
     ("GET", "/api/v1/workspace"),
@@ -125,6 +128,11 @@ KNOWN = {
     ("GET", "/api/v1/reports/<report_id>/download"),
     *((m, "/api/v1/reports/<report_id>/share-link") for m in ("POST", "DELETE")),
     ("GET", "/api/v1/profitability"),
+    *((m, "/api/v1/lanes/<lane_id>/report-credential") for m in ("GET", "PUT", "DELETE")),
+    *((m, "/api/v1/lanes/<lane_id>/reconciliations") for m in ("GET", "POST")),
+    ("POST", "/api/v1/lanes/<lane_id>/reconciliations/csv"),
+    ("GET", "/api/v1/reconciliations/<run_id>"),
+    ("GET", "/api/v1/reconciliations/<run_id>/rows"),
 }
 
 
@@ -151,6 +159,7 @@ class Ids:
     delivery_id: str = ""
     invoice_id: str = ""
     report_id: str = ""
+    run_id: str = ""
     month: str = "2026-01"
 
     @property
@@ -187,6 +196,10 @@ def _body(rule: str, ids: Ids) -> dict[str, object]:
     """A valid body where the schema requires fields, so a foreign id is reached (and answered 404)."""
     if rule == "/api/v1/clients/<client_id>/billing-plan":
         return {"kind": "pass_through"}
+    if rule == "/api/v1/lanes/<lane_id>/report-credential":
+        return {"api_key": "sk-admin-matrix-key-0000"}
+    if rule == "/api/v1/lanes/<lane_id>/reconciliations":
+        return {"month": "2026-01"}
     return {"lane_ids": [ids.lane_id]} if rule == "/api/v1/routing-policies/<scope>" else {}
 
 
@@ -194,6 +207,20 @@ def _query(rule: str) -> dict[str, str]:
     if rule.endswith(("/export", "/download")):
         return {"format": "json"}
     return {"month": "2026-01"} if rule.endswith(("monthly.csv", "/profitability")) else {}
+
+
+def _reconciliation(app: Flask, workspace_id: str, lane_id: str) -> str:
+    """A January 2026 reconciliation run of the lane (against an empty provider report)."""
+    from tollgate.models import Lane
+    from tollgate.reconciliation import runs
+
+    with app.app_context():
+        lane = db.session.get(Lane, lane_id)
+        assert lane is not None and lane.workspace_id == workspace_id
+        start, end = runs.month_days("2026-01")
+        run = runs.reconcile(db.session, lane, start, end, runs.ProviderReport([]), "csv")
+        db.session.commit()
+        return run.id
 
 
 def _invoice(app: Flask, workspace_id: str, client_id: str) -> str:
@@ -234,6 +261,7 @@ def test_role_and_tenant_matrix(app: Flask, svc: Services, seeded: Seeded, metho
             setattr(ids, name, value)
         ids.invoice_id = _invoice(app, workspace_id, ids.client_id)
         ids.report_id = _report(app, workspace_id, ids.client_id)
+        ids.run_id = _reconciliation(app, workspace_id, ids.lane_id)
     tokens = {
         role: make_token(app, svc, seeded.workspace_id, role, seeded.client_id if role == "client" else None)
         for role in ROLES

@@ -198,6 +198,8 @@ def create_csv_run(args: dict[str, Any], lane_id: str) -> Any:
 
 
 def _upload() -> bytes:
+    if request.mimetype not in ("text/csv", "multipart/form-data"):  # a JSON body passes the blueprint's check
+        abort(415, f"Send the file as text/csv or multipart/form-data (got {request.mimetype or 'no Content-Type'!r}).")
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
