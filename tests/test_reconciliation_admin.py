@@ -159,6 +159,11 @@ def test_report_credential_is_write_only_and_encrypted(
     with app.app_context():
         stored = db.session.get(ReportCredential, lane)
         assert stored is not None and ADMIN_KEY.encode() not in stored.ciphertext
+        good = stored.ciphertext
+        stored.ciphertext = good[:-1] + bytes([good[-1] ^ 1])  # tampered: does not decrypt
+        db.session.commit()
+    tampered = owner.post(f"/api/v1/lanes/{lane}/reconciliations", json={"month": MONTH})
+    assert tampered.status_code == 409 and "cannot be decrypted" in tampered.json["detail"]
     assert owner.delete(f"/api/v1/lanes/{lane}/report-credential").status_code == 204
     assert owner.get(f"/api/v1/lanes/{lane}/report-credential").status_code == 404
     missing = owner.post(f"/api/v1/lanes/{lane}/reconciliations", json={"month": MONTH})

@@ -17,7 +17,7 @@ from ..extensions import DbSession
 from ..ids import new_id
 from ..models import AlertEvent, Lane, ReconciliationRow, ReconciliationRun, ReportCredential
 from ..models.base import utcnow
-from ..vault import CredentialVault
+from ..vault import CredentialVault, VaultError
 from ..vault.crypto import fingerprint, lane_owner
 from ..vault.tokens import last4
 from .compare import Compared, Comparison, ProviderLine, Tokens, compare, decimal_text
@@ -84,7 +84,10 @@ def fetch_provider_report(
             "This lane has no report credential: set one with PUT /api/v1/lanes/{id}/report-credential, or import "
             "the provider's CSV export instead."
         )
-    admin_key = vault.decrypt(credential.ciphertext, credential_owner(lane))
+    try:
+        admin_key = vault.decrypt(credential.ciphertext, credential_owner(lane))
+    except VaultError as exc:  # the master key changed, or the row was tampered with
+        raise NotApplicable("The lane's report credential cannot be decrypted: set it again.") from exc
     query = ReportQuery(credential.base_url or lane.base_url, admin_key, start, end, credential.scope)
     return ProviderReport(fetch_costs(lane.provider, query, get), fetch_usage(lane.provider, query, get))
 

@@ -53,7 +53,7 @@ def run_due(session: DbSession, vault: CredentialVault, get: Getter, now: dt.dat
             try:
                 report = runs.fetch_provider_report(session, vault, lane, start, end, get)
                 runs.reconcile(session, lane, start, end, report, "api", trigger="schedule")
-            except ReportError as exc:
+            except (ReportError, runs.NotApplicable) as exc:
                 log.warning("reconciliation of lane %s %s..%s failed: %s", lane.id, start, end, exc)
                 runs.record_failure(session, lane, start, end, "api", "schedule", str(exc))
             session.commit()
