@@ -91,6 +91,7 @@ PG_MODULES = frozenset(
         "test_byok",
         "test_monthly_close",
         "test_profitability_admin",
+        "test_reconciliation_admin",
         "test_reports",
         "test_database_portability",
         "test_gateway_attribution",

@@ -72,6 +72,9 @@ CLIENT_ALLOWED = {
     ("GET", "/api/v1/reports"),
     ("GET", "/api/v1/reports/<report_id>"),
     ("GET", "/api/v1/reports/<report_id>/download"),
+    ("GET", "/api/v1/lanes/<lane_id>/reconciliations"),
+    ("GET", "/api/v1/reconciliations/<run_id>"),
+    ("GET", "/api/v1/reconciliations/<run_id>/rows"),
 }
 BYOK = {
     ("GET", "/api/v1/provider-key-guides"),
@@ -136,6 +139,11 @@ KNOWN = BYOK | {
     ("GET", "/api/v1/reports/<report_id>/download"),
     *((m, "/api/v1/reports/<report_id>/share-link") for m in ("POST", "DELETE")),
     ("GET", "/api/v1/profitability"),
+    *((m, "/api/v1/lanes/<lane_id>/report-credential") for m in ("GET", "PUT", "DELETE")),
+    *((m, "/api/v1/lanes/<lane_id>/reconciliations") for m in ("GET", "POST")),
+    ("POST", "/api/v1/lanes/<lane_id>/reconciliations/csv"),
+    ("GET", "/api/v1/reconciliations/<run_id>"),
+    ("GET", "/api/v1/reconciliations/<run_id>/rows"),
 }
 
 
@@ -164,6 +172,7 @@ class Ids:
     invoice_id: str = ""
     report_id: str = ""
     provider_key_id: str = "pk_none"
+    run_id: str = ""
     month: str = "2026-01"
 
     @property
@@ -215,6 +224,10 @@ def _body(rule: str, ids: Ids) -> dict[str, object]:
             "api_key": "sk-matrix-0000",
             "base_url": "http://127.0.0.1:9",
         }
+    if rule == "/api/v1/lanes/<lane_id>/report-credential":
+        return {"api_key": "sk-admin-matrix-key-0000"}
+    if rule == "/api/v1/lanes/<lane_id>/reconciliations":
+        return {"month": "2026-01"}
     return {"lane_ids": [ids.lane_id]} if rule == "/api/v1/routing-policies/<scope>" else {}
 
 
@@ -222,6 +235,20 @@ def _query(rule: str) -> dict[str, str]:
     if rule.endswith(("/export", "/download")):
         return {"format": "json"}
     return {"month": "2026-01"} if rule.endswith(("monthly.csv", "/profitability")) else {}
+
+
+def _reconciliation(app: Flask, workspace_id: str, lane_id: str) -> str:
+    """A January 2026 reconciliation run of the lane (against an empty provider report)."""
+    from tollgate.models import Lane
+    from tollgate.reconciliation import runs
+
+    with app.app_context():
+        lane = db.session.get(Lane, lane_id)
+        assert lane is not None and lane.workspace_id == workspace_id
+        start, end = runs.month_days("2026-01")
+        run = runs.reconcile(db.session, lane, start, end, runs.ProviderReport([]), "csv")
+        db.session.commit()
+        return run.id
 
 
 def _invoice(app: Flask, workspace_id: str, client_id: str) -> str:
@@ -263,6 +290,7 @@ def test_role_and_tenant_matrix(app: Flask, svc: Services, seeded: Seeded, metho
             setattr(ids, name, value)
         ids.invoice_id = _invoice(app, workspace_id, ids.client_id)
         ids.report_id = _report(app, workspace_id, ids.client_id)
+        ids.run_id = _reconciliation(app, workspace_id, ids.lane_id)
     tokens = {
         role: make_token(app, svc, seeded.workspace_id, role, seeded.client_id if role == "client" else None)
         for role in ROLES

@@ -50,15 +50,15 @@ def conn(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 def test_each_slot_is_enqueued_once_across_schedulers(conn: object) -> None:
     jobs = schedule.periodic_jobs(Settings(alert_interval_s=30))
-    assert [j.interval_s for j in jobs] == [30, 30, 60, 300]
-    start = 1_800_000_000.0  # a multiple of 300
-    assert len(schedule.enqueue_due(conn, jobs, start)) == 4
+    assert [j.interval_s for j in jobs] == [30, 30, 60, 300, 3600]
+    start = 1_800_000_000.0  # a multiple of 3600
+    assert len(schedule.enqueue_due(conn, jobs, start)) == 5
     assert schedule.enqueue_due(conn, jobs, start + 29) == []  # a second scheduler, same slots
     assert [i.rsplit("-", 1)[0] for i in schedule.enqueue_due(conn, jobs, start + 30)] == [
         "tollgate-evaluate-alerts",
         "tollgate-deliver-webhooks",
     ]
-    assert schedule.queue(conn).count == 6
+    assert schedule.queue(conn).count == 7
     assert schedule.next_wake(jobs, start + 31) == pytest.approx(29)
     assert schedule.periodic_jobs(Settings(alert_interval_s=0)) == ()
 
@@ -71,11 +71,11 @@ def test_scheduler_loop_enqueues_then_stops(conn: object) -> None:
     loop = threading.Thread(target=schedule.run, args=(conn, jobs, stop))
     loop.start()
     deadline = time.monotonic() + 5
-    while schedule.queue(conn).count < 4 and time.monotonic() < deadline:
+    while schedule.queue(conn).count < 5 and time.monotonic() < deadline:
         time.sleep(0.01)
     stop.set()
     loop.join(5)
-    assert not loop.is_alive() and schedule.queue(conn).count == 4
+    assert not loop.is_alive() and schedule.queue(conn).count == 5
 
 
 def test_worker_runs_alerts_delivery_and_sweep(
@@ -98,10 +98,10 @@ def test_worker_runs_alerts_delivery_and_sweep(
     clocked.ledger.store.reserve([leaked], [], 0, HoldRef("req_dead", expired))
     tasks.use_app(app)
     enqueued = schedule.enqueue_due(conn, schedule.periodic_jobs(clocked.settings), time.time())
-    assert len(enqueued) == 4
+    assert len(enqueued) == 5
     worker = SimpleWorker([schedule.queue(conn)], connection=conn)
     assert worker.work(burst=True)
-    assert [schedule.queue(conn).fetch_job(i).return_value() for i in enqueued] == [2, 2, 1, 0]  # type: ignore[union-attr]
+    assert [schedule.queue(conn).fetch_job(i).return_value() for i in enqueued] == [2, 2, 1, 0, 0]  # type: ignore[union-attr]
     assert len(target.calls) == 2  # 50 % and 80 %, signed and delivered by the worker
     assert clocked.ledger.store.read([(budget, status.period.key)])[(budget, status.period.key)] == Usage(8_500_000, 0)
 
@@ -132,13 +132,13 @@ def test_tollgate_worker_cli_runs_a_job_in_a_forked_work_horse(tmp_path: Path, r
     runner = CliRunner()
     assert runner.invoke(main, ["init"], env=env).exit_code == 0
     scheduled = runner.invoke(main, ["scheduler", "--once"], env=env)
-    assert scheduled.exit_code == 0 and scheduled.output.count("enqueued tollgate-") == 4, scheduled.output
+    assert scheduled.exit_code == 0 and scheduled.output.count("enqueued tollgate-") == 5, scheduled.output
     worked = runner.invoke(main, ["worker", "--burst"], env=env)
     assert worked.exit_code == 0, worked.output
     assert store.read([("bud_x", 0)])[("bud_x", 0)] == Usage(0, 0)
     assert schedule.queue(conn).count == 0
     finished = schedule.queue(conn).finished_job_registry.get_job_ids()
-    assert len(finished) == 4
+    assert len(finished) == 5
 
 
 def test_worker_and_scheduler_need_redis(tmp_path: Path) -> None:

@@ -103,10 +103,31 @@ def locate_created(response: Response) -> Response:
     return response
 
 
+UPLOAD_ATTR: Final = "_tollgate_upload_types"
+
+
+def accepts_upload(*mimetypes: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a view that takes a file body (`text/csv`, `multipart/form-data`) instead of JSON; it reads and
+    checks the body itself. Any other type still gets the 415 below."""
+
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(view, UPLOAD_ATTR, frozenset(mimetypes))
+        return view
+
+    return mark
+
+
 def require_json_body(*_: Any) -> None:
     """415 for a POST/PUT/PATCH body that is not JSON (`text/plain`, curl's default form encoding, no type at
     all): without this the body was silently ignored and the caller told that every field was missing."""
     if request.method not in BODY_METHODS or request.is_json:
+        return
+    uploads = getattr(current_app.view_functions.get(request.endpoint or ""), UPLOAD_ATTR, None)
+    if uploads is not None:
+        if request.mimetype not in uploads:
+            raise Problem(
+                415, f"Send the file as {' or '.join(sorted(uploads))} (got {request.mimetype or 'no Content-Type'!r})."
+            )
         return
     if request.content_length or "Transfer-Encoding" in request.headers:
         raise Problem(

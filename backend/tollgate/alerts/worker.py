@@ -94,6 +94,14 @@ class AlertService:
         with Session(self._engine) as session:
             return close_previous_month(session, self.clock())
 
+    def reconcile_once(self) -> int:
+        """Scheduled reconciliation of lanes with a report credential (reconciliation/scheduled.py)."""
+        from ..reconciliation.provider_api import requests_getter
+        from ..reconciliation.scheduled import run_due
+
+        with Session(self._engine) as session:
+            return run_due(session, self._vault, requests_getter(self.allow_private), self.clock())
+
     def start(self) -> None:
         """Start the loop in this process (idempotent; a forked child starts its own)."""
         if self.interval_s <= 0 or self._pid == os.getpid():
@@ -120,5 +128,6 @@ class AlertService:
             try:
                 self.run_once()
                 self.close_month_once()
+                self.reconcile_once()
             except Exception:
                 log.exception("alert pass failed; retrying in %.0fs", self.interval_s)

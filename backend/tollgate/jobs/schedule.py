@@ -42,6 +42,7 @@ def periodic_jobs(settings: Settings) -> tuple[Periodic, ...]:
         Periodic("deliver-webhooks", "tollgate.jobs.tasks.deliver_webhooks", interval),
         Periodic("sweep-reservations", "tollgate.jobs.tasks.sweep_reservations", max(interval, 60.0)),
         Periodic("monthly-close", "tollgate.jobs.tasks.monthly_close", max(interval, 300.0)),
+        Periodic("reconcile-lanes", "tollgate.jobs.tasks.reconcile_lanes", max(interval, 3600.0)),
     )
 
 

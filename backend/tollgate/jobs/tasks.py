@@ -62,6 +62,19 @@ def monthly_close() -> int:
     return _services().alerts.close_month_once()
 
 
+def reconcile_lanes() -> int:
+    """Compare every lane that has a report credential with its provider's report, for each settled UTC day
+    and month not done yet (reconciliation/scheduled.py); returns how many runs were stored."""
+    from ..models.base import utcnow
+    from ..reconciliation.provider_api import requests_getter
+    from ..reconciliation.scheduled import run_due
+
+    app = _app_for_job()
+    svc = services(app)
+    with app.app_context():
+        return run_due(db.session, svc.vault, requests_getter(svc.settings.allow_private_upstreams), utcnow())
+
+
 def generate_report(report_id: str) -> bool:
     """Make one queued monthly usage report (claimed: a second worker given the same id does nothing)."""
     from ..reporting import generate

@@ -21,6 +21,9 @@ from .lane import RouteEntry as RouteEntry
 from .model_alias import ModelAlias as ModelAlias
 from .price_override import PriceOverride as PriceOverride
 from .provider_key import ProviderKey as ProviderKey
+from .reconciliation import ReconciliationRow as ReconciliationRow
+from .reconciliation import ReconciliationRun as ReconciliationRun
+from .reconciliation import ReportCredential as ReportCredential
 from .report import MonthlyClose as MonthlyClose
 from .report import Report as Report
 from .request_log import RequestLog as RequestLog

@@ -20,6 +20,7 @@ EVENT_TYPES = (
     "report.ready",
     "invoice.ready",
     "byok.failed",
+    "reconciliation.gap",
 )
 
 

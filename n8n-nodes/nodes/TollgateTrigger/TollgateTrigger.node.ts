@@ -62,6 +62,11 @@ export class TollgateTrigger implements INodeType {
 						description: 'Requests to a model without a known price were logged unpriced',
 					},
 					{
+						name: 'Reconciliation Gap',
+						value: 'reconciliation.gap',
+						description: "A lane's cost differs from its provider's own report by more than 1%",
+					},
+					{
 						name: 'Report Ready',
 						value: 'report.ready',
 						description: 'A monthly report was made and can be downloaded',

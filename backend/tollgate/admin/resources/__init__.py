@@ -19,6 +19,7 @@ from . import (
     profitability,
     projects,
     provider_keys,
+    reconciliations,
     reports,
     routing,
     sub_keys,
@@ -47,4 +48,5 @@ BLUEPRINTS: list[Blueprint] = [
     billing.bp,
     reports.bp,
     profitability.bp,
+    reconciliations.bp,
 ]
