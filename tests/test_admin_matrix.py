@@ -73,7 +73,15 @@ CLIENT_ALLOWED = {
     ("GET", "/api/v1/reports/<report_id>"),
     ("GET", "/api/v1/reports/<report_id>/download"),
 }
-KNOWN = {
+BYOK = {
+    ("GET", "/api/v1/provider-key-guides"),
+    *((m, "/api/v1/clients/<client_id>/provider-keys") for m in ("GET", "POST")),
+    *((m, "/api/v1/clients/<client_id>/provider-keys/<provider_key_id>") for m in ("GET", "DELETE")),
+    ("POST", "/api/v1/clients/<client_id>/provider-keys/<provider_key_id>/verify"),
+    *((m, "/api/v1/clients/<client_id>/byok-settings") for m in ("GET", "PATCH")),
+}
+CLIENT_ALLOWED |= BYOK  # a client manages its own provider keys (the agency may too)
+KNOWN = BYOK | {
     ("GET", "/api/v1/workspace"),
     ("PATCH", "/api/v1/workspace"),
     ("DELETE", "/api/v1/workspace"),
@@ -151,6 +159,7 @@ class Ids:
     delivery_id: str = ""
     invoice_id: str = ""
     report_id: str = ""
+    provider_key_id: str = "pk_none"
     month: str = "2026-01"
 
     @property
@@ -187,6 +196,13 @@ def _body(rule: str, ids: Ids) -> dict[str, object]:
     """A valid body where the schema requires fields, so a foreign id is reached (and answered 404)."""
     if rule == "/api/v1/clients/<client_id>/billing-plan":
         return {"kind": "pass_through"}
+    if rule == "/api/v1/clients/<client_id>/provider-keys":  # verified against nothing: the base URL is unused
+        return {
+            "provider": "openai",
+            "purposes": ["chat"],
+            "api_key": "sk-matrix-0000",
+            "base_url": "http://127.0.0.1:9",
+        }
     return {"lane_ids": [ids.lane_id]} if rule == "/api/v1/routing-policies/<scope>" else {}
 
 

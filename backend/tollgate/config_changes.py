@@ -24,6 +24,7 @@ KEY_CONTEXT_TABLES = frozenset(
         "sub_keys",  # revoked, expiry, allowed models, project
         "lanes",  # base URL, credential, models, disabled
         "route_entries",  # routing order
+        "provider_keys",  # a client's own keys: which serve, for what
         "budgets",
         "rate_limits",
         "price_overrides",

@@ -26,6 +26,8 @@ class LaneTarget:
     api_key: str | None
     payment: str
     models: tuple[str, ...] | None
+    purposes: tuple[str, ...] | None = None
+    """A client's own key (BYOK): the purposes it was added for (chat, images, voice); None: an agency lane."""
 
     def __repr__(self) -> str:  # never print the credential
         return f"LaneTarget(id={self.id!r}, provider={self.provider!r}, base_url={self.base_url!r})"
@@ -48,6 +50,17 @@ class KeyContext:
     expires_at_ts: float | None = None
     limits: Limits = NO_LIMITS
     """Budgets, rate limits and price overrides, cached with the key (see budgets/loader.py)."""
+    own_only: frozenset[str] = frozenset()
+    """Purposes the agency lets only the client's own keys serve (BYOK fallback `refuse`, see byok/lanes.py)."""
+
+    def lanes_for(self, purpose: str) -> tuple[LaneTarget, ...]:
+        """The lanes that may serve a purpose: the client's keys added for it, and the agency's unless refused."""
+        refused = purpose in self.own_only
+        return tuple(
+            lane
+            for lane in self.lanes
+            if (lane.purposes is None and not refused) or (lane.purposes is not None and purpose in lane.purposes)
+        )
 
     def may_use(self, model: str) -> bool:
         return model_matches(model, self.allowed_models)

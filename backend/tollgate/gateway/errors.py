@@ -117,3 +117,12 @@ def no_lane() -> GatewayError:
 def object_not_found(kind: str, object_id: str, param: str | None = None) -> GatewayError:
     """An unknown id, or one another client created: the same answer, so ids of others cannot be probed."""
     return GatewayError(404, f"{kind.capitalize()} with id '{object_id}' not found.", f"{kind}_not_found", param)
+
+
+def own_key_unavailable(purpose: str) -> GatewayError:
+    return GatewayError(
+        403,
+        f"Your own provider key for {purpose} cannot serve (revoked, or refused by the provider) and your agency "
+        "does not fall back to its own keys for you. Add and verify a new key, or choose the agency default.",
+        "own_key_unavailable",
+    )

@@ -10,6 +10,7 @@ hosts' at once through Redis pub/sub when configured, else within `key_cache_ttl
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -17,8 +18,9 @@ from collections.abc import Callable
 from sqlalchemy import or_, select
 
 from ..budgets.loader import load_limits
+from ..byok.lanes import combine
 from ..extensions import DbSession
-from ..models import Client, Lane, Project, RouteEntry, SubKey
+from ..models import Client, Lane, Project, ProviderKey, RouteEntry, SubKey
 from ..models.base import utcnow
 from ..vault import CredentialVault, TokenHasher
 from ..vault.crypto import VaultError, lane_owner
@@ -116,6 +118,10 @@ class KeyResolver:
             select(Project).where(Project.client_id == client.id, Project.archived_at.is_(None))
         ).all()
         project_ids = {p.id: p.id for p in projects} | {p.slug: p.id for p in projects}
+        own, covered = self._own_lanes(session, client)
+        lanes, own_only = combine(
+            own, self._lanes(session, key.workspace_id, client.id), client.byok_use, client.byok_fallback, covered
+        )
         expiry = key.expires_at
         if key.revoked_at is not None:
             expiry = min(expiry, key.revoked_at) if expiry else key.revoked_at
@@ -126,7 +132,8 @@ class KeyResolver:
             client_slug=client.slug,
             project_id=key.project_id,
             allowed_models=tuple(key.allowed_models) if key.allowed_models is not None else None,
-            lanes=self._lanes(session, key.workspace_id, client.id),
+            lanes=lanes,
+            own_only=own_only,
             projects=project_ids,
             expires_at_ts=expiry.timestamp() if expiry else None,
             limits=load_limits(session, key.workspace_id, key.lineage_id, client.id, [p.id for p in projects]),
@@ -152,6 +159,25 @@ class KeyResolver:
                 continue  # another client's BYOK lane can never serve this client
             targets.append(lane_target(self._vault, lane))
         return tuple(t for t in targets if t is not None)
+
+    def _own_lanes(self, session: DbSession, client: Client) -> tuple[list[LaneTarget], set[str]]:
+        """The client's verified own keys (newest first) as lanes limited to their purposes, and every purpose
+        it ever added a key for (what `refuse` keeps the agency's lanes away from)."""
+        keys = session.scalars(
+            select(ProviderKey)
+            .where(ProviderKey.workspace_id == client.workspace_id, ProviderKey.client_id == client.id)
+            .order_by(ProviderKey.id.desc())
+        ).all()
+        covered = {purpose for key in keys for purpose in key.purposes}
+        own = []
+        for key in keys:
+            lane = session.get(Lane, key.lane_id) if key.status == "verified" and key.lane_id else None
+            if lane is None or lane.disabled_at is not None or lane.owner_client_id != client.id:
+                continue
+            target = lane_target(self._vault, lane)
+            if target is not None:
+                own.append(dataclasses.replace(target, purposes=tuple(key.purposes)))
+        return own, covered
 
 
 def lane_target(vault: CredentialVault, lane: Lane) -> LaneTarget | None:

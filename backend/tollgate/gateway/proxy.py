@@ -19,6 +19,8 @@ from flask import Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..budgets.ledger import Ask, estimated_usage
+from ..byok.guides import purpose_of
+from ..byok.service import on_provider_rejected
 from ..extensions import db
 from ..metering.record import RequestRecord
 from ..services import Services, services
@@ -128,15 +130,19 @@ def _route(
     """The lanes that may serve the call, in policy order: the one that created the addressed object (its owner
     only), else those serving the model (a response continuing a known response or conversation stays on its
     lane), else every lane (the provider decides whether it offers the operation)."""
+    purpose = purpose_of(endpoint.name)
+    pool = ctx.lanes_for(purpose)  # the client's own keys for this purpose first (BYOK), then the agency's
+    if not pool and purpose in ctx.own_only:
+        return errors.own_key_unavailable(purpose)
     if endpoint.addresses is not None:
         lane_id = svc.objects.lane_of(endpoint.addresses, ids[0], ctx)
-        lanes = [lane for lane in ctx.lanes if lane.id == lane_id]
+        lanes = [lane for lane in pool if lane.id == lane_id]
         return lanes or errors.object_not_found(endpoint.addresses, ids[0])
     if model is None:
-        return list(ctx.lanes) or errors.no_lane()
-    lanes = [lane for lane in ctx.lanes if lane.serves(model)]
+        return list(pool) or errors.no_lane()
+    lanes = [lane for lane in pool if lane.serves(model)]
     if not lanes:
-        return errors.no_lane() if not ctx.lanes else errors.model_not_routable(model)
+        return errors.no_lane() if not pool else errors.model_not_routable(model)
     if endpoint.creates == RESPONSE and ("previous_response_id" in body or "conversation" in body):
         return _continuing(svc, ctx, model, body, lanes)
     return lanes
@@ -219,6 +225,8 @@ def _call_lanes(
         if _served(upstream.status):
             return lane, op, state, upstream
         pools.cooldowns.observe(lane.id, upstream.status, upstream.headers.get("retry-after"))
+        if upstream.status == 401 and lane.purposes is not None:  # a client's own key the provider now refuses
+            on_provider_rejected(db.session, lane.id, upstream.status)
         failure = _upstream_failure(upstream)
     return failure
 

@@ -18,6 +18,7 @@ from .idempotency import IdempotencyKey as IdempotencyKey
 from .lane import Lane as Lane
 from .lane import RouteEntry as RouteEntry
 from .price_override import PriceOverride as PriceOverride
+from .provider_key import ProviderKey as ProviderKey
 from .report import MonthlyClose as MonthlyClose
 from .report import Report as Report
 from .request_log import RequestLog as RequestLog

@@ -19,6 +19,7 @@ EVENT_TYPES = (
     "price.unknown",
     "report.ready",
     "invoice.ready",
+    "byok.failed",
 )
 
 

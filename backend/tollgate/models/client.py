@@ -24,6 +24,10 @@ class Client(Base):
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     key_allowed_models: Mapped[list[str] | None] = mapped_column(JSON)
     """Key policy (agency roles only): the models a key minted by this client's own token may use at most."""
+    byok_use: Mapped[str] = mapped_column(String(16), default="own_account", server_default="own_account")
+    """The client's choice: `own_account` (its verified provider keys serve first) or `agency_default`."""
+    byok_fallback: Mapped[str] = mapped_column(String(16), default="agency_default", server_default="agency_default")
+    """The agency's rule when the client's own key cannot serve: `agency_default` (its lanes) or `refuse`."""
 
 
 class Project(Base):

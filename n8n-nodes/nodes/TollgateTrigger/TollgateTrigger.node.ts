@@ -36,6 +36,12 @@ export class TollgateTrigger implements INodeType {
 				default: ['cap.threshold_reached'],
 				options: [
 					{
+						name: 'BYOK Key Failed',
+						value: 'byok.failed',
+						description:
+							"A client's own provider key stopped serving (revoked, or refused by the provider); its traffic falls back or is refused as the agency set",
+					},
+					{
 						name: 'Cap Exceeded',
 						value: 'cap.exceeded',
 						description: 'Spend reached 100% of a budget, or a hard budget refused its first request',
