@@ -19,7 +19,7 @@ import pytest
 import requests
 from flask import Flask
 
-from tests.conftest import Mock, Seeded, ServedApp
+from tests.conftest import MOCK_PROVIDER_KEY, Mock, Seeded, ServedApp
 
 playwright_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
@@ -147,7 +147,7 @@ def test_agency_flow(chromium: Any, site: str, seeded: Seeded, mock_upstream: Mo
     context.close()
 
 
-def test_client_portal_sees_only_its_own_client(chromium: Any, site: str, seeded: Seeded) -> None:
+def test_client_portal_sees_only_its_own_client(chromium: Any, site: str, seeded: Seeded, mock_upstream: Mock) -> None:
     context = chromium.new_context()
     agency = context.new_page()
     sign_in(agency, site, seeded.admin_token)
@@ -182,6 +182,29 @@ def test_client_portal_sees_only_its_own_client(chromium: Any, site: str, seeded
     assert "Globex" not in portal.content()
     portal.goto(f"{site}/portal/reports")
     assert "Globex" not in portal.content()
-    portal.goto(f"{site}/portal/connect")
-    shot(portal, "08-portal-connect")
+    byok(portal, site, mock_upstream)
     portal.context.close()
+
+
+def byok(portal: Any, site: str, mock_upstream: Mock) -> None:
+    """The four steps as the client: a key that fails verification, then one that verifies; then back to the
+    agency's default. The key typed in never comes back in a page."""
+    portal.goto(f"{site}/portal/connect")
+    assert "Least access" in portal.content()
+    wrong = "sk-wrong-key-for-the-test-000000000000"
+    portal.get_by_label("API key").fill(wrong)
+    portal.get_by_label("API base URL (optional)").fill(mock_upstream.base_url)
+    portal.get_by_role("button", name="Add and verify").click()
+    assert "did not verify" in portal.content() and wrong not in portal.content()
+    assert portal.get_by_test_id("byok-status").first.inner_text().startswith("failed")
+    shot(portal, "08-byok-failed")
+    portal.get_by_label("API key").fill(MOCK_PROVIDER_KEY)
+    portal.get_by_label("API base URL (optional)").fill(mock_upstream.base_url)
+    portal.get_by_role("button", name="Add and verify").click()
+    assert "verified and live" in portal.content() and MOCK_PROVIDER_KEY not in portal.content()
+    statuses = portal.get_by_test_id("byok-status").all_inner_texts()
+    assert any(s.startswith("verified") for s in statuses)
+    assert axe_violations(portal) == []
+    shot(portal, "09-byok-verified")
+    portal.get_by_role("button", name="Switch back to the agency default").click()
+    assert "agency's default" in portal.get_by_test_id("byok-use").inner_text()

@@ -70,9 +70,3 @@ def download(report_id: str) -> Response:
     if fmt == "html":
         response.headers["Content-Disposition"] = "inline"
     return response
-
-
-@bp.route("/connect")
-def byok() -> str:
-    calls, client_id = _calls()
-    return render_template("dashboard/portal_byok.html", client=calls.get(f"/clients/{client_id}"))
