@@ -144,3 +144,40 @@ def test_the_session_cookie_flags(app: Flask, seeded: Seeded) -> None:
     # anywhere else the cookie is Secure, behind a TLS proxy or not (so a browser never sends it over plain HTTP)
     form = app.test_client().get("/dashboard/login", base_url="http://dash.example.com")
     assert "Secure" in form.headers["Set-Cookie"] and "HttpOnly" in form.headers["Set-Cookie"]
+
+
+def test_the_default_routing_order_moves_a_lane_down(
+    app: Flask, svc: Services, seeded: Seeded, browser: FlaskClient
+) -> None:
+    from tollgate import provisioning
+    from tollgate.extensions import db
+
+    with app.app_context():
+        second = provisioning.create_lane(
+            db.session, svc.vault, seeded.workspace_id, "Backup lane", "https://api.example.com/v1", "sk-x"
+        )
+        provisioning.append_route(db.session, seeded.workspace_id, second)
+        db.session.commit()
+        second_id = second.id
+    page = browser.get("/dashboard/lanes")
+    assert "Backup lane" in page.get_data(as_text=True)
+    form = {"lane_id": seeded.lane_id, "direction": "down", "csrf_token": csrf_of(page)}
+    assert browser.post("/dashboard/routing/default", data=form).status_code == 302
+    owner = app.test_client().get(
+        "/api/v1/routing-policies/default", headers={"Authorization": f"Bearer {seeded.admin_token}"}
+    )
+    assert owner.get_json()["lane_ids"] == [second_id, seeded.lane_id]
+
+
+def test_alert_rules_and_webhooks(browser: FlaskClient) -> None:
+    page = browser.get("/dashboard/alerts")
+    token = csrf_of(page)
+    browser.post("/dashboard/alert-rules", data={"kind": "threshold", "threshold_percent": "80", "csrf_token": token})
+    assert "threshold at 80%" in browser.get("/dashboard/alerts").get_data(as_text=True)
+    created = browser.post(
+        "/dashboard/webhooks",
+        data={"url": "https://hooks.example.com/tollgate", "event_types": ["cap.exceeded"], "csrf_token": token},
+    )
+    text = created.get_data(as_text=True)
+    assert created.status_code == 200 and "only time it is shown" in text, text[-600:]
+    assert "https://hooks.example.com/tollgate" in browser.get("/dashboard/alerts").get_data(as_text=True)

@@ -136,6 +136,10 @@ def test_agency_flow(chromium: Any, site: str, seeded: Seeded, mock_upstream: Mo
     assert "hi" not in [cell.strip() for cell in page.locator("td").all_inner_texts()]  # no message content
     assert axe_violations(page) == []
 
+    for path in ("keys", "lanes", "alerts", "settings", "clients"):
+        page.goto(f"{site}/dashboard/{path}")
+        assert axe_violations(page) == [], path
+
     page.goto(f"{site}/dashboard/reports")
     page.get_by_label("Client").select_option(label="Umbrella Corp")
     page.get_by_role("button", name="Make report").click()

@@ -41,7 +41,7 @@ def overview() -> str:
     month_cost = int(month["totals"]["cost_micros"])
     clients = calls.all("/clients", limit=100)
     names = {c["id"]: c["name"] for c in clients}
-    top = sorted(month["data"], key=lambda r: -int(r["cost_micros"]))[:5]
+    top = sorted(month["data"], key=lambda r: -int(r["cost_micros"]))[:10]
     caps = caps_of_clients(calls, clients)
     at_risk = sorted(
         (c for c in clients if caps[c["id"]]["state"] != "ok"), key=lambda c: cap_state_rank(caps[c["id"]]["state"])
@@ -66,6 +66,14 @@ def overview() -> str:
             [d["day"][5:] for d in days],
             [int(d["cost_micros"]) for d in days],
         ),
+        chart_clients=bars_svg(
+            "Spend by client this month (USD)",
+            [names.get(r["client_id"], r["client_id"]) for r in top],
+            [int(r["cost_micros"]) for r in top],
+            horizontal=True,
+        )
+        if top
+        else None,
         chart_models=bars_svg(
             "Spend by model this month (USD)",
             [m["model"] or "—" for m in by_model],
@@ -166,19 +174,3 @@ def create_budget(client_id: str) -> Response:
 def delete_budget(budget_id: str) -> Response:
     change(api().call("DELETE", f"/budgets/{budget_id}"), "Budget removed.")
     return back(url_for("dashboard.clients"))
-
-
-@bp.route("/clients/<client_id>/routing", methods=["POST"])
-def move_lane(client_id: str) -> Response:
-    """Move one lane up or down the client's routing order (PUT of the whole list: the API checks it)."""
-    calls = api()
-    current = calls.call("GET", f"/routing-policies/{client_id}")
-    order = list(current.body["lane_ids"]) if current.ok else []
-    lane_id, direction = request.form.get("lane_id", ""), request.form.get("direction", "")
-    if lane_id in order:
-        i = order.index(lane_id)
-        j = i - 1 if direction == "up" else i + 1
-        if 0 <= j < len(order):
-            order[i], order[j] = order[j], order[i]
-    change(calls.call("PUT", f"/routing-policies/{client_id}", json={"lane_ids": order}), "Routing order saved.")
-    return back(url_for("dashboard.client", client_id=client_id))
