@@ -181,3 +181,28 @@ def test_alert_rules_and_webhooks(browser: FlaskClient) -> None:
     text = created.get_data(as_text=True)
     assert created.status_code == 200 and "only time it is shown" in text, text[-600:]
     assert "https://hooks.example.com/tollgate" in browser.get("/dashboard/alerts").get_data(as_text=True)
+
+
+def test_chart_labels_are_escaped_and_carry_no_script() -> None:
+    from tollgate.dashboard.charts import bars_svg
+
+    svg = bars_svg("Spend", ["<script>alert(1)</script>", "a&b"], [1_000_000, 2], horizontal=True)
+    assert "<script" not in svg and "&lt;script&gt;" in svg and "a&amp;b" in svg
+
+
+def test_periods_and_projection_follow_the_workspace_calendar() -> None:
+    import datetime as dt
+
+    from tollgate.dashboard.figures import periods, projected_month_micros
+
+    now = dt.datetime(2026, 3, 31, 23, 30, tzinfo=dt.UTC)  # already April 1st in Berlin (UTC+2 after DST)
+    span = periods("Europe/Berlin", now)
+    assert span.month_start == dt.datetime(2026, 3, 31, 22, 0, tzinfo=dt.UTC)
+    assert span.day_start == span.month_start and span.days_left_in_month == 29
+    assert projected_month_micros(2_500_000, 357_142, 29) == 2_500_000 + 357_142 * 29
+
+
+def test_amounts_under_a_cent_do_not_read_as_zero() -> None:
+    from tollgate.dashboard.pages import usd
+
+    assert usd(12) == "$0.000012" and usd("2.500000") == "$2.50" and usd(0) == "$0.00" and usd(None) == "—"
