@@ -206,3 +206,17 @@ def test_amounts_under_a_cent_do_not_read_as_zero() -> None:
     from tollgate.dashboard.pages import usd
 
     assert usd(12) == "$0.000012" and usd("2.500000") == "$2.50" and usd(0) == "$0.00" and usd(None) == "—"
+
+
+def test_the_agency_sets_the_byok_fallback_and_a_client_cannot(
+    app: Flask, svc: Services, seeded: Seeded, browser: FlaskClient
+) -> None:
+    page = browser.get(f"/dashboard/clients/{seeded.client_id}")
+    form = {"fallback": "refuse", "csrf_token": csrf_of(page)}
+    browser.post(f"/dashboard/clients/{seeded.client_id}/byok-fallback", data=form)
+    assert 'value="refuse" selected' in browser.get(f"/dashboard/clients/{seeded.client_id}").get_data(as_text=True)
+    client = app.test_client()
+    sign_in(client, make_token(app, svc, seeded.workspace_id, "client", seeded.client_id))
+    form["csrf_token"] = csrf_of(client.get("/portal/"))
+    answer = client.post(f"/dashboard/clients/{seeded.client_id}/byok-fallback", data=form)
+    assert answer.headers["Location"].endswith("/portal/")  # agency pages are not the client's, POST or GET

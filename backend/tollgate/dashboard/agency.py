@@ -131,6 +131,8 @@ def client(client_id: str) -> str:
         lanes={lane["id"]: lane for lane in calls.all("/lanes", limit=100)},
         reports=calls.all("/reports", client_id=client_id, limit=24),
         invoices=calls.all("/invoices", client_id=client_id, limit=24),
+        provider_keys=calls.all(f"/clients/{client_id}/provider-keys", limit=50),
+        byok=calls.get(f"/clients/{client_id}/byok-settings"),
         profit=next((c for c in profit.body["clients"] if c["client_id"] == client_id), None) if profit.ok else None,
         month=month,
         periods=PERIODS,
@@ -174,3 +176,11 @@ def create_budget(client_id: str) -> Response:
 def delete_budget(budget_id: str) -> Response:
     change(api().call("DELETE", f"/budgets/{budget_id}"), "Budget removed.")
     return back(url_for("dashboard.clients"))
+
+
+@bp.route("/clients/<client_id>/byok-fallback", methods=["POST"])
+def set_byok_fallback(client_id: str) -> Response:
+    """The agency's rule for when the client's own key cannot serve (the client may not change it)."""
+    body = {"fallback": request.form.get("fallback", "")}
+    change(api().call("PATCH", f"/clients/{client_id}/byok-settings", json=body), "BYOK fallback saved.")
+    return back(url_for("dashboard.client", client_id=client_id))

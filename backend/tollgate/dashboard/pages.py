@@ -87,7 +87,8 @@ def usd(value: Any, places: int = 2) -> str:
     amount = Decimal(value) / 1_000_000 if isinstance(value, int) else Decimal(str(value))
     if amount and abs(amount) < Decimal("0.01"):
         places = 6
-    return f"${amount:,.{places}f}"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.{places}f}"
 
 
 def pct(part: int, whole: int) -> int:
