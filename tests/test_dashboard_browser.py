@@ -177,6 +177,11 @@ def test_client_portal_sees_only_its_own_client(chromium: Any, site: str, seeded
     shot(portal, "07-portal")
     portal.keyboard.press("Tab")
     assert portal.evaluate("document.activeElement.textContent") == "Skip to content"
+    portal.keyboard.press("Tab")
+    assert portal.evaluate("document.activeElement.textContent") == "Usage"  # then the navigation, in order
+    portal.keyboard.press("Shift+Tab")
+    portal.keyboard.press("Enter")
+    assert portal.evaluate("document.activeElement.id") == "main"  # the skip link lands on the content
 
     for path in (f"/dashboard/clients/{seeded.other_client_id}", "/dashboard/keys", "/dashboard/logs"):
         portal.goto(site + path)
