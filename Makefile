@@ -5,14 +5,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_ENV := TOLLGATE_MOCK_UPSTREAM=$${TOLLGATE_MOCK_UPSTREAM:-1} TOLLGATE_ALLOW_PRIVATE_UPSTREAMS=$${TOLLGATE_ALLOW_PRIVATE_UPSTREAMS:-1}
 
-.PHONY: setup system-packages test-system-packages run demo-reset test lint typecheck pytest n8n-test n8n-runtime bench clean
+.PHONY: setup system-packages test-system-packages browser-assets run demo-reset test lint typecheck pytest n8n-test n8n-runtime bench clean
 
 setup: system-packages $(VENV)/.installed
 
 system-packages:  # Debian's pango for PDF reports (installed when missing and run as root; otherwise a warning)
 	@bash scripts/system-packages.sh
 
-test-system-packages:  # what the tests add: redis-server, PostgreSQL, poppler-utils, Node's npm
+test-system-packages:  # what the tests add: redis-server, PostgreSQL, poppler-utils, Node's npm, Chromium
 	@bash scripts/system-packages.sh --test
 
 n8n-runtime:  # a headless n8n 2.8.4 for the end-to-end test, installed once under ~/.cache/tollgate-n8n
@@ -32,7 +32,15 @@ run: setup  # seeds the demo once; later runs keep what you changed and print th
 demo-reset: setup  # deletes the demo workspace and seeds it afresh (new keys, lane back to the mock)
 	$(DEMO_ENV) $(BIN)/tollgate demo --reseed
 
-test: setup test-system-packages lint typecheck n8n-test n8n-runtime pytest
+test: setup test-system-packages lint typecheck n8n-test n8n-runtime browser-assets pytest
+
+BROWSER_ASSETS := tests/browser
+
+$(BROWSER_ASSETS)/node_modules/.installed: $(BROWSER_ASSETS)/package-lock.json
+	cd $(BROWSER_ASSETS) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+browser-assets: $(BROWSER_ASSETS)/node_modules/.installed  # axe-core for the dashboard's accessibility checks
 
 lint: setup
 	$(BIN)/ruff check backend tests bench
@@ -66,4 +74,4 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(N8N_NODES)/node_modules $(N8N_NODES)/dist
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(N8N_NODES)/node_modules $(N8N_NODES)/dist $(BROWSER_ASSETS)/node_modules

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages Tollgate needs beside its virtualenv: pango (+ HarfBuzz's subsetter, a font) for the PDF
 # reports WeasyPrint prints. With `--test`, also what the tests use: redis-server and PostgreSQL for the
-# ledger/database passes, poppler-utils to read the PDFs back, Node's npm for n8n-nodes/. Installed only when missing, and only where
+# ledger/database passes, poppler-utils to read the PDFs back, Node's npm for n8n-nodes/, Chromium for the dashboard's browser tests. Installed only when missing, and only where
 # apt-get can run (root); elsewhere it says what to install and goes on.
 set -euo pipefail
 need=()
@@ -13,6 +13,7 @@ if [[ "${1:-}" == "--test" ]]; then
   { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || need+=(postgresql)
   command -v pdftotext >/dev/null || need+=(poppler-utils)
   command -v npm >/dev/null || need+=(nodejs npm)
+  command -v chromium >/dev/null || need+=(chromium)
 fi
 [[ ${#need[@]} -eq 0 ]] && exit 0
 if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then

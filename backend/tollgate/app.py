@@ -67,6 +67,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from .admin import init_app as init_admin
 
     init_admin(app)
+    from .dashboard import init_app as init_dashboard
+
+    init_dashboard(app, app.extensions[EXTENSION_KEY].session_key)
     app.register_error_handler(Exception, _unexpected_error)
     app.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
     if settings.mock_upstream:
@@ -125,6 +128,7 @@ def _build_services(settings: Settings, engine: Engine) -> Services:
         ),
         objects=objects,
         share_key=master.derive("report-share"),
+        session_key=master.derive("dashboard-session"),
     )
 
 

@@ -71,6 +71,7 @@ def demo_command(ctx: click.Context, reseed: bool) -> None:
     first_slug = next(iter(creds.sub_keys))
     rows = [("OpenAI base URL", f"{base}/v1   (agency lane → {seeded.upstream})"), ("Admin API", f"{base}/api/v1")]
     rows += [("API docs", f"{base}/api/docs")]
+    rows += [("Dashboard", f"{base}/dashboard/   (sign in with the owner token below)")]
     rows += [(f"Sub-key {names.get(slug, slug)}", key) for slug, key in creds.sub_keys.items()]
     rows += [("Owner token", creds.admin_token)]
     width = max(len(label) for label, _ in rows)

@@ -40,6 +40,8 @@ class Services:
     """Stored responses and conversations: their lane and owner; background responses' settlement."""
     share_key: bytes = b""
     """Signs report share links (derived from the master key: links survive restarts, die with a key change)."""
+    session_key: bytes = b""
+    """Signs the dashboard's session cookie (derived from the master key, like `share_key`)."""
 
 
 def services(app: Flask | None = None) -> Services:

@@ -26,6 +26,10 @@ Level = Literal["read", "write", "owner"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 ACCESS_ATTR: Final = "tollgate_access"
+TRUSTED_ACTOR_ENVIRON: Final = "tollgate.trusted_actor"
+"""WSGI environ key under which an in-process caller (the web dashboard) hands the admin API an `Actor` it has
+already authenticated from its session. A WSGI server only ever puts strings from the HTTP request into the
+environ, so a request from outside can never carry an `Actor` object here."""
 _ROLES_FOR: Final[dict[str, frozenset[str]]] = {
     "read": frozenset({"viewer", "admin", "owner"}),
     "write": frozenset({"admin", "owner"}),
@@ -78,7 +82,8 @@ def authorize() -> None:
     """`before_request` of every admin blueprint: authenticate, then check the view's access rule."""
     if request.method == "OPTIONS":
         return None
-    found = authenticate(request.headers.get("Authorization"))
+    trusted = request.environ.get(TRUSTED_ACTOR_ENVIRON)
+    found = trusted if isinstance(trusted, Actor) else authenticate(request.headers.get("Authorization"))
     g.tollgate_actor = found
     view = current_app.view_functions.get(request.endpoint or "")
     rule: AccessRule | None = getattr(view, ACCESS_ATTR, None)
@@ -94,7 +99,16 @@ def authenticate(header: str | None) -> Actor:
     if not is_well_formed(token, ADMIN_TOKEN_PREFIX):
         raise _unauthorized(_wrong_kind(token) or "The admin token is malformed.")
     digest = services().hasher.hash(token)
-    row = db.session.scalars(select(AdminToken).where(AdminToken.token_hash == digest)).first()
+    return _actor_of(db.session.scalars(select(AdminToken).where(AdminToken.token_hash == digest)).first())
+
+
+def actor_for_token_id(token_id: str) -> Actor:
+    """The actor of a token already proven once (a dashboard session holds its id, never its secret): checked
+    again on every request, so revoking the token, its expiry or archiving its client ends the session too."""
+    return _actor_of(db.session.get(AdminToken, token_id))
+
+
+def _actor_of(row: AdminToken | None) -> Actor:
     now = utcnow()
     if row is None or _ended(row.revoked_at, now) or _ended(row.expires_at, now):
         raise _unauthorized("The admin token is unknown, revoked or expired.")

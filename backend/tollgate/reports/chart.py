@@ -39,6 +39,10 @@ def daily_svg(daily: list[dict[str, Any]], color: str) -> str:
         margin=8,
     )
     chart.add("Value", [float(Decimal(entry["value_micros"]) / 1_000_000) for entry in daily])  # plotting only
-    svg: str = chart.render(is_unicode=True)
-    # pygal inlines its tooltip config as a script even with js=[], and signs the SVG with comments naming itself
+    return inert(chart.render(is_unicode=True))
+
+
+def inert(svg: str) -> str:
+    """pygal inlines its tooltip config as a script even with js=[], and signs the SVG with comments naming
+    itself: both are removed, so the SVG can sit inline in a page or a report without any script."""
     return _SCRIPT.sub("", svg)
