@@ -506,8 +506,11 @@ def n8n_server(n8n: N8n, trigger_setup: TriggerSetup) -> Iterator[N8nServer]:
     url = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
+        """Up, migrated, and its REST controllers registered (they come after the health endpoint)."""
         try:
-            return requests.get(url + "/healthz/readiness", timeout=2).status_code == 200
+            if requests.get(url + "/healthz/readiness", timeout=2).status_code != 200:
+                return False
+            return requests.get(url + "/rest/settings", timeout=5).status_code == 200
         except requests.RequestException:
             return False
 
@@ -648,8 +651,10 @@ def test_openai_chat_model_lists_the_models_tollgate_allows_the_key(
 
 
 def _credential_test(editor: Editor, base_url: str, token: str) -> dict[str, Any]:
-    """What "Test connection" in the credential dialog sends, with the form's values."""
-    credentials = {"name": "Tollgate", "type": "tollgateApi", "data": {"baseUrl": base_url, "token": token}}
+    """What "Test connection" in the credential dialog sends: a saved credential (n8n 2.8 tests only those the
+    user may read) with the form's values over it."""
+    data = {"baseUrl": base_url, "token": token}
+    credentials = {"id": CRED_ID, "name": "Tollgate", "type": "tollgateApi", "data": data}
     return dict(editor.post("/credentials/test", {"credentials": credentials}))
 
 
