@@ -4,7 +4,9 @@ No Make runtime or IML engine can be installed offline, so this executes the app
 Make documents them: `{{…}}` expressions over `connection`, `parameters`, `body`, `item`, `temp`, `webhook`,
 `headers` and `statusCode`; request directives (url, method, headers, qs, body, type, condition, temp, log,
 pagination); response directives (output, iterate, limit, valid, error, temp, data, metadata); the base's
-baseUrl/headers/response merged into each request; chained requests. Anything else — an unknown directive, IML
+baseUrl/headers/response merged into each request; chained requests; a webhook's `condition`, `respond` and
+`output` on an incoming delivery. Operators: `*` and `+` (numbers; `+` joins text) and `=`; functions: ifempty,
+join, first, round and sha256 (with a key: HMAC). Anything else — an unknown directive, IML
 function, variable or syntax — raises `NotUnderstood`, so a file that relies on something untested fails loudly
 instead of being skipped. Semantics follow Make's docs: a missing value is *undefined* and drops out of objects,
 query strings and bodies; non-2xx answers are errors shaped by `response.error` (per status code, or the default).
@@ -12,6 +14,8 @@ query strings and bodies; non-2xx answers are errors shaped by `response.error` 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -78,11 +82,25 @@ def _first(values: Any) -> Any:
     return values[0] if values else UNDEFINED
 
 
+def _sha256(text: Any, encoding: Any = "hex", key: Any = UNDEFINED) -> str:
+    """Make's `sha256(text; [output encoding]; [key])`: with a key, the HMAC-SHA256 of the text (Make's function
+    reference; e.g. `{{sha256(1.payload; "hex"; 1.secretKey)}}` to generate an HMAC signature). Only text in,
+    hex out, and a text key are understood here."""
+    if not isinstance(text, str) or encoding != "hex":
+        raise NotUnderstood(f"sha256() with {text!r}, {encoding!r} is not understood here")
+    if key is UNDEFINED:
+        return hashlib.sha256(text.encode()).hexdigest()
+    if not isinstance(key, str) or not key:
+        raise NotUnderstood(f"sha256() key must be a non-empty text, got {key!r}")
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "ifempty": lambda value, fallback: fallback if _empty(value) else value,
     "join": _join,
     "first": _first,
     "round": lambda number: _round(number),
+    "sha256": _sha256,
 }
 
 
@@ -93,7 +111,7 @@ def _round(number: Any) -> int:
 
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[.,()*]))"
+    r"\s*(?:(?P<str>'(?:[^'\\]|\\.)*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[.,()*+=]))"
 )
 
 
@@ -130,9 +148,41 @@ class _Parser:
         return tok
 
     def run(self) -> Any:
-        value = self.product()
+        value = self.comparison()
         if self.peek() is not None:
             raise NotUnderstood(f"IML operator or syntax not understood in {{{{{self.expr}}}}}")
+        return value
+
+    def comparison(self) -> Any:
+        """`a = b`, Make's equality operator, on two texts or two numbers only (no coercion is guessed)."""
+        left = self.sum()
+        if self.peek() != ("op", "="):
+            return left
+        self.take("=")
+        right = self.sum()
+        if self.peek() == ("op", "="):
+            raise NotUnderstood(f"chained or doubled = in {{{{{self.expr}}}}}")
+        kinds = {type(v) for v in (left, right)}
+        if not (kinds <= {str} or kinds <= {int, float}) or bool in kinds:
+            raise NotUnderstood(f"= needs two texts or two numbers, got {left!r} = {right!r}")
+        return left == right
+
+    def sum(self) -> Any:
+        """`a + b`: numbers add; a text on either side concatenates, with an integer written in decimal (as Make
+        joins a number into text). Anything else (undefined, null, booleans, collections) is not understood."""
+        value = self.product()
+        while self.peek() == ("op", "+"):
+            self.take("+")
+            right = self.product()
+            for v in (value, right):
+                if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+                    raise NotUnderstood(f"+ needs texts or numbers, got {value!r} + {right!r}")
+            if isinstance(value, str) or isinstance(right, str):
+                if isinstance(value, float) or isinstance(right, float):
+                    raise NotUnderstood(f"+ joining a decimal number into text: {value!r} + {right!r}")
+                value = f"{value}{right}"
+            else:
+                value = value + right
         return value
 
     def product(self) -> Any:
@@ -165,10 +215,10 @@ class _Parser:
         if name not in FUNCTIONS:
             raise NotUnderstood(f"IML function {name}() is not one this interpreter knows")
         self.take("(")
-        args = [self.product()]
+        args = [self.comparison()]
         while self.peek() == ("op", ","):
             self.take(",")
-            args.append(self.product())
+            args.append(self.comparison())
         self.take(")")
         return FUNCTIONS[name](*args)
 
@@ -216,7 +266,7 @@ def evaluate(template: Any, ctx: Mapping[str, Any]) -> Any:
 REQUEST_KEYS = {"url", "method", "headers", "qs", "body", "type", "condition", "temp", "log", "pagination", "response"}
 RESPONSE_KEYS = {"output", "iterate", "limit", "valid", "error", "temp", "data", "metadata"}
 PAGINATION_KEYS = {"qs", "condition", "mergeWithParent"}
-WEBHOOK_KEYS = {"respond", "output"}
+WEBHOOK_KEYS = {"respond", "output", "condition"}
 
 
 def _check(spec: Mapping[str, Any], allowed: set[str], where: str) -> None:
@@ -404,11 +454,22 @@ def _check_logged_secrets(answer: requests.Response, sanitized: set[str]) -> Non
             )
 
 
-def receive(spec: Mapping[str, Any], body: Any, headers: Mapping[str, str]) -> tuple[Any, Any]:
-    """An incoming webhook delivery through the webhook's communication: (bundle output, response to the sender)."""
+def receive(
+    spec: Mapping[str, Any], body: Any, headers: Mapping[str, str], webhook: Mapping[str, Any] | None = None
+) -> tuple[Any, Any]:
+    """An incoming webhook delivery through the webhook's communication: (bundle output, response to the sender).
+
+    `webhook` is what the attach call saved in `response.data` (Make: "available … as the `webhook` IML
+    variable"). A `condition` that is false makes no bundle: the output is UNDEFINED (Make: "Determines whether to
+    execute the current request"); the sender still gets the `respond` answer."""
     _check(spec, WEBHOOK_KEYS, "webhook")
-    ctx = {"body": body, "headers": {k.lower(): v for k, v in headers.items()}, "temp": {}}
-    output = evaluate(spec.get("output", "{{body}}"), ctx)
+    ctx: dict[str, Any] = {"body": body, "headers": {k.lower(): v for k, v in headers.items()}, "temp": {}}
+    if webhook is not None:
+        ctx["webhook"] = dict(webhook)
+    condition = evaluate(spec.get("condition", True), ctx)
+    if not isinstance(condition, bool):
+        raise NotUnderstood(f"webhook condition evaluated to {condition!r}, not true or false")
+    output = evaluate(spec.get("output", "{{body}}"), ctx) if condition else UNDEFINED
     respond = spec.get("respond")
     if respond is not None:
         _check(respond, {"type", "status", "body", "headers"}, "respond")

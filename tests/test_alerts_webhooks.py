@@ -115,6 +115,12 @@ def test_thresholds_fire_once_per_period_and_are_delivered_signed(
     message = orjson.loads(body)
     assert message["type"] == "cap.threshold_reached" and message["client_id"] == seeded.client_id
     assert message["data"]["budget_id"] == budget and message["data"]["name"] == "Daily cap"
+    # the body signature, for receivers that only see parsed JSON (Make): same secret, same timestamp
+    sig = message["signature"]
+    assert f"t={sig['t']}," in headers["tollgate-signature"]
+    fields = (message["id"], message["type"], message["client_id"], message["created_at"])
+    assert signing.sign_fields(secret, signing.field_text(sig["t"], *fields)) == sig["v1"]
+    assert signing.sign_fields("whsec_other", signing.field_text(sig["t"], *fields)) != sig["v1"]
     with app.app_context():
         spend(clocked.ledger, budget, 2_000_000)
     assert clocked.alerts.run_once() == (1, 1)

@@ -25,7 +25,9 @@ from jsonschema import Draft7Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
-from .make_iml import App, MakeError, NotUnderstood, WouldLogSecret, receive
+from tollgate.alerts import signing
+
+from .make_iml import UNDEFINED, App, MakeError, NotUnderstood, WouldLogSecret, evaluate, receive
 from .servers import free_port, wait_port
 
 APP = Path(__file__).resolve().parent.parent / "make-app"
@@ -138,11 +140,27 @@ def test_the_interpreter_refuses_what_it_does_not_understand() -> None:
         ({"url": "/x", "method": "GET", "repeat": {}}, "directive"),
         ({"url": "/x/{{md5(parameters.a)}}"}, "md5"),
         ({"url": "/x/{{scenario.id}}"}, "scenario"),
-        ({"url": "/x/{{parameters.a + 1}}"}, "syntax"),
+        ({"url": "/x/{{parameters.a - 1}}"}, "syntax"),
+        ({"url": "/x/{{parameters.a + parameters.missing}}"}, r"\+ needs"),
+        ({"url": "/x/{{parameters.a == 'b'}}"}, "="),
+        ({"url": "/x/{{parameters.a = 1}}"}, "= needs"),
+        ({"url": "/x/{{sha256(parameters.a, 'base64', 'k')}}"}, "sha256"),
         ({"url": "/x", "response": {"wrapper": "{{output}}"}}, "directive"),
     ]:
         with pytest.raises(NotUnderstood, match=needle):
             app.run(spec, connection={}, parameters={"a": "b"})
+
+
+def test_the_signature_functions_mean_what_make_means() -> None:
+    """sha256(text, 'hex', key) is HMAC-SHA256 (Make's function reference), + joins text, = compares."""
+    key, text = "whsec_k", "1800000000.evt_1.cap.exceeded..2026-12-01T00:00:00+00:00"
+    ctx = {"parameters": {"key": key, "t": 1800000000, "id": "evt_1"}}
+    assert evaluate("{{sha256('abc')}}", ctx) == hashlib.sha256(b"abc").hexdigest()
+    assert evaluate(f"{{{{sha256('{text}', 'hex', parameters.key)}}}}", ctx) == signing.sign_fields(key, text)
+    assert evaluate("{{parameters.t + '.' + parameters.id}}", ctx) == "1800000000.evt_1"
+    assert evaluate("{{parameters.t + 1}}", ctx) == 1800000001
+    assert evaluate("{{parameters.id = 'evt_1'}}", ctx) is True
+    assert evaluate("{{parameters.id = 'evt_2'}}", ctx) is False
 
 
 def test_the_example_blueprint_uses_this_apps_modules_and_fields() -> None:
@@ -457,10 +475,10 @@ def test_watch_events_attach_deliver_detach(app: App, gateway: Gateway, receiver
     parameters = {"event_types": ["report.ready", "invoice.ready"], "client_ids": [client["id"]]}
     attached = app.run(attach, connection=gateway.connection, parameters=parameters, webhook={"url": url})
     subscription = gateway.api("GET", f"/api/v1/webhook-subscriptions/{attached.data['id']}").json()
-    assert attached.data == {"id": subscription["id"]}
+    secret = attached.calls[0].json()["secret"]
+    assert attached.data == {"id": subscription["id"], "secret": secret}  # the webhook keeps its signing secret
     assert (subscription["url"], subscription["client_ids"]) == (url, [client["id"]])
     assert sorted(subscription["event_types"]) == ["invoice.ready", "report.ready"]
-    secret = attached.calls[0].json()["secret"]
 
     month = time.strftime("%Y-%m", time.gmtime())
     [report] = run_module(app, gateway, "generateReport", month=month, client_id=client["id"])
@@ -469,10 +487,22 @@ def test_watch_events_attach_deliver_detach(app: App, gateway: Gateway, receiver
         time.sleep(0.2)
     assert handler.received, "no delivery reached the webhook"
     headers, raw = handler.received[0]
-    output, respond = receive(component("webhook", "tollgateEvents", "communication"), json.loads(raw), headers)
+    communication = component("webhook", "tollgateEvents", "communication")
+    delivered = json.loads(raw)
+    output, respond = receive(communication, delivered, headers, webhook=attached.data)
     assert (output["type"], output["client_id"]) == ("report.ready", client["id"]) and output["id"].startswith("evt_")
     assert output["data"]["report_id"] == report["id"]  # what the example blueprint maps into Get a Report
     assert respond == {"type": "json", "status": 200, "body": {"received": True}}
+    # the trigger's condition recomputes the body signature with Make's sha256(text, 'hex', key): forgeries and
+    # tampered deliveries make no bundle (Make still answers the sender, so nothing learns the difference)
+    forged = dict(delivered, signature={"t": delivered["signature"]["t"], "v1": "0" * 64})
+    moved = dict(delivered, client_id="cli_someone_else")
+    retyped = dict(delivered, type="cap.exceeded")
+    for bad in (forged, moved, retyped):
+        refused, answer = receive(communication, bad, headers, webhook=attached.data)
+        assert refused is UNDEFINED and answer == respond
+    other_secret = dict(attached.data, secret="whsec_not_this_subscription")
+    assert receive(communication, delivered, headers, webhook=other_secret)[0] is UNDEFINED
     # What Make cannot check (it hands the app a parsed body, not these bytes) is checkable by the receiver's owner:
     parts = dict(p.split("=", 1) for p in headers["Tollgate-Signature"].split(","))
     good = hmac.new(secret.encode(), f"{parts['t']}.".encode() + raw, hashlib.sha256).hexdigest()

@@ -67,8 +67,11 @@ export class TollgateApi implements ICredentialType {
 			// the credential test must see them to map them to the messages below
 			ignoreHttpStatusErrors: false,
 		},
-		// n8n's type asks for rules of one kind, but its credential tester checks each rule by its own type:
-		// the status codes on failed requests, the body shape on successful ones
+		// n8n's type asks for rules of one kind; its tester checks the body-shape rule on a successful answer.
+		// n8n 2.8.4 reports a failed test request with its own text per status instead of these responseCode
+		// messages ("The resource you are requesting could not be found", "Authorization failed - please check
+		// your credentials", "Forbidden - perhaps check your credentials?", "The service refused the connection
+		// - perhaps it is offline"; tests/test_n8n_e2e.py), which still tells the causes apart
 		rules: [
 			{
 				type: 'responseCode',

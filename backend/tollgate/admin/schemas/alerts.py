@@ -83,7 +83,12 @@ class WebhookSubscriptionCreatedSchema(WebhookSubscriptionSchema):
     secret = ma.fields.String(
         dump_only=True,
         required=True,
-        metadata={"description": "Signing secret (whsec_…), shown once. See docs/webhooks.md to verify."},
+        metadata={
+            "description": "Signing secret (whsec_…), shown once. It keys the `Tollgate-Signature` header "
+            "(HMAC-SHA256 of `<t>.<raw body>`) and the body's `signature.v1` (HMAC-SHA256 of "
+            "`<t>.<id>.<type>.<client_id or empty>.<created_at>`, for receivers that only see parsed JSON, "
+            "such as Make). See docs/webhooks.md to verify."
+        },
     )
 
 

@@ -95,3 +95,56 @@ export function getManyFields(show: Record<string, string[]>): INodeProperties[]
 		},
 	];
 }
+
+/** One filter of a "Get Many" operation: the list endpoint's query parameter of the same name. */
+export function queryFilter(
+	displayName: string,
+	name: string,
+	extra: Partial<INodeProperties> = {},
+): INodeProperties {
+	return {
+		displayName,
+		name,
+		type: 'string',
+		default: '',
+		routing: { send: { type: 'query', property: name } },
+		...extra,
+	};
+}
+
+/** The `status` filter with the list endpoint's values, as [label, value] pairs in display order. */
+export function statusFilter(values: Array<[string, string]>, defaultValue: string): INodeProperties {
+	return queryFilter('Status', 'status', {
+		type: 'options',
+		options: values.map(([name, value]) => ({ name, value })),
+		default: defaultValue,
+	});
+}
+
+export const nameContainsFilter = queryFilter('Name Contains', 'q');
+
+/** Clients and projects are active or archived. */
+export const archivedStatusFilter = statusFilter(
+	[
+		['Active', 'active'],
+		['Archived', 'archived'],
+		['All', 'all'],
+	],
+	'active',
+);
+
+/** The optional "Filters" collection of a "Get Many" operation. */
+export function filtersCollection(
+	show: Record<string, string[]>,
+	options: INodeProperties[],
+): INodeProperties {
+	return {
+		displayName: 'Filters',
+		name: 'filters',
+		type: 'collection',
+		placeholder: 'Add Filter',
+		default: {},
+		displayOptions: { show },
+		options,
+	};
+}

@@ -1,37 +1,20 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { getManyFields } from '../../shared/descriptions';
+import { filtersCollection, getManyFields, queryFilter } from '../../shared/descriptions';
 
 const showOnlyForBudgetGetMany = { operation: ['getAll'], resource: ['budget'] };
 
 export const budgetGetManyDescription: INodeProperties[] = [
 	...getManyFields(showOnlyForBudgetGetMany),
-	{
-		displayName: 'Filters',
-		name: 'filters',
-		type: 'collection',
-		placeholder: 'Add Filter',
-		default: {},
-		displayOptions: { show: showOnlyForBudgetGetMany },
-		options: [
-			{
-				displayName: 'Client ID',
-				name: 'client_id',
-				type: 'string',
-				default: '',
-				routing: { send: { type: 'query', property: 'client_id' } },
-			},
-			{
-				displayName: 'Scope',
-				name: 'scope',
-				type: 'options',
-				options: [
-					{ name: 'Client', value: 'client' },
-					{ name: 'Project', value: 'project' },
-					{ name: 'Sub-Key', value: 'key' },
-				],
-				default: 'client',
-				routing: { send: { type: 'query', property: 'scope' } },
-			},
-		],
-	},
+	filtersCollection(showOnlyForBudgetGetMany, [
+		queryFilter('Client ID', 'client_id'),
+		queryFilter('Scope', 'scope', {
+			type: 'options',
+			options: [
+				{ name: 'Client', value: 'client' },
+				{ name: 'Project', value: 'project' },
+				{ name: 'Sub-Key', value: 'key' },
+			],
+			default: 'client',
+		}),
+	]),
 ];

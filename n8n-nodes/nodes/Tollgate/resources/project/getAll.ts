@@ -1,5 +1,11 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { clientSelect, getManyFields } from '../../shared/descriptions';
+import {
+	archivedStatusFilter,
+	clientSelect,
+	filtersCollection,
+	getManyFields,
+	nameContainsFilter,
+} from '../../shared/descriptions';
 
 const showOnlyForProjectGetMany = { operation: ['getAll'], resource: ['project'] };
 
@@ -12,33 +18,5 @@ export const projectGetManyDescription: INodeProperties[] = [
 		routing: { send: { type: 'query', property: 'client_id' } },
 	},
 	...getManyFields(showOnlyForProjectGetMany),
-	{
-		displayName: 'Filters',
-		name: 'filters',
-		type: 'collection',
-		placeholder: 'Add Filter',
-		default: {},
-		displayOptions: { show: showOnlyForProjectGetMany },
-		options: [
-			{
-				displayName: 'Name Contains',
-				name: 'q',
-				type: 'string',
-				default: '',
-				routing: { send: { type: 'query', property: 'q' } },
-			},
-			{
-				displayName: 'Status',
-				name: 'status',
-				type: 'options',
-				options: [
-					{ name: 'Active', value: 'active' },
-					{ name: 'Archived', value: 'archived' },
-					{ name: 'All', value: 'all' },
-				],
-				default: 'active',
-				routing: { send: { type: 'query', property: 'status' } },
-			},
-		],
-	},
+	filtersCollection(showOnlyForProjectGetMany, [nameContainsFilter, archivedStatusFilter]),
 ];
