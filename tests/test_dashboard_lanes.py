@@ -215,3 +215,17 @@ def test_reconciliation_runs_list_open_and_start(
         f"/dashboard/lanes/{seeded.lane_id}/reconciliations", data={"month": "2026-11", "csrf_token": csrf}
     )
     assert "report credential" in browser.get(started.headers["Location"]).get_data(as_text=True)  # the API's 409
+
+
+def test_the_report_credential_is_write_only(browser: FlaskClient, seeded: Seeded) -> None:
+    url = f"/dashboard/lanes/{seeded.lane_id}"
+    csrf = csrf_of(browser.get(url))
+    short = browser.post(f"{url}/report-credential", data={"api_key": "sk-adm", "csrf_token": csrf})
+    assert "api_key: Length must be between 8 and 1000." in browser.get(short.headers["Location"]).get_data(
+        as_text=True
+    )
+    browser.post(
+        f"{url}/report-credential", data={"api_key": "sk-admin-key-4321", "scope": "proj_1", "csrf_token": csrf}
+    )
+    page = browser.get(url).get_data(as_text=True)
+    assert "…4321</code> · scope proj_1" in page and "sk-admin-key-4321" not in page

@@ -75,6 +75,7 @@ def lane(lane_id: str) -> str:
     calls = api()
     found = calls.get(f"/lanes/{lane_id}")
     runs = calls.call("GET", f"/lanes/{lane_id}/reconciliations", query={"limit": 20})
+    report_key = calls.call("GET", f"/lanes/{lane_id}/report-credential")
     return render_template(
         "dashboard/lane.html",
         lane=found,
@@ -82,6 +83,7 @@ def lane(lane_id: str) -> str:
         capacity=capacities(calls, [found]).get(lane_id),
         cooling=services().upstreams.cooldowns.cooling(lane_id),
         runs=runs.body["data"] if runs.ok else [],
+        report_key=report_key.body if report_key.ok else None,
         **_form_context(),
     )
 

@@ -18,6 +18,20 @@ def start_reconciliation(lane_id: str) -> Response:
     return back(url_for("dashboard.lane", lane_id=lane_id))
 
 
+@bp.route("/lanes/<lane_id>/report-credential", methods=["POST"])
+def set_report_credential(lane_id: str) -> Response:
+    """The provider admin key that reads its cost report (write-only, like the lane's own key)."""
+    form = request.form
+    body = {
+        "api_key": form.get("api_key", "").strip(),
+        "base_url": form.get("base_url", "").strip() or None,
+        "scope": form.get("scope", "").strip() or None,
+    }
+    answer = api().call("PUT", f"/lanes/{lane_id}/report-credential", json=body)
+    change(answer, "Report credential saved.")
+    return back(url_for("dashboard.lane", lane_id=lane_id))
+
+
 @bp.route("/reconciliations/<run_id>")
 def reconciliation(run_id: str) -> str:
     calls = api()
