@@ -217,3 +217,46 @@ def byok(portal: Any, site: str, mock_upstream: Mock) -> None:
     shot(portal, "09-byok-verified")
     portal.get_by_role("button", name="Switch back to the agency default").click()
     assert "agency's default" in portal.get_by_test_id("byok-use").inner_text()
+
+
+def test_a_routing_policy_is_dragged_into_a_new_order(
+    chromium: Any, app: Flask, site: str, seeded: Seeded, mock_upstream: Mock
+) -> None:
+    """Drag and drop reorders the default policy (the arrows stay for the keyboard); the lane pages pass axe."""
+    from tollgate import provisioning
+    from tollgate.extensions import db
+    from tollgate.services import services
+
+    with app.app_context():
+        svc = services()
+        backup = provisioning.create_lane(
+            db.session, svc.vault, seeded.workspace_id, "Backup lane", mock_upstream.base_url, "sk-x"
+        )
+        provisioning.append_route(db.session, seeded.workspace_id, backup)
+        db.session.commit()
+        backup_id = backup.id
+    context = chromium.new_context()
+    page = context.new_page()
+    sign_in(page, site, seeded.admin_token)
+    page.wait_for_url(f"{site}/dashboard/")
+    page.goto(f"{site}/dashboard/lanes")
+    order = page.get_by_test_id("default-routing")
+    assert order.locator(".lane-name").all_inner_texts() == ["Agency lane", "Backup lane"]
+    order.locator("li", has_text="Backup lane").drag_to(order.locator("li", has_text="Agency lane"))
+    page.get_by_text("Routing order saved.").wait_for()
+    assert order.locator(".lane-name").all_inner_texts() == ["Backup lane", "Agency lane"]
+    answer = requests.get(
+        f"{site}/api/v1/routing-policies/default", headers={"Authorization": f"Bearer {seeded.admin_token}"}, timeout=5
+    )
+    assert answer.json()["lane_ids"] == [backup_id, seeded.lane_id]
+    page.get_by_role("button", name="Move up: Agency lane").focus()
+    page.keyboard.press("Enter")  # the keyboard's way: the arrow buttons
+    page.get_by_text("Routing order saved.").wait_for()
+    assert order.locator(".lane-name").all_inner_texts() == ["Agency lane", "Backup lane"]
+    shot(page, "10-lanes-routing")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Backup lane").click()
+    page.get_by_role("button", name="Save lane").wait_for()
+    assert axe_violations(page) == []
+    shot(page, "11-lane-edit")
+    context.close()

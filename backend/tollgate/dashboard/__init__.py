@@ -13,7 +13,7 @@ from . import session
 
 
 def init_app(app: Flask, session_key: bytes) -> None:
-    from . import agency, alerts, keys, lanes, logs, portal_byok, reports, settings  # noqa: F401  (they add their routes)
+    from . import agency, alerts, keys, lanes, logs, portal_byok, recon, reports, settings  # noqa: F401  (they add their routes)
     from .pages import bp
     from .portal import bp as portal_bp
 

@@ -38,10 +38,19 @@ class Answer:
         detail = str(self.body.get("detail") or self.body.get("title") or f"Failed ({self.status}).")
         errors = self.body.get("errors")
         if isinstance(errors, dict):
-            detail += " " + "; ".join(
-                f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in errors.items()
-            )
+            detail += " " + "; ".join(f"{name}: {words}" for name, words in _field_errors(errors))
         return detail
+
+
+def _field_errors(errors: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """A problem's `errors`, nested ones (a lane's `capacity.window_s`) flattened to dotted field names."""
+    found: list[tuple[str, str]] = []
+    for name, value in errors.items():
+        if isinstance(value, dict):
+            found.extend(_field_errors(value, f"{prefix}{name}."))
+        else:
+            found.append((f"{prefix}{name}", " ".join(map(str, value)) if isinstance(value, list) else str(value)))
+    return found
 
 
 class AdminCalls:

@@ -11,10 +11,12 @@ from werkzeug.wrappers import Response
 
 from ..admin.schemas.billing import EXPORT_FORMATS
 from ..admin.schemas.budgets import PERIODS
+from ..billing.plans import PRESETS, PlanKind, UsageBasis
 from ..services import services
 from .admin_calls import AdminCalls
 from .charts import bars_svg
 from .figures import cap_state_rank, periods, projected_month_micros
+from .forms import micros_of, plan_body
 from .pages import api, back, bp, change
 
 BURN_DAYS = 7
@@ -119,6 +121,7 @@ def client(client_id: str) -> str:
     routing = calls.call("GET", f"/routing-policies/{client_id}")
     profit = calls.call("GET", "/profitability", query={"month": month})
     days = calls.get("/usage", client_id=client_id, group_by="day")["data"]
+    by_model = calls.get("/usage", client_id=client_id, group_by="model")["data"]
     return render_template(
         "dashboard/client.html",
         client=found,
@@ -140,6 +143,17 @@ def client(client_id: str) -> str:
         chart=bars_svg(
             "Spend per day, last 30 days (USD)", [d["day"][5:] for d in days], [int(d["cost_micros"]) for d in days]
         ),
+        chart_models=bars_svg(
+            "Spend by model, last 30 days (USD)",
+            [m["model"] or "—" for m in by_model],
+            [int(m["cost_micros"]) for m in by_model],
+            horizontal=True,
+        )
+        if by_model
+        else None,
+        plan_kinds=[k.value for k in PlanKind],
+        plan_presets=list(PRESETS),
+        usage_bases=[b.value for b in UsageBasis],
     )
 
 
@@ -153,13 +167,8 @@ def create_project(client_id: str) -> Response:
 @bp.route("/clients/<client_id>/budgets", methods=["POST"])
 def create_budget(client_id: str) -> Response:
     """A budget in dollars as typed (exact: the text is parsed as a decimal, never a float)."""
-    from decimal import Decimal, InvalidOperation
-
     form = request.form
-    try:
-        micros = int(Decimal(form.get("amount_usd", "")) * 1_000_000)
-    except InvalidOperation:
-        micros = -1  # the API says what is wrong with it
+    micros = micros_of(form.get("amount_usd", ""))  # unreadable: -1, which the API refuses in its own words
     body = {
         "scope": form.get("scope", "client"),
         "scope_id": form.get("scope_id") or client_id,
@@ -176,6 +185,14 @@ def create_budget(client_id: str) -> Response:
 def delete_budget(budget_id: str) -> Response:
     change(api().call("DELETE", f"/budgets/{budget_id}"), "Budget removed.")
     return back(url_for("dashboard.clients"))
+
+
+@bp.route("/clients/<client_id>/billing-plan", methods=["POST"])
+def set_billing_plan(client_id: str) -> Response:
+    """Put the client on a plan from a month on (the API checks the kind's required terms)."""
+    answer = api().call("PUT", f"/clients/{client_id}/billing-plan", json=plan_body(request.form))
+    change(answer, f"Billing plan saved: {answer.body.get('treatment') if answer.ok else ''}.")
+    return back(url_for("dashboard.client", client_id=client_id))
 
 
 @bp.route("/clients/<client_id>/byok-fallback", methods=["POST"])

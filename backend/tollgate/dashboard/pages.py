@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ..admin.auth import Actor
@@ -14,7 +14,6 @@ from .admin_calls import AdminCalls, AdminError, Answer
 from .session import LoginLimiter, check_csrf, csrf_token, current_actor, sign_in, sign_out
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates", static_folder="static")
-_limiter = LoginLimiter()
 _OPEN_ENDPOINTS = frozenset({"dashboard.login", "dashboard.static"})
 AGENCY_ROLES = frozenset({"owner", "admin", "viewer"})
 
@@ -113,12 +112,18 @@ def back(default: str) -> Response:
     return redirect(target if target.startswith("/dashboard") or target.startswith("/portal") else default)
 
 
+def _login_limiter() -> LoginLimiter:
+    """One limiter per app (not per module: a second app in the same process starts with a clean slate)."""
+    found: LoginLimiter = current_app.extensions.setdefault("dashboard_login_limiter", LoginLimiter())
+    return found
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """Sign in with an admin token: an agency role lands on the overview, a client token in the portal."""
     if request.method == "GET":
         return render_template("dashboard/login.html", next=request.args.get("next", ""))
-    if not _limiter.allow(request.remote_addr or "?"):
+    if not _login_limiter().allow(request.remote_addr or "?"):
         return render_template("dashboard/login.html", error="Too many attempts; wait a minute.", next=""), 429
     from ..admin.problems import Problem
 
