@@ -104,3 +104,11 @@ class Provider(Protocol):
     def url(self, lane: LaneTarget, path: str) -> str: ...
 
     def headers(self, lane: LaneTarget) -> dict[str, str]: ...
+
+
+class CredentialRefusal(Protocol):
+    """Optional on a provider that refuses a bad key with a status other than 401/403 (Google: HTTP 400
+    `API_KEY_INVALID`). The proxy reads a 400's body for it only on such a provider's lanes, so every other
+    lane's 400 passes to the caller unread, and a True answer makes the 400 count as the lane's 401."""
+
+    def credential_refused(self, status: int, body: bytes) -> bool: ...
