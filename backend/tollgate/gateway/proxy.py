@@ -399,22 +399,22 @@ def _plain_response(
         status, data = followed
     record.status_code = status
     if status < 300:
-        try:
-            parsed = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            parsed = None
-        if isinstance(parsed, dict):
+        parsed = _json_object(data)
+        if parsed is not None:
             record.model_served, record.usage = op.usage(parsed)
             # a translated answer (another wire format) names no object the provider stored
             if state.translate is None and record.endpoint.startswith(("responses", "conversations.create")):
                 svc.objects.observe(record, parsed)
         media = getattr(op, "media", None)  # images and audio: billed by their counts (MediaOperation)
         if media is not None:
-            record.media = media(parsed if isinstance(parsed, dict) else None, state)
+            record.media = media(parsed, state)
         _served_model(record, ask)
         if record.usage is None and record.media is None and status == 200:  # its text cannot hold more tokens
             _estimate_usage(record, ask, len(data))
     else:
+        billed = getattr(op, "failure_media", None)  # a failure the provider bills all the same (Replicate's compute)
+        if billed is not None:
+            record.media = billed(_json_object(data), state)
         data = scrub(data.decode("utf-8", "replace")).encode()
         record.error_code = _error_code(data)
     _finish(svc, record, started)
@@ -521,6 +521,14 @@ def _estimate_usage(record: RequestRecord, ask: Ask, output_seen: int) -> None:
     if ask.free or record.pending:
         return
     record.usage, record.usage_estimated = estimated_usage(ask, output_seen), True
+
+
+def _json_object(data: bytes) -> dict[str, Any] | None:
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _error_code(data: bytes) -> str | None:

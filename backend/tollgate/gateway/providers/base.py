@@ -90,6 +90,13 @@ class MediaOperation(Protocol):
         ...
 
 
+class BilledFailure(Protocol):
+    """Optional on an operation whose provider bills some failures (Replicate: the compute of a failed or
+    canceled prediction): the proxy meters what this returns while the caller gets the error."""
+
+    def failure_media(self, response: dict[str, Any] | None, state: StreamState) -> MediaUsage | None: ...
+
+
 class FollowUp(Protocol):
     def follow(self, fetch: Fetch, lane: LaneTarget, status: int, data: bytes, state: StreamState) -> tuple[int, bytes]:
         """Complete the answer with more upstream calls (poll, download); I/O only through `fetch`."""
