@@ -54,7 +54,7 @@ def handle(operation: str, *ids: str) -> Response:
     started = time.perf_counter()
     request_id = new_request_id()
     endpoint = ENDPOINTS[operation]
-    ctx = svc.keys.resolve(_credential(endpoint), lambda: db.session)
+    ctx = svc.keys.resolve(credential(endpoint.wire), lambda: db.session)
     if isinstance(ctx, GatewayError):
         return ctx.response(request_id, endpoint.wire)
     record = RequestRecord(
@@ -76,11 +76,11 @@ def handle(operation: str, *ids: str) -> Response:
     return outcome
 
 
-def _credential(endpoint: Endpoint) -> str | None:
+def credential(wire: str) -> str | None:
     """The Authorization header; a caller speaking Anthropic's wire format (its SDK) may send the sub-key in
     `x-api-key` instead, as Anthropic's API takes it."""
     authorization = request.headers.get("Authorization")
-    if authorization is None and endpoint.wire == ANTHROPIC and (key := request.headers.get("x-api-key")):
+    if authorization is None and wire == ANTHROPIC and (key := request.headers.get("x-api-key")):
         return f"Bearer {key}"
     return authorization
 
@@ -108,7 +108,7 @@ def _proxy(
             return aliased
         model, body, raw = ctx.aliases[model], *aliased
 
-    who = attribute(ctx, request.headers, body)
+    who = attribute(ctx, request.headers, body, endpoint.wire == ANTHROPIC)
     if isinstance(who, GatewayError):
         return who
     record.project_id, record.end_user, record.metadata = who.project_id, who.end_user, who.metadata
