@@ -8,6 +8,7 @@ import io
 import uuid
 
 from flask import Flask
+from sqlalchemy import select
 
 from tests.admin_support import PROBLEM, AdminClient, Foreign, as_role, foreign, owner
 from tests.conftest import Seeded
@@ -166,14 +167,39 @@ def test_csv_exports(app: Flask, svc: Services, seeded: Seeded, owner: AdminClie
     monthly = owner.get("exports/monthly.csv", query_string={"month": NOW.strftime("%Y-%m")})
     assert monthly.status_code == 200 and monthly.mimetype == "text/csv"
     table = list(csv.reader(io.StringIO(monthly.get_data(as_text=True))))
-    assert table[0] == ["Client", "Requests", "Tokens", "Cost", "Unpriced requests", "Unpriced tokens"]
-    assert ["Acme Co", "3", "450", "4.500000", "0", "0"] in table
+    assert table[0] == [
+        "Client", "Requests", "Tokens", "Cost", "Unpriced requests", "Unpriced tokens", "Images", "Audio ms"
+    ]  # fmt: skip
+    assert ["Acme Co", "3", "450", "4.500000", "0", "0", "0", "0"] in table
     assert any(row[0] == "Globex" and row[1] == "1" for row in table)
     raw = owner.get("exports/request-logs.csv")
     assert raw.is_streamed
     lines = list(csv.DictReader(io.StringIO(raw.get_data(as_text=True))))
     assert len(lines) == 4 and {line["source"] for line in lines} == {"gateway", "ingested"}
     assert owner.get("exports/monthly.csv", query_string={"month": "2026-13"}).status_code == 422
+
+
+def test_images_and_audio_in_usage_and_exports(app: Flask, seeded: Seeded, owner: AdminClient) -> None:
+    """The media counts of the log rows (images generated, audio transcribed) add up in /usage totals and
+    series, and appear per row in /request-logs and both CSV exports, agreeing with the rows."""
+    _log(app, seeded.workspace_id, seeded.client_id, 2, 1000)
+    with app.app_context():
+        rows = db.session.scalars(select(RequestLog).order_by(RequestLog.id)).all()
+        rows[0].images, rows[1].audio_ms = 3, 61_500
+        refs = [row.request_id for row in rows]
+        db.session.commit()
+    report = owner.get("usage", query_string={"group_by": "day"}).get_json()
+    assert (report["totals"]["images"], report["totals"]["audio_ms"]) == (3, 61_500)
+    assert sum(r["images"] for r in report["data"]) == 3 and sum(r["audio_ms"] for r in report["data"]) == 61_500
+    logged = {r["id"]: (r["images"], r["audio_ms"]) for r in owner.get("request-logs").get_json()["data"]}
+    assert logged == {refs[0]: (3, 0), refs[1]: (0, 61_500)}
+    raw = owner.get("exports/request-logs.csv").get_data(as_text=True)
+    assert {r["ref"]: (r["images"], r["audio_ms"]) for r in csv.DictReader(io.StringIO(raw))} == {
+        ref: (str(images), str(audio)) for ref, (images, audio) in logged.items()
+    }
+    monthly = owner.get("exports/monthly.csv", query_string={"month": NOW.strftime("%Y-%m")}).get_data(as_text=True)
+    [acme] = [r for r in csv.DictReader(io.StringIO(monthly)) if r["Client"] == "Acme Co"]
+    assert (acme["Images"], acme["Audio ms"]) == ("3", "61500")
 
 
 def test_large_csv_export_streams_in_chunks(app: Flask, seeded: Seeded, owner: AdminClient) -> None:
@@ -337,6 +363,6 @@ def test_unpriced_requests_are_counted_apart_not_added_as_zero(app: Flask, seede
     table = list(
         csv.reader(io.StringIO(owner.get("exports/monthly.csv", query_string={"month": NOW.strftime("%Y-%m")}).text))
     )
-    assert ["Acme Co", "5", "750", "0.002000", "3", "450"] in table
+    assert ["Acme Co", "5", "750", "0.002000", "3", "450", "0", "0"] in table
     lines = list(csv.DictReader(io.StringIO(owner.get("exports/request-logs.csv").text)))
     assert sorted(line["priced"] for line in lines) == ["False"] * 3 + ["True"] * 2

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from tests.admin_support import AdminClient, make_foreign, make_token, owner
 from tests.conftest import Mock, Seeded, ServedApp
 from tests.log_rows import wait_rows
+from tollgate import provisioning
 from tollgate.byok.lanes import combine
 from tollgate.byok.verify import verify_key
 from tollgate.extensions import db
@@ -129,7 +130,8 @@ def test_anthropic_and_gemini_keys_are_checked_their_way(app: Flask, seeded: See
         state = GeminiMockState(api_key=good)
         served = ServedApp(GeminiMock(state))  # type: ignore[arg-type]
     try:
-        base = {"provider": provider, "purposes": ["chat"], "base_url": served.url}
+        root = served.url + ("/v1beta" if provider == "gemini" else "")  # a Gemini lane's base is the version root
+        base = {"provider": provider, "purposes": ["chat"], "base_url": root}
         url = f"clients/{seeded.client_id}/provider-keys"
         bad = byok.client.post(url, json=base | {"api_key": good[:-4] + "XXXX"}).get_json()
         assert bad["status"] == "failed" and "rejected the key" in bad["status_reason"]
@@ -228,6 +230,49 @@ def test_a_provider_401_mid_traffic_fails_the_key_and_falls_back(
     with app.app_context():
         (event,) = db.session.scalars(select(AlertEvent).where(AlertEvent.type == "byok.failed")).all()
         assert event.payload["cause"] == "rejected" and event.payload["traffic"] == "agency_default"
+
+
+def test_a_gemini_key_refused_mid_traffic_fails_like_a_401(
+    app: Flask, svc: Services, seeded: Seeded, byok: Byok
+) -> None:
+    """Google refuses a deleted key with HTTP 400 `API_KEY_INVALID`, not 401: the client's key is failed all the
+    same, `byok.failed` fires, and the request falls through to the agency's Gemini lane."""
+    own_key, agency_key = "AIzaSyClientOwnKeyFFFFFFFFFFFFFFFFFFFF", "AIzaSyAgencyKeyGGGGGGGGGGGGGGGGGGGGGGG"
+    own, agency = GeminiMockState(api_key=own_key), GeminiMockState(api_key=agency_key)
+    own_served, agency_served = ServedApp(GeminiMock(own)), ServedApp(GeminiMock(agency))  # type: ignore[arg-type]
+    try:
+        with app.app_context():
+            lane = provisioning.create_lane(
+                db.session,
+                svc.vault,
+                seeded.workspace_id,
+                "gemini",
+                agency_served.url + "/v1beta",
+                agency_key,
+                "gemini",
+            )
+            provisioning.append_route(db.session, seeded.workspace_id, lane, None)
+            db.session.commit()
+            agency_lane = lane.id
+        key = add(byok, seeded, own_key, provider="gemini", base_url=own_served.url + "/v1beta")
+        assert key["status"] == "verified", key
+        ask = CHAT | {"model": "gemini-2.5-flash"}
+        headers = {"Authorization": f"Bearer {seeded.key}"}
+        served = app.test_client().post("/v1/chat/completions", json=ask, headers=headers)
+        assert served.status_code == 200 and served.headers["x-tollgate-lane"] == key["lane_id"]
+        own.api_key = "AIzaSyTheClientDeletedTheOldKeyHHHHHHHH"
+        response = app.test_client().post("/v1/chat/completions", json=ask, headers=headers)
+        assert response.status_code == 200 and response.headers["x-tollgate-lane"] == agency_lane
+        now = byok.client.get(f"clients/{seeded.client_id}/provider-keys/{key['id']}").get_json()
+        assert now["status"] == "failed" and "HTTP 400" in now["status_reason"]
+        rows = wait_rows(app, svc, 2)
+        assert rows[-1].attempts == [{"lane_id": key["lane_id"], "reason": "auth_failed", "status": 400}]
+        with app.app_context():
+            (event,) = db.session.scalars(select(AlertEvent).where(AlertEvent.type == "byok.failed")).all()
+            assert event.payload["cause"] == "rejected" and event.payload["traffic"] == "agency_default"
+    finally:
+        own_served.stop()
+        agency_served.stop()
 
 
 def test_rotation_under_load_fails_no_request(app: Flask, seeded: Seeded, byok: Byok, mock_upstream: Mock) -> None:

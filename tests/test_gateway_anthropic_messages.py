@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import anthropic
+import openai
 import pytest
 import requests
 from flask import Flask
+from sqlalchemy import update
 
 from tollgate.budgets import manage
 from tollgate.extensions import db
+from tollgate.models import Lane
 from tollgate.services import Services
 
 from .anthropic_lane import EXPECTED_MICROS, MODEL, Claude, start_claude_lane
@@ -86,6 +89,8 @@ def test_plain_message_is_relayed_as_it_is(
     }
     assert sent["anthropic_version"] == "2023-06-01" and sent["authorization"] is None  # the lane's key, not ours
     _assert_priced_row(app, svc, claude, stream=False)
+    [row] = wait_rows(app, svc)
+    assert row.end_user == "end-user-7"  # Anthropic's `metadata.user_id` is the end user, as `user` is OpenAI's
 
 
 def test_streamed_message(client: anthropic.Anthropic, app: Flask, svc: Services, claude: Claude) -> None:
@@ -183,3 +188,36 @@ def test_unknown_messages_url_is_anthropic_shaped(root: str) -> None:
     answer = requests.get(f"{root}/v1/messages", timeout=10)
     assert answer.status_code == 405 and answer.json()["type"] == "error"
     assert answer.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_models_in_anthropics_shape_for_its_sdk_and_openais_for_openai(
+    client: anthropic.Anthropic, app: Flask, gateway: str, seeded: Seeded, claude: Claude
+) -> None:
+    """`client.models.list()` of Anthropic's SDK (x-api-key + anthropic-version) gets Anthropic's paged shape;
+    the OpenAI SDK, on the same URL, still gets OpenAI's list."""
+    with app.app_context():
+        listed = {claude.lane_id: ["claude-sonnet-4-5", "claude-haiku-4-5"], seeded.lane_id: ["gpt-4o-mini"]}
+        for lane_id, models in listed.items():
+            db.session.execute(update(Lane).where(Lane.id == lane_id).values(models=models))
+        db.session.commit()
+    expected = ["claude-haiku-4-5", "claude-sonnet-4-5", "gpt-4o-mini"]
+    page = client.models.list()
+    assert [m.id for m in page.data] == expected and page.has_more is False
+    assert all(m.type == "model" and m.display_name == m.id and m.created_at.year >= 1970 for m in page.data)
+    assert [m.id for m in client.models.list(limit=1)] == expected  # the SDK follows `has_more` / `after_id`
+    one = client.models.list(limit=2, after_id="claude-haiku-4-5")
+    assert ([m.id for m in one.data], one.has_more, one.first_id, one.last_id) == (
+        expected[1:], False, "claude-sonnet-4-5", "gpt-4o-mini"
+    )  # fmt: skip
+    assert client.models.retrieve("claude-sonnet-4-5").id == "claude-sonnet-4-5"
+    with pytest.raises(anthropic.NotFoundError):
+        client.models.retrieve("claude-nonexistent")
+    with pytest.raises(anthropic.BadRequestError):
+        client.models.list(limit=0)
+    with pytest.raises(anthropic.AuthenticationError):
+        anthropic.Anthropic(base_url=gateway.removesuffix("/v1"), api_key="tg_wrong", max_retries=0).models.list()
+
+    sdk = openai.OpenAI(base_url=gateway, api_key=seeded.key, max_retries=0, timeout=10)
+    openai_page = sdk.models.list()
+    assert [m.id for m in openai_page.data] == expected and all(m.object == "model" for m in openai_page.data)
+    assert sdk.models.retrieve("gpt-4o-mini").owned_by == "openai"

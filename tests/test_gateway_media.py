@@ -231,6 +231,20 @@ def test_replicate_failure_is_an_openai_error(client: openai.OpenAI, upstreams: 
     assert failed.value.status_code == 502 and "NSFW" in str(failed.value.message)
 
 
+def test_replicate_bills_a_failed_per_second_prediction(
+    client: openai.OpenAI, app: Flask, svc: Services, upstreams: Upstreams
+) -> None:
+    """Replicate bills a per-second model for the time a failed prediction ran: the caller gets the error, its
+    log row the compute (2.5 s × $0.000975) and no images."""
+    upstreams.replicate.prediction_status = "failed"
+    with pytest.raises(openai.APIStatusError) as failed:
+        client.images.generate(model="stability-ai/sdxl:7762fd07", prompt="a fox")
+    assert failed.value.status_code == 502 and "NSFW" in str(failed.value.message)
+    row = only_row(app, svc)
+    assert (row.status_code, row.images, row.priced) == (502, 0, True)
+    assert_money(row, 2_438, -500_000)
+
+
 def test_imagen_predict(client: openai.OpenAI, app: Flask, svc: Services, upstreams: Upstreams) -> None:
     result = client.images.generate(model="imagen-4.0-generate-001", prompt="a fox", n=3)
     assert result.data is not None and len(result.data) == 3

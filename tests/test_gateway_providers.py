@@ -170,14 +170,31 @@ def test_gemini_tool_call_and_json_mode(sdk: openai.OpenAI, gemini: tuple[Gemini
     assert state.requests[1]["body"]["generationConfig"] == {"responseMimeType": "application/json"}
 
 
-def test_gemini_bad_key_is_an_openai_error(
-    sdk: openai.OpenAI, app: Flask, svc: Services, gemini: tuple[GeminiMockState, str]
+def test_gemini_refused_key_is_the_lanes_failure_and_falls_through(
+    sdk: openai.OpenAI, app: Flask, svc: Services, seeded: Seeded, served: list[ServedApp], gemini: Any
 ) -> None:
-    state, _ = gemini
+    """Google refuses a bad key with HTTP 400 `API_KEY_INVALID`, not 401: the lane's credential refused (the next
+    lane serves, the attempt says `auth_failed`), never a caller's bad request; a caller's own 400 still passes."""
+    state, refused_lane = gemini
     state.api_key = "AIza-another"
-    with pytest.raises(openai.BadRequestError) as raised:
-        sdk.chat.completions.create(model="gemini-2.5-flash", messages=[{"role": "user", "content": "hi"}])
-    assert raised.value.code == "invalid_argument" and "API key not valid" in raised.value.message
+    hi = [{"role": "user", "content": "hi"}]
+    with pytest.raises(openai.InternalServerError) as raised:  # the only Gemini lane: 502, as for a 401
+        sdk.chat.completions.create(model="gemini-2.5-flash", messages=hi)  # type: ignore[arg-type]
+    assert raised.value.status_code == 502 and "rejected this lane's credential" in raised.value.message
+    good = GeminiMockState(api_key="AIza-good-0123456789", usage=dict(GEMINI_USAGE))
+    good_lane = _lane(app, svc, seeded, served, GeminiMock(good), "gemini", "AIza-good-0123456789", path="/v1beta")
+    completion = sdk.chat.completions.create(model="gemini-2.5-flash", messages=hi)  # type: ignore[arg-type]
+    assert completion.choices[0].message.content
+    with pytest.raises(openai.BadRequestError) as caller_fault:  # the caller's 400 (no contents): not a key refusal
+        sdk.chat.completions.create(model="gemini-2.5-flash", messages=[])
+    assert caller_fault.value.code == "invalid_argument"
+    rows = wait_rows(app, svc, 3)
+    refused = [{"lane_id": refused_lane, "reason": "auth_failed", "status": 400}]
+    assert [(r.status_code, r.lane_id, r.attempts) for r in rows] == [
+        (502, refused_lane, refused),
+        (200, good_lane, refused),
+        (400, good_lane, refused),
+    ]
 
 
 def test_models_route_by_family(

@@ -11,8 +11,10 @@ import orjson
 import pytest
 import requests
 from flask import Flask
+from urllib3 import encode_multipart_formdata
 from werkzeug.test import Client
 
+from tests.media_support import wav_bytes
 from tollgate.mock_upstream import DEMO_API_KEY, MockState, MockUpstream, mount, payloads
 
 from . import schema_check
@@ -119,6 +121,16 @@ def test_only_a_steerable_mock_takes_state_over_http() -> None:
     assert models.status_code == 200 and models.get_json()["data"]
     chat = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
     assert client.post("/mock/v1/chat/completions", json=chat, headers=demo).status_code == 200
+
+    listed = {m["id"] for m in models.get_json()["data"]}
+    assert {"dall-e-3", "gpt-image-1", "whisper-1", "gpt-4o-transcribe"} <= listed  # the demo can show media
+    image = client.post("/mock/v1/images/generations", json={"model": "dall-e-3", "prompt": "a fox"}, headers=demo)
+    assert image.status_code == 200 and image.get_json()["data"][0]["url"]
+    for model, status in (("whisper-1", 200), ("gpt-4o-transcribe", 200), ("whisper-2", 404)):
+        form, content_type = encode_multipart_formdata([("model", model), ("file", ("a.wav", wav_bytes(1.0)))])
+        heard = client.post("/mock/v1/audio/transcriptions", data=form, headers=demo | {"Content-Type": content_type})
+        assert heard.status_code == status, heard.get_json()
+        assert heard.get_json().get("text") if status == 200 else heard.get_json()["error"]["code"] == "model_not_found"
 
     steerable = MockUpstream(MockState(), steerable=True)
     with Client(steerable).post("/v1/__mock/state", json={"fail_status": 503}) as resp:

@@ -86,7 +86,7 @@ class FakeReplicate:
             "id": "p1",
             "status": status,
             "output": ["https://replicate.delivery/p1/out-0.png"] if done else None,
-            "metrics": {"predict_time": 1.25} if done else {},
+            "metrics": {"predict_time": 1.25} if status in replicate.TERMINAL else {},  # what Replicate bills
             "error": "NSFW" if status == "failed" else None,
         }
 
@@ -142,6 +142,8 @@ def test_replicate_deadline_cancels_the_prediction() -> None:
     assert state.translate is not None
     error = orjson.loads(state.translate(status, data))["error"]
     assert error["type"] == "timeout_error" and "cancelled" in error["message"]
+    billed = op.failure_media(orjson.loads(data), state)  # the cancel's answer: the compute used until then
+    assert billed is not None and (billed.images, billed.compute_ms) == (0, 1250)
 
 
 def test_replicate_failed_prediction_is_an_openai_error() -> None:
@@ -152,6 +154,10 @@ def test_replicate_failed_prediction_is_an_openai_error() -> None:
     assert status == 502
     assert state.translate is not None
     assert "NSFW" in orjson.loads(state.translate(status, data))["error"]["message"]
+    billed = op.failure_media(orjson.loads(data), state)  # Replicate bills the time it ran all the same
+    assert billed is not None and (billed.images, billed.compute_ms) == (0, 1250)
+    assert op.failure_media(fake.prediction("processing"), state) is None  # never ran: nothing billed
+    assert op.failure_media(None, state) is None
 
 
 def test_imagen_predict_request_and_answer() -> None:

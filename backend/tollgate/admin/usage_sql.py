@@ -51,6 +51,9 @@ _SUMS: Final = (
     "value_remainder_picos",
 )
 """Summed per group. A money total is `prices.exact_micros(Σ *_micros, Σ *_remainder_picos)` (`exact_money`)."""
+MEDIA: Final = ("images", "audio_ms")
+"""Media counts, summed per group too: images generated and audio milliseconds transcribed (gateway requests
+only; an ingested event carries tokens, so its counts are 0)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ def usage_rows(workspace_id: str) -> Subquery:
         RequestLog.status_code,
         RequestLog.latency_ms,
         *(getattr(RequestLog, name) for name in _SUMS),
+        *(getattr(RequestLog, name) for name in MEDIA),
         RequestLog.priced,
         RequestLog.usage_estimated,
         RequestLog.model_requested,
@@ -116,6 +120,7 @@ def usage_rows(workspace_id: str) -> Subquery:
         cast(null(), RequestLog.status_code.type).label("status_code"),
         cast(null(), RequestLog.latency_ms.type).label("latency_ms"),
         *(getattr(UsageEvent, name) for name in _SUMS),
+        *(literal(0).label(name) for name in MEDIA),
         UsageEvent.priced,
         literal(False, Boolean).label("usage_estimated"),
         cast(null(), String).label("model_requested"),
@@ -216,7 +221,7 @@ def _measures(rows: Subquery) -> list[ColumnElement[Any]]:
     unpriced = not_(rows.c.priced)
     return [
         func.count().label("requests"),
-        *(func.coalesce(func.sum(rows.c[name]), 0).label(name) for name in _SUMS),
+        *(func.coalesce(func.sum(rows.c[name]), 0).label(name) for name in (*_SUMS, *MEDIA)),
         func.coalesce(func.sum(case((unpriced, 1), else_=0)), 0).label("unpriced_requests"),
         func.coalesce(func.sum(case((unpriced, rows.c.input_tokens + rows.c.output_tokens), else_=0)), 0).label(
             "unpriced_tokens"

@@ -94,8 +94,8 @@ GUIDES: dict[str, ProviderGuide] = {
         ProviderGuide(
             provider="gemini",
             name="Google Gemini",
-            default_base_url="https://generativelanguage.googleapis.com",
-            verify_path="/v1beta/models",
+            default_base_url="https://generativelanguage.googleapis.com/v1beta",  # a Gemini lane's version root
+            verify_path="/models",
             auth_header="x-goog-api-key: <key>",
             purposes=("chat", "images"),
             models=("gemini-*", "imagen-*"),

@@ -34,7 +34,11 @@ class Attribution:
     metadata: dict[str, str] | None
 
 
-def attribute(ctx: KeyContext, headers: HeaderLookup, body: Mapping[str, Any]) -> Attribution | errors.GatewayError:
+def attribute(
+    ctx: KeyContext, headers: HeaderLookup, body: Mapping[str, Any], anthropic: bool = False
+) -> Attribution | errors.GatewayError:
+    """`anthropic`: the body is Anthropic's Messages API, whose end user is `metadata.user_id` (OpenAI's is
+    `user`, or `safety_identifier`)."""
     metadata = _metadata(body.get("metadata"))
     client_ref = headers.get("X-Client-ID") or (metadata or {}).get(METADATA_CLIENT)
     if client_ref and client_ref not in (ctx.client_id, ctx.client_slug):
@@ -52,7 +56,7 @@ def attribute(ctx: KeyContext, headers: HeaderLookup, body: Mapping[str, Any]) -
         if ctx.project_id is not None and named != ctx.project_id:
             return errors.attribution_denied("This key is bound to another project.", "X-Project-ID")
         project_id = named
-    user = body.get("user") or body.get("safety_identifier")
+    user = (metadata or {}).get("user_id") if anthropic else body.get("user") or body.get("safety_identifier")
     return Attribution(
         client_id=ctx.client_id,
         project_id=project_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -34,7 +34,7 @@ from .errors import ANTHROPIC, OPENAI, GatewayError
 from .forms import FormBody, parse_form, replace_field
 from .model_routing import lanes_for
 from .providers import get_provider
-from .providers.base import FollowUp, Operation, StreamState, Untranslatable
+from .providers.base import FollowUp, Operation, Provider, StreamState, Untranslatable
 from .sse import relay
 from .upstream import UpstreamPools, UpstreamResponse, UpstreamTimeout, UpstreamUnreachable
 
@@ -54,7 +54,7 @@ def handle(operation: str, *ids: str) -> Response:
     started = time.perf_counter()
     request_id = new_request_id()
     endpoint = ENDPOINTS[operation]
-    ctx = svc.keys.resolve(_credential(endpoint), lambda: db.session)
+    ctx = svc.keys.resolve(credential(endpoint.wire), lambda: db.session)
     if isinstance(ctx, GatewayError):
         return ctx.response(request_id, endpoint.wire)
     record = RequestRecord(
@@ -76,11 +76,11 @@ def handle(operation: str, *ids: str) -> Response:
     return outcome
 
 
-def _credential(endpoint: Endpoint) -> str | None:
+def credential(wire: str) -> str | None:
     """The Authorization header; a caller speaking Anthropic's wire format (its SDK) may send the sub-key in
     `x-api-key` instead, as Anthropic's API takes it."""
     authorization = request.headers.get("Authorization")
-    if authorization is None and endpoint.wire == ANTHROPIC and (key := request.headers.get("x-api-key")):
+    if authorization is None and wire == ANTHROPIC and (key := request.headers.get("x-api-key")):
         return f"Bearer {key}"
     return authorization
 
@@ -108,7 +108,7 @@ def _proxy(
             return aliased
         model, body, raw = ctx.aliases[model], *aliased
 
-    who = attribute(ctx, request.headers, body)
+    who = attribute(ctx, request.headers, body, endpoint.wire == ANTHROPIC)
     if isinstance(who, GatewayError):
         return who
     record.project_id, record.end_user, record.metadata = who.project_id, who.end_user, who.metadata
@@ -302,15 +302,16 @@ def _call_lanes(
             failure = errors.upstream_failed("The upstream provider could not be reached.")
             attempts.failed(lane, "unreachable")
             continue
-        if _served(upstream.status):
+        status = _lane_status(provider, upstream)
+        if _served(status):
             if lane is not lanes[0]:
                 attempts.served(lane, lanes, pools.cooldowns.cooling)
             return lane, op, state, upstream
-        pools.cooldowns.observe(lane.id, upstream.status, upstream.headers.get("retry-after"))
-        if upstream.status == 401 and lane.purposes is not None:  # a client's own key the provider now refuses
+        pools.cooldowns.observe(lane.id, status, upstream.headers.get("retry-after"))
+        if status == 401 and lane.purposes is not None:  # a client's own key the provider now refuses
             on_provider_rejected(db.session, lane.id, upstream.status)
-        failure = _upstream_failure(upstream)
-        attempts.failed(lane, upstream_reason(upstream.status), upstream.status)
+        failure = _upstream_failure(upstream, status)
+        attempts.failed(lane, upstream_reason(status), upstream.status)
     return failure
 
 
@@ -321,6 +322,20 @@ def _path(template: str, ids: tuple[str, ...]) -> str:
     return f"{path}?{query.decode('latin-1')}" if query else path
 
 
+def _lane_status(provider: Provider, upstream: UpstreamResponse) -> int:
+    """The upstream status as the proxy judges it: 401 for a provider's own way of refusing a credential (Gemini's
+    400 `API_KEY_INVALID`, see CredentialRefusal). Only a 400 from such a provider has its body read here; the
+    body stays cached on the response, so a 400 that is the caller's fault still reaches the caller whole."""
+    refused: Callable[[int, bytes], bool] | None = getattr(provider, "credential_refused", None)
+    if upstream.status != 400 or refused is None:
+        return upstream.status
+    try:
+        body = upstream.read_all()
+    except (UpstreamTimeout, UpstreamUnreachable):
+        return upstream.status
+    return 401 if refused(upstream.status, body) else upstream.status
+
+
 def _served(status: int) -> bool:
     """A success, or a 4xx that is the caller's fault: the caller gets it. Everything else is the lane's failure:
     5xx, its credential refused, a pause asked for, and any 3xx (redirects are never followed: a lane must name
@@ -328,7 +343,7 @@ def _served(status: int) -> bool:
     return 200 <= status < 300 or (400 <= status < 500 and status not in _FALL_THROUGH)
 
 
-def _upstream_failure(upstream: UpstreamResponse) -> GatewayError:
+def _upstream_failure(upstream: UpstreamResponse, status: int) -> GatewayError:
     try:
         upstream.read_all()  # drain so the connection goes back to the pool
     except (UpstreamTimeout, UpstreamUnreachable):
@@ -341,7 +356,7 @@ def _upstream_failure(upstream: UpstreamResponse) -> GatewayError:
             "upstream_rate_limited",
             headers=(("Retry-After", retry_after),) if retry_after else (),
         )
-    if upstream.status in (401, 403):
+    if status in (401, 403):
         return errors.upstream_failed("The upstream provider rejected this lane's credential.")
     if 300 <= upstream.status < 400:
         return errors.upstream_failed(
@@ -384,22 +399,22 @@ def _plain_response(
         status, data = followed
     record.status_code = status
     if status < 300:
-        try:
-            parsed = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            parsed = None
-        if isinstance(parsed, dict):
+        parsed = _json_object(data)
+        if parsed is not None:
             record.model_served, record.usage = op.usage(parsed)
             # a translated answer (another wire format) names no object the provider stored
             if state.translate is None and record.endpoint.startswith(("responses", "conversations.create")):
                 svc.objects.observe(record, parsed)
         media = getattr(op, "media", None)  # images and audio: billed by their counts (MediaOperation)
         if media is not None:
-            record.media = media(parsed if isinstance(parsed, dict) else None, state)
+            record.media = media(parsed, state)
         _served_model(record, ask)
         if record.usage is None and record.media is None and status == 200:  # its text cannot hold more tokens
             _estimate_usage(record, ask, len(data))
     else:
+        billed = getattr(op, "failure_media", None)  # a failure the provider bills all the same (Replicate's compute)
+        if billed is not None:
+            record.media = billed(_json_object(data), state)
         data = scrub(data.decode("utf-8", "replace")).encode()
         record.error_code = _error_code(data)
     _finish(svc, record, started)
@@ -506,6 +521,14 @@ def _estimate_usage(record: RequestRecord, ask: Ask, output_seen: int) -> None:
     if ask.free or record.pending:
         return
     record.usage, record.usage_estimated = estimated_usage(ask, output_seen), True
+
+
+def _json_object(data: bytes) -> dict[str, Any] | None:
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _error_code(data: bytes) -> str | None:

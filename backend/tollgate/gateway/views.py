@@ -9,8 +9,9 @@ from werkzeug.exceptions import HTTPException
 from ..extensions import db
 from ..services import services
 from . import errors
+from .anthropic_models import model_object, model_page
 from .errors import GatewayError
-from .proxy import handle, new_request_id
+from .proxy import credential, handle, new_request_id
 
 bp = Blueprint("gateway", __name__, url_prefix="/v1")
 
@@ -120,29 +121,45 @@ def delete_conversation_item(conversation_id: str, item_id: str) -> Response:
 
 @bp.get("/models")
 def list_models() -> Response:
+    """OpenAI's list; Anthropic's (paged) for a caller speaking Anthropic's API (`anthropic-version` header)."""
     svc = services()
-    ctx = svc.keys.resolve(request.headers.get("Authorization"), lambda: db.session)
+    request_id = new_request_id()
+    wire = _caller_wire()
+    ctx = svc.keys.resolve(credential(wire), lambda: db.session)
     if isinstance(ctx, GatewayError):
-        return ctx.response(new_request_id())
+        return ctx.response(request_id, wire)
     data = svc.catalog.models_for(ctx)
+    if wire == errors.ANTHROPIC:
+        page = model_page(data, request.args)
+        if isinstance(page, GatewayError):
+            return page.response(request_id, wire)
+        return Response(orjson.dumps(page), mimetype="application/json")
     return Response(orjson.dumps({"object": "list", "data": data}), mimetype="application/json")
 
 
 @bp.get("/models/<path:model_id>")
 def get_model(model_id: str) -> Response:
     svc = services()
-    ctx = svc.keys.resolve(request.headers.get("Authorization"), lambda: db.session)
+    request_id = new_request_id()
+    wire = _caller_wire()
+    ctx = svc.keys.resolve(credential(wire), lambda: db.session)
     if isinstance(ctx, GatewayError):
-        return ctx.response(new_request_id())
+        return ctx.response(request_id, wire)
     for entry in svc.catalog.models_for(ctx):
         if entry["id"] == model_id:
-            return Response(orjson.dumps(entry), mimetype="application/json")
+            shaped = model_object(entry) if wire == errors.ANTHROPIC else entry
+            return Response(orjson.dumps(shaped), mimetype="application/json")
     return GatewayError(
         404,
         f"The model '{model_id}' does not exist or you do not have access to it.",
         "model_not_found",
         "model",
-    ).response()
+    ).response(request_id, wire)
+
+
+def _caller_wire() -> str:
+    """Anthropic's SDK sends `anthropic-version` on every call (and its key as `x-api-key`); OpenAI's never does."""
+    return errors.ANTHROPIC if request.headers.get("anthropic-version") else errors.OPENAI
 
 
 @bp.app_errorhandler(HTTPException)

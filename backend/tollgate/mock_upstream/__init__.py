@@ -22,8 +22,15 @@ DEMO_MODELS = [
     "o3-mini",
     "text-embedding-3-small",
     "text-embedding-3-large",
+    "dall-e-2",
+    "dall-e-3",
+    "gpt-image-1",
+    "whisper-1",
+    "gpt-4o-transcribe",
+    "gpt-4o-mini-transcribe",
 ]
-"""What the demo's mock lists in /models and serves; any other model gets 404 `model_not_found`, as at OpenAI."""
+"""What the demo's mock lists in /models and serves (chat, embeddings, images, transcriptions); any other model
+gets 404 `model_not_found`, as at OpenAI."""
 
 
 def mount(app: Flask) -> None:

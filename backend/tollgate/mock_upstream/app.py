@@ -163,7 +163,8 @@ class MockUpstream:
         failure = self._failure(start_response)
         if failure is not None:
             return failure
-        status, kind, out = media.transcription(raw, content_type)
+        strict = self.state.models if self.state.strict_models else None  # as for JSON calls: a typo is a 404
+        status, kind, out = media.transcription(raw, content_type, strict)
         if isinstance(out, dict):
             return _json(start_response, status, out)
         start_response(

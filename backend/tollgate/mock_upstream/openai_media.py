@@ -60,8 +60,10 @@ def image_generation(body: dict[str, Any], base_url: str) -> tuple[int, dict[str
     return 200, out
 
 
-def transcription(raw: bytes, content_type: str) -> tuple[int, str, bytes | dict[str, Any]]:
-    """(status, content type, body) of a transcription request."""
+def transcription(
+    raw: bytes, content_type: str, models: list[str] | None = None
+) -> tuple[int, str, bytes | dict[str, Any]]:
+    """(status, content type, body) of a transcription request; `models`: the only ones served (else any)."""
     mimetype, options = parse_options_header(content_type)
     if mimetype != "multipart/form-data" or "boundary" not in options:
         return 400, "application/json", _error("Expected multipart/form-data.", None, None)
@@ -72,6 +74,10 @@ def transcription(raw: bytes, content_type: str) -> tuple[int, str, bytes | dict
         return 400, "application/json", _error("You must provide a file.", "file", None)
     if not model:
         return 400, "application/json", _error("You must provide a model parameter.", "model", None)
+    if models is not None and model not in models:
+        upload.close()
+        message = f"The model `{model}` does not exist or you do not have access to it."
+        return 404, "application/json", _error(message, None, "model_not_found")
     duration_ms = audio_duration_ms(upload.stream) or 0
     upload.close()
     seconds = duration_ms / 1000

@@ -42,8 +42,8 @@ LOG_COLUMNS = (
     "cached_input_tokens",
     "output_tokens",
     "reasoning_tokens",
-    "cost_micros",
-    "value_micros",
+    "images",
+    "audio_ms",
 )
 _CSV_DOC = {"200": {"description": "CSV file", "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
@@ -77,8 +77,8 @@ def _download(lines: Iterable[Iterable[Any]], filename: str) -> Response:
 @bp.arguments(MonthArgs, location="query")
 @bp.doc(responses=_CSV_DOC)
 def monthly_csv(args: dict[str, Any]) -> Response:
-    """The month's table per client: Client, Requests, Tokens, Cost (USD), and the requests and tokens of models
-    with no known price (their cost is not in Cost)."""
+    """The month's table per client: Client, Requests, Tokens, Cost (USD), the requests and tokens of models
+    with no known price (their cost is not in Cost), and the images generated and audio milliseconds transcribed."""
     year, month = (int(part) for part in args["month"].split("-"))
     tz_name = workspace_timezone()
     # The month as the workspace's calendar has it: from its local midnight of the 1st to the next one.
@@ -92,12 +92,13 @@ def monthly_csv(args: dict[str, Any]) -> Response:
     )
 
     def lines() -> Iterator[list[Any]]:
-        yield ["Client", "Requests", "Tokens", "Cost", "Unpriced requests", "Unpriced tokens"]
+        yield ["Client", "Requests", "Tokens", "Cost", "Unpriced requests", "Unpriced tokens", "Images", "Audio ms"]
         for row in map(exact_money, db.session.execute(query).mappings()):
             tokens = int(row["input_tokens"]) + int(row["output_tokens"])
             money = usd(int(row["cost_micros"]))
             unpriced = [int(row["unpriced_requests"]), int(row["unpriced_tokens"])]
-            yield [row["name"] or row["client_id"], row["requests"], tokens, money, *unpriced]
+            media = [int(row["images"]), int(row["audio_ms"])]
+            yield [row["name"] or row["client_id"], row["requests"], tokens, money, *unpriced, *media]
 
     return _download(lines(), f"usage-{args['month']}.csv")
 
@@ -111,12 +112,12 @@ def request_logs_csv(args: dict[str, Any]) -> Response:
     where = usage_filter(args)  # a foreign client id is a 404 here, not a broken stream after the 200
 
     def lines() -> Iterator[list[Any]]:
-        yield [*LOG_COLUMNS[:16], "cost_usd", "value_usd", "priced", "usage_estimated", "attempts"]
+        yield [*LOG_COLUMNS, "cost_usd", "value_usd", "priced", "usage_estimated", "attempts"]
         cursor: str | None = None
         while True:
             rows, cursor = log_page(args, CHUNK, cursor, where)
             for row in rows:
-                values = [row[c] for c in LOG_COLUMNS[:16]]
+                values = [row[c] for c in LOG_COLUMNS]
                 values[0] = row["created_at"].isoformat()
                 money = [usd(int(row["cost_micros"])), usd(int(row["value_micros"]))]
                 attempts = orjson.dumps(row["attempts"]).decode() if row["attempts"] else ""  # JSON, as in the API

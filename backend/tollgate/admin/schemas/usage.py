@@ -70,6 +70,10 @@ class UsageMeasuresSchema(ma.Schema):
     output_tokens = ma.fields.Integer(required=True)
     reasoning_tokens = ma.fields.Integer(required=True)
     total_tokens = ma.fields.Integer(required=True)
+    images = ma.fields.Integer(required=True, metadata={"description": "Images generated (images endpoints)."})
+    audio_ms = ma.fields.Integer(
+        required=True, metadata={"description": "Audio transcribed, milliseconds (transcription endpoints)."}
+    )
     cost_micros = ma.fields.Integer(required=True, metadata={"description": "Actual cost, micro-dollars."})
     cost_usd = usd_field(required=True)
     value_micros = ma.fields.Integer(required=True, metadata={"description": "Value at list price, micro-dollars."})
@@ -155,6 +159,10 @@ class RequestLogSchema(ma.Schema):
     cached_input_tokens = ma.fields.Integer(required=True)
     output_tokens = ma.fields.Integer(required=True)
     reasoning_tokens = ma.fields.Integer(required=True)
+    images = ma.fields.Integer(required=True, metadata={"description": "Images generated (images endpoints)."})
+    audio_ms = ma.fields.Integer(
+        required=True, metadata={"description": "Audio transcribed, milliseconds (transcription endpoints)."}
+    )
     cost_micros = ma.fields.Integer(required=True)
     cost_usd = usd_field(required=True)
     value_micros = ma.fields.Integer(required=True)

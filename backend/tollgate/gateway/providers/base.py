@@ -90,6 +90,13 @@ class MediaOperation(Protocol):
         ...
 
 
+class BilledFailure(Protocol):
+    """Optional on an operation whose provider bills some failures (Replicate: the compute of a failed or
+    canceled prediction): the proxy meters what this returns while the caller gets the error."""
+
+    def failure_media(self, response: dict[str, Any] | None, state: StreamState) -> MediaUsage | None: ...
+
+
 class FollowUp(Protocol):
     def follow(self, fetch: Fetch, lane: LaneTarget, status: int, data: bytes, state: StreamState) -> tuple[int, bytes]:
         """Complete the answer with more upstream calls (poll, download); I/O only through `fetch`."""
@@ -104,3 +111,11 @@ class Provider(Protocol):
     def url(self, lane: LaneTarget, path: str) -> str: ...
 
     def headers(self, lane: LaneTarget) -> dict[str, str]: ...
+
+
+class CredentialRefusal(Protocol):
+    """Optional on a provider that refuses a bad key with a status other than 401/403 (Google: HTTP 400
+    `API_KEY_INVALID`). The proxy reads a 400's body for it only on such a provider's lanes, so every other
+    lane's 400 passes to the caller unread, and a True answer makes the 400 count as the lane's 401."""
+
+    def credential_refused(self, status: int, body: bytes) -> bool: ...

@@ -8,6 +8,7 @@ from ..base import Operation
 from . import api
 from .chat import Chat
 from .images import Images as ImagenImages
+from .response import key_refused
 
 
 class GeminiProvider:
@@ -22,3 +23,7 @@ class GeminiProvider:
 
     def headers(self, lane: LaneTarget) -> dict[str, str]:
         return api.headers(lane)
+
+    def credential_refused(self, status: int, body: bytes) -> bool:
+        """A bad key comes back as HTTP 400 + `API_KEY_INVALID` (see CredentialRefusal)."""
+        return status == 400 and key_refused(body)

@@ -117,6 +117,22 @@ def to_openai(response: dict[str, Any], created: int, model: str | None) -> dict
     }
 
 
+def key_refused(data: bytes) -> bool:
+    """Google refuses a bad API key with HTTP 400 `INVALID_ARGUMENT` (never 401) and an ErrorInfo detail whose
+    reason is `API_KEY_INVALID`: that 400 is the lane's credential refused, not the caller's request at fault."""
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return False
+    if isinstance(parsed, list) and len(parsed) == 1:  # some Google front ends wrap an error in a list
+        parsed = parsed[0]
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    details = error.get("details") if isinstance(error, dict) else None
+    return isinstance(details, list) and any(
+        isinstance(d, dict) and d.get("reason") == "API_KEY_INVALID" for d in details
+    )
+
+
 def openai_error(error: Any) -> dict[str, Any]:
     """Google's `{"error": {"code", "message", "status"}}` as OpenAI's error object; the status (INVALID_ARGUMENT,
     PERMISSION_DENIED, RESOURCE_EXHAUSTED, …) becomes the code."""

@@ -103,11 +103,20 @@ class Images(ImagesOperation):
 
     def media(self, response: dict[str, Any] | None, state: StreamState) -> MediaUsage | None:
         prediction = response or {}
-        metrics = prediction.get("metrics")
-        seconds = metrics.get("predict_time") if isinstance(metrics, dict) else None
         counts = images_media(len(outputs(prediction)), state)
-        compute_ms = round(seconds * 1000) if isinstance(seconds, int | float) and seconds > 0 else 0
-        return MediaUsage(images=counts.images, size=counts.size, quality=counts.quality, compute_ms=compute_ms)
+        return MediaUsage(
+            images=counts.images, size=counts.size, quality=counts.quality, compute_ms=_compute_ms(prediction)
+        )
+
+    def failure_media(self, response: dict[str, Any] | None, state: StreamState) -> MediaUsage | None:
+        """What a failed or canceled prediction is still billed: Replicate charges a per-second model for the
+        time it ran (`metrics.predict_time`), whatever the outcome; a per-output model made no output, so its
+        count is 0. None: it never ran (refused at creation, or cancelled before it started)."""
+        compute_ms = _compute_ms(response or {})
+        if not compute_ms:
+            return None
+        counts = images_media(0, state)
+        return MediaUsage(images=0, size=counts.size, quality=counts.quality, compute_ms=compute_ms)
 
     def follow(self, fetch: Fetch, lane: LaneTarget, status: int, data: bytes, state: StreamState) -> tuple[int, bytes]:
         try:
@@ -121,7 +130,9 @@ class Images(ImagesOperation):
         deadline = self.clock() + POLL_DEADLINE_S
         while prediction.get("status") not in TERMINAL:
             if self.clock() >= deadline:
-                fetch("POST", poll + "/cancel", None, headers)
+                cancel_status, cancelled = fetch("POST", poll + "/cancel", None, headers)
+                if cancel_status < 300:  # its metrics: the compute billed up to the cancel
+                    prediction = _object(cancelled) or prediction
                 prediction["error"] = f"not finished after {POLL_DEADLINE_S:.0f}s; cancelled"
                 return 504, orjson.dumps(prediction)
             self.sleep(POLL_INTERVAL_S)
@@ -138,6 +149,21 @@ class Images(ImagesOperation):
                 return 502, orjson.dumps(prediction)
             prediction[OUTPUTS_KEY] = downloaded
         return 200, orjson.dumps(prediction)
+
+
+def _compute_ms(prediction: dict[str, Any]) -> int:
+    """The prediction's billed compute (`metrics.predict_time`, seconds) in milliseconds; 0 when it has none."""
+    metrics = prediction.get("metrics")
+    seconds = metrics.get("predict_time") if isinstance(metrics, dict) else None
+    return round(seconds * 1000) if isinstance(seconds, int | float) and seconds > 0 else 0
+
+
+def _object(data: bytes) -> dict[str, Any] | None:
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _download(fetch: Fetch, lane: LaneTarget, url: str) -> dict[str, str] | None:
