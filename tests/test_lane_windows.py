@@ -80,7 +80,9 @@ def test_status_of_an_open_and_an_ended_window() -> None:
 
 
 def _lane(lane_id: str, capacity: Capacity | None) -> LaneTarget:
-    return LaneTarget(lane_id, lane_id, "openai", "http://mock", "k", "flat" if capacity else "metered", None, capacity)
+    return LaneTarget(
+        lane_id, lane_id, "openai", "http://mock", "k", "flat" if capacity else "metered", None, capacity=capacity
+    )
 
 
 def test_attempts_record_failures_and_release_holds() -> None:
