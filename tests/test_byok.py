@@ -394,7 +394,7 @@ def test_the_key_is_in_no_log_line(app: Flask, seeded: Seeded, byok: Byok, caplo
 
 
 def test_own_keys_come_first_and_refuse_keeps_the_agency_out() -> None:
-    own = LaneTarget("lane_own", "own", "openai", "http://x", "k", "byok", None, ("chat",))
+    own = LaneTarget("lane_own", "own", "openai", "http://x", "k", "byok", None, purposes=("chat",))
     agency = LaneTarget("lane_agency", "agency", "openai", "http://y", "k", "metered", None)
     lanes, own_only = combine([own], [agency, own], "own_account", "agency_default", {"chat"})
     assert [lane.id for lane in lanes] == ["lane_own", "lane_agency"] and own_only == frozenset()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -30,6 +30,7 @@ class LaneTarget:
     api_key: str | None
     payment: str
     models: tuple[str, ...] | None
+    _: KW_ONLY  # the optional rest by name: positional calls broke silently when fields were added in between
     settings: Mapping[str, Any] = field(default_factory=dict)
     """Provider options (gateway/providers/settings.py): Azure deployments, OpenRouter headers, …"""
     price_provider: str = "openai"
