@@ -24,7 +24,7 @@ from ..byok.service import on_provider_rejected
 from ..extensions import db
 from ..metering.record import RequestRecord
 from ..services import Services, services
-from ..vault.scrub import scrub
+from ..vault.scrub import redact
 from . import errors
 from .attempts import Attempts, upstream_reason
 from .attribution import attribute
@@ -400,7 +400,7 @@ def _plain_response(
         if record.usage is None and record.media is None and status == 200:  # its text cannot hold more tokens
             _estimate_usage(record, ask, len(data))
     else:
-        data = scrub(data.decode("utf-8", "replace")).encode()
+        data = redact(data.decode("utf-8", "replace"), lane.api_key).encode()  # an echo of the lane's key too
         record.error_code = _error_code(data)
     _finish(svc, record, started)
     content_type = upstream.headers.get("content-type", "application/json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from itertools import groupby
 
 _SECRET = re.compile(
     r"(tga?_[0-9A-Za-z]{20,})"  # Tollgate sub-keys and admin tokens
@@ -15,8 +16,35 @@ _SECRET = re.compile(
 )
 
 
+_ECHO_RUN = 8
+"""A provider's echo of a key that shares this many characters in a row with it is cut (a key cut short, or
+only its tail)."""
+_MASKED = re.compile(r"[A-Za-z0-9_\-]*\*{3,}[A-Za-z0-9_\-]*")
+"""A masked key as OpenAI's 401 echoes it (`sk-abc*****wxyz`): its visible ends are cut too."""
+
+
 def scrub(text: str) -> str:
     return _SECRET.sub("[REDACTED]", text)
+
+
+def redact(text: str, *given: str | None) -> str:
+    """`scrub`, and also whatever a provider echoed of the given keys: the whole key, a masked form, or any run
+    of 8 or more of its characters. Keys of any shape (Azure's hex, Groq's `gsk_`, a local server's), which
+    `scrub` cannot know. Cuts only key characters, so a JSON body stays valid JSON."""
+    secrets = [s for s in given if s]  # a lane without a credential has none
+    for secret in secrets:
+        text = text.replace(secret, "[REDACTED]")
+    grams = {s[i : i + _ECHO_RUN] for s in secrets for i in range(len(s) - _ECHO_RUN + 1)}
+    if grams:
+        covered = bytearray(len(text))
+        for i in range(len(text) - _ECHO_RUN + 1):
+            if text[i : i + _ECHO_RUN] in grams:
+                covered[i : i + _ECHO_RUN] = b"\x01" * _ECHO_RUN
+        if any(covered):
+            runs = groupby(zip(text, covered, strict=True), key=lambda pair: pair[1])
+            text = "".join("[REDACTED]" if cut else "".join(ch for ch, _ in run) for cut, run in runs)
+        text = _MASKED.sub("[REDACTED]", text)
+    return scrub(text)
 
 
 def scrub_mapping(values: dict[str, str] | None) -> dict[str, str] | None:
