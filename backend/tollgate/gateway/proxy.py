@@ -31,7 +31,7 @@ from .attribution import attribute
 from .context import KeyContext, LaneTarget
 from .endpoints import CONVERSATION, ENDPOINTS, RESPONSE, Endpoint
 from .errors import ANTHROPIC, OPENAI, GatewayError
-from .forms import FormBody, parse_form, replace_field
+from .forms import FormBody, FormRefused, parse_form, replace_field
 from .model_routing import lanes_for
 from .providers import get_provider
 from .providers.base import FollowUp, Operation, StreamState, Untranslatable
@@ -248,8 +248,8 @@ def _resolve_alias(
 
 def _parse_form(raw: bytes) -> tuple[bytes, dict[str, Any]] | GatewayError:
     form = parse_form(raw, request.content_type)
-    if isinstance(form, str):
-        return errors.bad_request(form, None, "invalid_multipart")
+    if isinstance(form, FormRefused):
+        return GatewayError(form.status, form.message, form.code, form.param)
     if form.upload is None:
         return errors.bad_request("You must provide a file.", "file", "missing_file")
     return raw, form
