@@ -146,3 +146,15 @@ def test_a_report_api_echoing_the_admin_key_is_not_kept(
         texts += [str(r.error) for r in db.session.query(ReconciliationRun).all()]
     assert leaked(texts) == []
     assert_no_secrets_in_db(_database(svc), windows(KEY))
+
+
+def test_a_key_pasted_into_the_label_is_not_kept(
+    app: Flask, svc: Services, seeded: Seeded, echo: tuple[EchoUpstream, str]
+) -> None:
+    """`scrub` knows `sk-` keys; a Groq or Azure key pasted into `label` as well is cut by the key itself."""
+    _, url = echo
+    client = AdminClient(app.test_client(), make_token(app, svc, seeded.workspace_id, "client", seeded.client_id))
+    body = {"provider": "openai", "purposes": ["chat"], "api_key": KEY, "base_url": url + "/v1", "label": f"prod {KEY}"}
+    added = client.post(f"clients/{seeded.client_id}/provider-keys", json=body)
+    assert added.status_code == 201 and added.get_json()["label"] == "prod [REDACTED]"
+    assert_no_secrets_in_db(_database(svc), windows(KEY))
