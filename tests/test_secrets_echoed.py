@@ -6,6 +6,7 @@ own lane key, whatever its shape), not in a reconciliation run's error. Keys her
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tollgate import provisioning
 from tollgate.extensions import db
 from tollgate.models import Lane, ReconciliationRun
 from tollgate.services import Services
+from tollgate.vault.scrub import redact
 
 __all__ = ["owner"]
 
@@ -158,3 +160,14 @@ def test_a_key_pasted_into_the_label_is_not_kept(
     added = client.post(f"clients/{seeded.client_id}/provider-keys", json=body)
     assert added.status_code == 201 and added.get_json()["label"] == "prod [REDACTED]"
     assert_no_secrets_in_db(_database(svc), windows(KEY))
+
+
+def test_redact_cuts_only_key_characters_and_keeps_json_valid() -> None:
+    body = orjson.dumps({"error": {"message": f'Invalid "{KEY[:-6]}" and {KEY[:8]}****{KEY[-4:]}, ends {KEY[-20:]}'}})
+    cut = redact(body.decode(), KEY)
+    assert orjson.loads(cut)["error"]["message"] == 'Invalid "[REDACTED]" and [REDACTED][REDACTED], ends [REDACTED]'
+    assert redact("no key here, *** stars", None) == "no key here, *** stars"
+    big = "x" * 2_000_000 + KEY[5:30]
+    started = time.perf_counter()
+    assert redact(big, KEY) == "x" * 2_000_000 + "[REDACTED]"
+    assert time.perf_counter() - started < 1.0  # an upstream error body can be large

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-from itertools import groupby
 
 _SECRET = re.compile(
     r"(tga?_[0-9A-Za-z]{20,})"  # Tollgate sub-keys and admin tokens
@@ -19,8 +18,9 @@ _SECRET = re.compile(
 _ECHO_RUN = 8
 """A provider's echo of a key that shares this many characters in a row with it is cut (a key cut short, or
 only its tail)."""
-_MASKED = re.compile(r"[A-Za-z0-9_\-]*\*{3,}[A-Za-z0-9_\-]*")
-"""A masked key as OpenAI's 401 echoes it (`sk-abc*****wxyz`): its visible ends are cut too."""
+_MASKED = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]*\*{3,}[A-Za-z0-9_\-]*")
+"""A masked key as OpenAI's 401 echoes it (`sk-abc*****wxyz`): its visible ends are cut too. Matched only
+from the start of a run of key characters: a long run without stars is scanned once, not once per position."""
 
 
 def scrub(text: str) -> str:
@@ -36,15 +36,28 @@ def redact(text: str, *given: str | None) -> str:
         text = text.replace(secret, "[REDACTED]")
     grams = {s[i : i + _ECHO_RUN] for s in secrets for i in range(len(s) - _ECHO_RUN + 1)}
     if grams:
-        covered = bytearray(len(text))
-        for i in range(len(text) - _ECHO_RUN + 1):
-            if text[i : i + _ECHO_RUN] in grams:
-                covered[i : i + _ECHO_RUN] = b"\x01" * _ECHO_RUN
-        if any(covered):
-            runs = groupby(zip(text, covered, strict=True), key=lambda pair: pair[1])
-            text = "".join("[REDACTED]" if cut else "".join(ch for ch, _ in run) for cut, run in runs)
+        spans: list[tuple[int, int]] = []
+        for gram in grams:  # str.find per gram, not a Python loop per character: error bodies can be large
+            at = text.find(gram)
+            while at != -1:
+                spans.append((at, at + _ECHO_RUN))
+                at = text.find(gram, at + 1)
+        text = _cut(text, spans)
         text = _MASKED.sub("[REDACTED]", text)
     return scrub(text)
+
+
+def _cut(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with each run of overlapping or touching spans replaced by one `[REDACTED]`."""
+    out: list[str] = []
+    done = 0
+    for start, end in sorted(spans):
+        if start > done or not out:
+            out.append(text[done:start])
+            out.append("[REDACTED]")
+        done = max(done, end)
+    out.append(text[done:])
+    return "".join(out)
 
 
 def scrub_mapping(values: dict[str, str] | None) -> dict[str, str] | None:
