@@ -14,10 +14,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.admin_support import AdminClient, owner
-from tests.conftest import Mock, Seeded
+from tests.anthropic_lane import EXPECTED_MICROS as CLAUDE_MICROS
+from tests.anthropic_lane import MODEL as CLAUDE
+from tests.anthropic_lane import start_claude_lane
+from tests.conftest import MOCK_PROVIDER_KEY, Mock, Seeded
 from tests.test_budget_gateway import add_budget, chat_body, logs, post, spend
+from tollgate import provisioning
+from tollgate.extensions import db
 from tollgate.metering import prices
 from tollgate.metering.usage import TokenUsage
+from tollgate.models import Lane
 from tollgate.services import Services
 
 __all__ = ["owner"]
@@ -170,3 +176,95 @@ def test_an_abandoned_stream_is_estimated_alike_in_the_log_the_budget_and_the_re
         assert spend(app, budget) == (row.value_micros, 0)
         assert _cap_spent(client, seeded.key) == row.value_micros
     assert svc.ledger.open_holds == 0
+
+
+def _second_lane(app: Flask, svc: Services, seeded: Seeded, base_url: str, payment: str = "metered") -> str:
+    """acme's own policy: the seeded lane, then a second lane (another account, or acme's own key)."""
+    with app.app_context():
+        first = db.session.get(Lane, seeded.lane_id)
+        assert first is not None
+        provisioning.append_route(db.session, seeded.workspace_id, first, client_id=seeded.client_id)
+        owner_client = seeded.client_id if payment == "byok" else None
+        lane = provisioning.create_lane(
+            db.session,
+            svc.vault,
+            seeded.workspace_id,
+            "Second",
+            base_url,
+            MOCK_PROVIDER_KEY,
+            payment=payment,
+            owner_client_id=owner_client,
+        )
+        provisioning.append_route(db.session, seeded.workspace_id, lane, client_id=seeded.client_id)
+        db.session.commit()
+        lane_id = lane.id
+    svc.keys.invalidate()
+    return lane_id
+
+
+@pytest.mark.parametrize("case", ["alias", "fallthrough", "byok", "anthropic-responses", "anthropic-messages"])
+def test_fallthrough_byok_and_aliases_agree_everywhere(
+    app: Flask,
+    svc: Services,
+    seeded: Seeded,
+    owner: AdminClient,
+    mock_upstream: Mock,
+    case: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """A request served after a full flat lane, one through the client's own key ($0 cost, value at list) and one
+    for an aliased model: the log rows, the ledger, /api/v1/usage and both CSV exports agree to the micro-dollar."""
+    client: FlaskClient = app.test_client()
+    auth = {"Authorization": f"Bearer {seeded.key}"}
+    hi = [{"role": "user", "content": "hi"}]
+    budget = add_budget(app, seeded, 10_000_000)
+    mock_upstream.state.usage = {"prompt_tokens": 1234, "completion_tokens": 567}
+    model, asked = "gpt-4o-mini", "gpt-4o-mini"
+    if case == "alias":
+        assert owner.patch(f"sub-keys/{seeded.key_id}", json={"allowed_models": ["gpt-4o"]}).status_code == 200
+        assert owner.post("model-aliases", json={"alias": "fast", "model": "gpt-4o"}).status_code == 201
+        model, asked = "gpt-4o", "fast"
+    elif case == "fallthrough":
+        second = _second_lane(app, svc, seeded, mock_upstream.base_url)
+        capacity = {"limit": 1, "unit": "requests", "window_s": 3600}
+        assert owner.patch(f"lanes/{seeded.lane_id}", json={"payment": "flat", "capacity": capacity}).status_code == 200
+    elif case == "byok":
+        second = _second_lane(app, svc, seeded, mock_upstream.base_url, payment="byok")
+        assert owner.patch(f"lanes/{seeded.lane_id}", json={"disabled": True}).status_code == 200
+    else:
+        claude = start_claude_lane(app, svc, seeded)
+        request.addfinalizer(claude.served.stop)
+        svc.keys.invalidate()
+    for _ in range(2):
+        if case == "anthropic-responses":
+            response = client.post("/v1/responses", json={"model": CLAUDE, "input": "hi"}, headers=auth)
+        elif case == "anthropic-messages":
+            body = {"model": CLAUDE, "max_tokens": 400, "messages": hi}
+            response = client.post("/v1/messages", json=body, headers={"x-api-key": seeded.key})
+        else:
+            response = client.post("/v1/chat/completions", json={"model": asked, "messages": hi}, headers=auth)
+        assert response.status_code == 200, response.get_json()
+    rows = logs(app, svc)
+    if case.startswith("anthropic"):  # cache reads and writes at Anthropic's own rates
+        expected = [(CLAUDE_MICROS, CLAUDE_MICROS, 2000)] * 2
+        assert [(r.value_micros, r.cost_micros, r.cached_input_tokens) for r in rows] == expected
+    else:
+        listed = prices.value_micros(TokenUsage(1234, 0, 567), model)
+        assert listed is not None and [r.value_micros for r in rows] == [listed, listed]
+    if case == "fallthrough":
+        assert [r.lane_id for r in rows] == [seeded.lane_id, second]
+        assert rows[1].attempts == [{"lane_id": seeded.lane_id, "reason": "capacity_full"}]
+        assert rows[0].cost_micros == 0 and rows[1].cost_micros == listed  # the plan's fee is monthly
+    elif case == "byok":
+        assert [r.lane_id for r in rows] == [second, second] and {r.cost_micros for r in rows} == {0}
+    value = prices.exact_micros(sum(r.value_micros for r in rows), sum(r.value_remainder_picos for r in rows))
+    cost = prices.exact_micros(sum(r.cost_micros for r in rows), sum(r.cost_remainder_picos for r in rows))
+    totals = owner.get("usage").get_json()["totals"]
+    assert (totals["requests"], totals["value_micros"], totals["cost_micros"]) == (2, value, cost)
+    lines = list(csv.DictReader(io.StringIO(owner.get("exports/request-logs.csv").text)))
+    assert sorted((line["value_usd"], line["cost_usd"]) for line in lines) == sorted(
+        (prices.usd_string(r.value_micros), prices.usd_string(r.cost_micros)) for r in rows
+    )
+    assert _month_row(owner, "Acme Co")[3] == prices.usd_string(cost)  # the agency's cost column
+    assert spend(app, budget) == (value, 0)
+    assert _cap_spent(client, seeded.key) == value

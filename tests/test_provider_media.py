@@ -11,7 +11,7 @@ import pytest
 from urllib3 import encode_multipart_formdata
 
 from tollgate.gateway.context import LaneTarget
-from tollgate.gateway.forms import MIN_AUDIO_BYTES_PER_S, FormBody, parse_form
+from tollgate.gateway.forms import MIN_AUDIO_BYTES_PER_S, FormBody, FormRefused, parse_form
 from tollgate.gateway.providers.gemini import images as imagen
 from tollgate.gateway.providers.openai.transcriptions import Transcriptions, billed_audio_ms, token_usage
 from tollgate.gateway.providers.replicate import images as replicate
@@ -211,7 +211,7 @@ def test_unreadable_audio_is_bounded_by_its_size() -> None:
 
 @pytest.mark.parametrize("content_type", ["application/json", "multipart/form-data", None])
 def test_not_multipart_is_refused(content_type: str | None) -> None:
-    assert isinstance(parse_form(b"{}", content_type), str)
+    assert isinstance(parse_form(b"{}", content_type), FormRefused)
 
 
 def test_openai_media_mock_speaks_the_spec() -> None:

@@ -25,7 +25,7 @@ from ..models import AlertEvent, AuditEvent, Client, Lane, ProviderKey
 from ..models.base import utcnow
 from ..vault import CredentialVault
 from ..vault.crypto import VaultError, lane_owner
-from ..vault.scrub import scrub
+from ..vault.scrub import redact
 from .guides import GUIDES
 from .lanes import FALLBACKS, USES
 from .verify import Verdict, verify_key
@@ -75,11 +75,12 @@ def add_key(session: DbSession, vault: CredentialVault, client: Client, new: New
         raise ByokError(422, f"{guide.name} keys cannot serve {', '.join(unsupported)} here.", "purposes")
     if new.replaces is not None and new.replaces.status in ENDED:
         raise ByokError(409, f"The key '{new.replaces.id}' is already {new.replaces.status}.", "replaces")
+    label = redact(new.label, new.api_key) if new.label else None  # a key pasted into the wrong field is not kept
     lane = provisioning.create_lane(
         session,
         vault,
         client.workspace_id,
-        f"{guide.name}: {client.name}'s own key" + (f" ({new.label})" if new.label else ""),
+        f"{guide.name}: {client.name}'s own key" + (f" ({label})" if label else ""),
         new.base_url or guide.default_base_url,
         new.api_key,
         provider=new.provider,
@@ -99,7 +100,7 @@ def add_key(session: DbSession, vault: CredentialVault, client: Client, new: New
         lane_id=lane.id,
         provider=new.provider,
         purposes=sorted(set(new.purposes)),
-        label=scrub(new.label) if new.label else None,  # a key pasted into the wrong field is not kept
+        label=label,
         status="pending",
         credential_last4=lane.credential_last4,
         credential_fingerprint=lane.credential_fingerprint,

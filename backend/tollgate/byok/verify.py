@@ -7,20 +7,17 @@ can read; it never holds the key (the provider's own message is scrubbed, and th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from ..egress import AddressRefused, GuardedAdapter
-from ..vault.scrub import scrub
+from ..vault.scrub import redact
 from .guides import GUIDES
 
 ANTHROPIC_VERSION = "2023-06-01"
 _REJECTED = frozenset({401, 403})
-_MASKED = re.compile(r"\S*\*{3,}\S*")
-"""OpenAI's 401 echoes a masked key (`sk-abc*****wxyz`): its visible ends are cut too."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +87,4 @@ def _message(response: requests.Response, api_key: str) -> str:
     text = str(error.get("message") or "")
     if any(isinstance(d, dict) and d.get("reason") == "API_KEY_INVALID" for d in error.get("details") or ()):
         text += " (API_KEY_INVALID)"
-    if api_key:
-        text = text.replace(api_key, "[REDACTED]")
-    return scrub(_MASKED.sub("[REDACTED]", text))[:300]
+    return redact(text, api_key)[:300]

@@ -130,7 +130,7 @@ def wrong_wire(model: str, wire: str) -> GatewayError:
     return GatewayError(
         400,
         f"The model '{model}' is not served by any {wire.capitalize()} lane of this client, and this endpoint "
-        f"speaks {wire.capitalize()}'s own API. Use a {wire.capitalize()} model here, or /v1/chat/completions.",
+        f"speaks {wire.capitalize()}'s own API. Name a model such a lane serves, or call /v1/chat/completions.",
         "model_not_supported",
         "model",
     )

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import mutagen
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
 
@@ -40,6 +41,16 @@ class Upload:
         return self.duration_ms if self.duration_ms is not None else -(-self.size * 1000 // MIN_AUDIO_BYTES_PER_S)
 
 
+@dataclass(frozen=True, slots=True)
+class FormRefused:
+    """Why a body is not an upload Tollgate forwards (a domain value: the gateway maps it to OpenAI's shape)."""
+
+    message: str
+    param: str | None = None
+    code: str = "invalid_multipart"
+    status: int = 400
+
+
 class FormBody(dict[str, Any]):
     """The text fields of a multipart body (what routing, budgets and adapters read), and its file."""
 
@@ -48,19 +59,36 @@ class FormBody(dict[str, Any]):
     """The caller's Content-Type with its boundary: the body is forwarded as it came, so it goes along."""
 
 
-def parse_form(raw: bytes, content_type: str | None) -> FormBody | str:
-    """The fields and the measured file of a multipart body; a string: why it is not a valid one."""
+def parse_form(raw: bytes, content_type: str | None) -> FormBody | FormRefused:
+    """The fields and the measured file of a multipart body, or why it is not one Tollgate forwards. A text
+    field sent twice is refused (array fields, `name[]`, excepted), and so is a second file: Tollgate reads the
+    first, a provider may read the last, so `model=whisper-1` then `model=<another>` would be checked against
+    the key and priced as one model and served as the other."""
     mimetype, options = parse_options_header(content_type or "")
     boundary = options.get("boundary", "")
     if mimetype != "multipart/form-data" or not boundary:
-        return "The request must be multipart/form-data (with a boundary)."
+        return FormRefused("The request must be multipart/form-data (with a boundary).")
     parser = MultiPartParser(max_form_memory_size=_MAX_FIELD_BYTES)
     try:
         fields, files = parser.parse(io.BytesIO(raw), boundary.encode("latin-1"), len(raw))
+    except RequestEntityTooLarge:
+        limit = f"{_MAX_FIELD_BYTES // 1024} KiB"
+        return FormRefused(f"A text field of the form exceeds the limit of {limit}.", None, "request_too_large", 413)
     except ValueError as exc:
-        return f"The multipart body could not be parsed ({exc})."
-    except Exception as exc:  # werkzeug raises RequestEntityTooLarge for an oversized text field
-        return f"The multipart body could not be parsed ({type(exc).__name__})."
+        return FormRefused(f"The multipart body could not be parsed ({exc}).")
+    except Exception as exc:  # noqa: BLE001 - whatever else werkzeug raises on a malformed body
+        return FormRefused(f"The multipart body could not be parsed ({type(exc).__name__}).")
+    counts = [(name, len(values)) for name, values in fields.lists()]
+    counts += [(name, len(values)) for name, values in files.lists()]
+    for name, count in counts:
+        if count > 1 and not name.endswith("[]"):
+            for storage in files.values():
+                storage.close()
+            return FormRefused(f"The field '{name}' appears more than once.", name, "duplicate_field")
+    if len(files) > 1:
+        for storage in files.values():
+            storage.close()
+        return FormRefused("Send one file per request.", "file", "duplicate_field")
     body = FormBody((name, value) for name, value in fields.items(multi=False))
     body.content_type = content_type or ""
     for name, storage in files.items(multi=False):

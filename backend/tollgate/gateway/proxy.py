@@ -24,14 +24,14 @@ from ..byok.service import on_provider_rejected
 from ..extensions import db
 from ..metering.record import RequestRecord
 from ..services import Services, services
-from ..vault.scrub import scrub
+from ..vault.scrub import redact
 from . import errors
 from .attempts import Attempts, upstream_reason
 from .attribution import attribute
 from .context import KeyContext, LaneTarget
 from .endpoints import CONVERSATION, ENDPOINTS, RESPONSE, Endpoint
 from .errors import ANTHROPIC, OPENAI, GatewayError
-from .forms import FormBody, parse_form, replace_field
+from .forms import FormBody, FormRefused, parse_form, replace_field
 from .model_routing import lanes_for
 from .providers import get_provider
 from .providers.base import FollowUp, Operation, Provider, StreamState, Untranslatable
@@ -248,8 +248,8 @@ def _resolve_alias(
 
 def _parse_form(raw: bytes) -> tuple[bytes, dict[str, Any]] | GatewayError:
     form = parse_form(raw, request.content_type)
-    if isinstance(form, str):
-        return errors.bad_request(form, None, "invalid_multipart")
+    if isinstance(form, FormRefused):
+        return GatewayError(form.status, form.message, form.code, form.param)
     if form.upload is None:
         return errors.bad_request("You must provide a file.", "file", "missing_file")
     return raw, form
@@ -415,7 +415,7 @@ def _plain_response(
         billed = getattr(op, "failure_media", None)  # a failure the provider bills all the same (Replicate's compute)
         if billed is not None:
             record.media = billed(_json_object(data), state)
-        data = scrub(data.decode("utf-8", "replace")).encode()
+        data = redact(data.decode("utf-8", "replace"), lane.api_key).encode()  # an echo of the lane's key too
         record.error_code = _error_code(data)
     _finish(svc, record, started)
     content_type = upstream.headers.get("content-type", "application/json")

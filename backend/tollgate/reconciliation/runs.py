@@ -19,9 +19,10 @@ from ..models import AlertEvent, Lane, ReconciliationRow, ReconciliationRun, Rep
 from ..models.base import utcnow
 from ..vault import CredentialVault, VaultError
 from ..vault.crypto import fingerprint, lane_owner
+from ..vault.scrub import redact
 from ..vault.tokens import last4
 from .compare import Compared, Comparison, ProviderLine, Tokens, compare, decimal_text
-from .provider_api import Getter, ReportQuery, UsageLine, fetch_costs, fetch_usage
+from .provider_api import Getter, ReportError, ReportQuery, UsageLine, fetch_costs, fetch_usage
 from .tollgate_side import lane_costs
 
 RECONCILED_PAYMENTS = ("metered", "byok")
@@ -89,7 +90,10 @@ def fetch_provider_report(
     except VaultError as exc:  # the master key changed, or the row was tampered with
         raise NotApplicable("The lane's report credential cannot be decrypted: set it again.") from exc
     query = ReportQuery(credential.base_url or lane.base_url, admin_key, start, end, credential.scope)
-    return ProviderReport(fetch_costs(lane.provider, query, get), fetch_usage(lane.provider, query, get))
+    try:
+        return ProviderReport(fetch_costs(lane.provider, query, get), fetch_usage(lane.provider, query, get))
+    except ReportError as exc:  # the provider's message may echo the admin key: it is stored and shown
+        raise ReportError(redact(str(exc), admin_key)) from None
 
 
 def reconcile(
