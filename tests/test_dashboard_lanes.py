@@ -100,7 +100,7 @@ def test_a_flat_lane_with_a_window_shows_its_capacity_and_edits(
     assert lane["name"] == "Flat plan (team)" and lane["capacity"] is None and lane["disabled_at"]
     assert lane["credential_last4"] == "9876"  # an empty key field keeps the stored credential
     bad = browser.post(f"/dashboard/lanes/{lane_id}", data={**edit, "settings": "{not json"})
-    assert "Not a valid mapping type." in browser.get(bad.headers["Location"]).get_data(as_text=True)
+    assert "Invalid input type." in browser.get(bad.headers["Location"]).get_data(as_text=True)
 
 
 def test_a_lane_in_cooldown_is_marked(app: Flask, svc: Services, seeded: Seeded, browser: FlaskClient) -> None:

@@ -21,7 +21,7 @@ def test_alias_crud_conflicts_roles_and_audit(app: Flask, svc: Services, seeded:
     duplicate = owner.post("model-aliases", json={"alias": "fast", "model": "gpt-4o"})
     assert duplicate.status_code == 409 and duplicate.content_type == PROBLEM
     bad = owner.post("model-aliases", json={"alias": "fast", "model": "fast"})
-    assert bad.status_code == 422 and bad.content_type == PROBLEM and "model" in bad.get_json()["errors"]
+    assert bad.status_code == 409 and bad.content_type == PROBLEM and "model" in bad.get_json()["errors"]
     assert owner.patch(f"model-aliases/{alias_id}", json={"model": "gpt-4o"}).get_json()["model"] == "gpt-4o"
     assert [a["alias"] for a in owner.get("model-aliases").get_json()["data"]] == ["fast"]
     viewer = as_role(app, svc, seeded, "viewer")
@@ -72,9 +72,11 @@ def test_lane_settings_are_validated(owner: AdminClient, mock_upstream: Mock) ->
     assert created.status_code == 201 and created.get_json()["settings"] == {"deployments": {"gpt-4o": "prod"}}
     wrong = owner.post("lanes", json={**lane, "settings": {"deployment": {"gpt-4o": "prod"}}})
     assert wrong.status_code == 422 and wrong.content_type == PROBLEM
-    assert "settings.deployment" in wrong.get_json()["errors"]
+    assert "deployment" in wrong.get_json()["errors"]["settings"]
+    other = owner.post("lanes", json={**lane, "provider": "openai", "settings": {"deployments": {"gpt-4o": "p"}}})
+    assert other.status_code == 409 and "settings.deployments" in other.get_json()["errors"]
     lane_id = created.get_json()["id"]
     patched = owner.patch(f"lanes/{lane_id}", json={"settings": {"price_provider": "nobody"}})
-    assert patched.status_code == 422 and "settings.price_provider" in patched.get_json()["errors"]
+    assert patched.status_code == 422 and "price_provider" in patched.get_json()["errors"]["settings"]
     ok = owner.patch(f"lanes/{lane_id}", json={"settings": {"api_version": "2025-01-01-preview"}})
     assert ok.status_code == 200 and ok.get_json()["settings"] == {"api_version": "2025-01-01-preview"}

@@ -5,8 +5,8 @@ it: `--checks all`). Rules that hold for every field or schema live here, each w
 OpenAPI form side by side, so a new schema inherits both:
 
 - no string may hold NUL (the NUL guard in `blueprint.reject_nul`): every string field without an enum, a
-  format or a pattern of its own gets `pattern: ^[^\\u0000]*$`, every dict `propertyNames` with it, every
-  string path segment too;
+  format or a pattern of its own gets `pattern: ^[^\\u0000]*$`, every dict `propertyNames` with it (and its
+  keys' length rule), every string path segment too;
 - a JSON body is typed as JSON Schema types it (`json_type_errors`): an `integer` refuses 2.5 and "5", a
   `boolean` refuses 0 and "yes" (marshmallow, lenient, would truncate the one and read the other as false);
 - fields required only for some values of another field (`RequiredWhen`): validated by `ConditionalSchema`,
@@ -32,10 +32,22 @@ def no_nul_pattern(_converter: Any, field: ma.fields.Field, ret: dict[str, Any],
     """apispec attribute function: the NUL rule on every string (and dict key) the spec describes. A field
     whose enum, format or own pattern already excludes NUL is left as it is."""
     if isinstance(field, ma.fields.Dict):
-        return {"propertyNames": {"pattern": NO_NUL_PATTERN}}
+        return {"propertyNames": {"pattern": NO_NUL_PATTERN, **_length(field.key_field)}}
     if isinstance(field, ma.fields.String) and not ({"pattern", "enum", "format", "const"} & ret.keys()):
         return {"pattern": NO_NUL_PATTERN}
     return {}
+
+
+def _length(field: ma.fields.Field | None) -> dict[str, int]:
+    """A dict key's Length rule, for `propertyNames` (apispec states none for keys)."""
+    out: dict[str, int] = {}
+    for rule in getattr(field, "validators", ()):
+        if isinstance(rule, ma.validate.Length):
+            if rule.min is not None:
+                out["minLength"] = rule.min
+            if rule.max is not None:
+                out["maxLength"] = rule.max
+    return out
 
 
 def path_string_schema(converter: BaseConverter) -> dict[str, Any]:

@@ -9,8 +9,7 @@ from typing import Any
 from ... import provisioning
 from ...extensions import db
 from ...gateway.key_resolver import lane_capacity
-from ...gateway.providers import PROVIDERS
-from ...gateway.providers.settings import problems as settings_problems
+from ...gateway.providers.settings import unread
 from ...models import Lane
 from ...models.base import utcnow
 from ...services import services
@@ -71,17 +70,15 @@ def create_lane(data: dict[str, Any]) -> Lane:
 
 
 def _check(data: dict[str, Any], provider: str) -> None:
-    errors: dict[str, list[str]] = {}
-    if provider not in PROVIDERS:
-        errors["provider"] = [f"Must be one of: {', '.join(sorted(PROVIDERS))}."]
-    else:
-        errors.update(settings_problems(provider, data.get("settings")))
+    """What the schema cannot see: the base URL's address (SSRF), and settings another provider reads (409, as
+    they conflict with this lane's provider, stored or sent)."""
     if "base_url" in data:
         problem = upstream_url_problem(data["base_url"], services().settings.allow_private_upstreams)
         if problem:
-            errors["base_url"] = [problem]
-    if errors:
-        abort(422, "The lane has invalid fields: " + ", ".join(sorted(errors)) + ".", errors)
+            abort(422, "The lane has invalid fields: base_url.", {"base_url": [problem]})
+    if names := unread(provider, data.get("settings")):
+        errors = {f"settings.{name}": [f"Not read by a {provider} lane."] for name in names}
+        abort(409, f"A {provider} lane does not read: " + ", ".join(names) + ".", errors)
 
 
 @bp.route("/lanes/<lane_id>", methods=["GET"])

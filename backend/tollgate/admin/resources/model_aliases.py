@@ -37,7 +37,8 @@ def list_aliases(args: dict[str, Any]) -> dict[str, Any]:
 @bp.arguments(ModelAliasSchema)
 @bp.response(201, ModelAliasSchema)
 def create_alias(data: dict[str, Any]) -> ModelAlias:
-    """Add an alias (one per name: 409 for a second)."""
+    """Add an alias (one per name: 409 for a second; 409 for an alias naming itself)."""
+    _not_itself(data["alias"], data["model"])
     alias = ModelAlias(id=new_id("mal"), workspace_id=actor().workspace_id, **data)
     db.session.add(alias)
     db.session.flush()
@@ -61,13 +62,18 @@ def get_alias(alias_id: str) -> ModelAlias:
 def update_alias(data: dict[str, Any], alias_id: str) -> ModelAlias:
     """Point an alias at another model: the next request through any key of the workspace uses it."""
     alias = get_or_404(ModelAlias, alias_id)
-    if data.get("model") == alias.alias:
-        abort(422, "An alias cannot stand for itself.", {"model": ["An alias cannot stand for itself."]})
+    _not_itself(alias.alias, data.get("model"))
     before = snapshot(_public, alias)
     alias.model = data.get("model", alias.model)
     record("model_alias.update", "model_alias", alias.id, *changed_fields(before, snapshot(_public, alias)))
     commit()
     return alias
+
+
+def _not_itself(alias: str, model: str | None) -> None:
+    """An alias for its own name would loop; the two fields conflict (JSON Schema cannot compare them: 409)."""
+    if model == alias:
+        abort(409, f"The alias '{alias}' cannot stand for itself.", {"model": ["An alias cannot stand for itself."]})
 
 
 @bp.route("/model-aliases/<alias_id>", methods=["DELETE"])

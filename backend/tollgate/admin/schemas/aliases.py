@@ -23,19 +23,16 @@ class ModelAliasSchema(TimestampsMixin):
         required=True,
         validate=_NAME,
         metadata={
-            "description": "The real model it stands for. The key's allowed models, routing and pricing see this "
-            "model; the request log keeps the alias as model_requested."
+            "description": "The real model it stands for (not the alias's own name: 409). The key's allowed models, "
+            "routing and pricing see this model; the request log keeps the alias as model_requested."
         },
     )
 
-    @ma.validates_schema
-    def _not_itself(self, data: dict[str, str], **_: object) -> None:
-        if data.get("alias") is not None and data.get("alias") == data.get("model"):
-            raise ma.ValidationError("An alias cannot stand for itself.", "model")
-
 
 class ModelAliasUpdateSchema(ma.Schema):
-    model = ma.fields.String(validate=_NAME, metadata={"description": "The new real model (not the alias itself)."})
+    model = ma.fields.String(
+        validate=_NAME, metadata={"description": "The new real model (not the alias's own name: 409)."}
+    )
 
 
 class ModelAliasListArgs(ListArgs):

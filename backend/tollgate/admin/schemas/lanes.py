@@ -7,6 +7,8 @@ from typing import Any
 import marshmallow as ma
 
 from ...budgets.lane_windows import UNITS
+from ...gateway.providers import PROVIDERS
+from ...gateway.providers.settings import price_provider_ids
 from ..pagination import ListArgs, page_schema, sort_field
 from ..spec_rules import ConditionalSchema, RequiredWhen
 from .common import TimestampsMixin, id_field, name_field
@@ -41,15 +43,37 @@ def _api_key(**kw: Any) -> ma.fields.String:
     )
 
 
-def _settings(**kw: Any) -> ma.fields.Dict:
-    return ma.fields.Dict(
-        keys=ma.fields.String(validate=ma.validate.Length(1, 64)),
+def _option(description: str) -> ma.fields.String:
+    return ma.fields.String(validate=ma.validate.Length(1, 500), metadata={"description": description})
+
+
+class LaneSettingsSchema(ma.Schema):
+    """Provider options; which provider reads which is `gateway/providers/settings.READ_BY`."""
+
+    price_provider = ma.fields.String(
+        validate=ma.validate.OneOf(sorted(price_provider_ids())),
+        metadata={
+            "description": "Every provider: the genai-prices provider that prices the lane's traffic when its base "
+            "URL's host does not say, e.g. groq."
+        },
+    )
+    api_version = _option("azure: the `api-version` query parameter, e.g. 2024-10-21.")
+    deployments = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(1, 200)),
+        values=ma.fields.String(validate=ma.validate.Length(1, 200)),
+        metadata={"description": "azure: model → deployment name."},
+    )
+    http_referer = _option("openrouter: sent as HTTP-Referer.")
+    x_title = _option("openrouter: sent as X-Title.")
+
+
+def _settings(**kw: Any) -> ma.fields.Nested:
+    return ma.fields.Nested(
+        LaneSettingsSchema,
         allow_none=True,
         metadata={
-            "description": "Provider options; each provider accepts its own keys, any other is refused with 422. "
-            "Every provider: `price_provider` (a genai-prices provider id, e.g. groq, pricing the lane's traffic "
-            "when its base URL's host does not say). azure: `deployments` (model → deployment name) and "
-            "`api_version`. openrouter: `http_referer` and `x_title` (sent as HTTP-Referer and X-Title)."
+            "description": "Provider options. A setting the lane's provider does not read (another provider's) is "
+            "refused with 409, naming it: it conflicts with the lane's provider."
         },
         **kw,
     )
@@ -97,9 +121,9 @@ class LaneSchema(TimestampsMixin, ConditionalSchema):
     name = name_field(required=True)
     provider = ma.fields.String(
         load_default="openai",
-        validate=ma.validate.Length(1, 32),
+        validate=ma.validate.OneOf(sorted(PROVIDERS)),
         metadata={"description": "Wire format: openai (and any OpenAI-compatible base URL), anthropic, gemini, "
-                  "azure or openrouter."},
+                  "azure, openrouter, and for images stability or replicate."},
     )  # fmt: skip
     base_url = _url(required=True)
     payment = ma.fields.String(load_default="metered", validate=ma.validate.OneOf(PAYMENTS))
