@@ -8,6 +8,9 @@ never buffers more than one event.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import orjson
 
 EventFilter = Callable[[bytes], bytes | None]
 """Given one whole event (including its blank-line terminator), what to forward: itself, a rewrite, or None."""
@@ -68,3 +71,16 @@ def data_payload(event: bytes) -> bytes | None:
     """The `data:` field of an event (joined if multi-line), or None for comments and keep-alives."""
     parts = [line[5:].lstrip(b" ") for line in event.splitlines() if line.startswith(b"data:")]
     return b"\n".join(parts) if parts else None
+
+
+def event_object(event: bytes) -> dict[str, Any] | None:
+    """The event's `data:` as a JSON object; None for a comment, a keep-alive, `[DONE]` or anything not an object
+    (providers' stream transforms pass or drop such events, each as its format needs)."""
+    payload = data_payload(event)
+    if not payload:
+        return None
+    try:
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None

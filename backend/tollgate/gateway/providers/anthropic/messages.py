@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from ....metering.usage import TokenUsage, from_anthropic
-from ...sse import data_payload
+from ...sse import event_object
 from ..base import StreamState
 from .stream import record_usage
 
@@ -32,12 +30,8 @@ class Messages:
         return any(name in data for name in _USAGE_EVENTS)
 
     def on_event(self, event: bytes, state: StreamState) -> bytes | None:
-        payload = data_payload(event)
-        try:
-            data = orjson.loads(payload) if payload else None
-        except orjson.JSONDecodeError:
-            return event
-        if not isinstance(data, dict):
+        data = event_object(event)
+        if data is None:
             return event
         if data.get("type") == "message_start" and isinstance(data.get("message"), dict):
             state.model = data["message"].get("model") or state.model

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ...sse import data_payload
+from ...sse import event_object
 from ..base import StreamState
 from . import responses_response as shapes
 from .stream import PING, record_usage
@@ -59,14 +59,8 @@ def _response(state: StreamState, status: str, incomplete: dict[str, str] | None
 
 
 def on_event(event: bytes, state: StreamState) -> bytes | None:
-    payload = data_payload(event)
-    if not payload:
-        return None
-    try:
-        data = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
+    data = event_object(event)
+    if data is None:
         return None
     kind = data.get("type")
     extra = state.extra

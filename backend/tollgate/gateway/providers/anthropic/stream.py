@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from ....metering.usage import from_anthropic
-from ...sse import data_payload
+from ...sse import event_object
 from ..base import StreamState
 from .response import finish_reason, openai_error, openai_usage
 
@@ -60,14 +60,8 @@ def record_usage(state: StreamState, usage: Any) -> None:
 
 
 def on_event(event: bytes, state: StreamState) -> bytes | None:
-    payload = data_payload(event)
-    if not payload:
-        return None
-    try:
-        data = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
+    data = event_object(event)
+    if data is None:
         return None
     kind = data.get("type")
     extra = state.extra

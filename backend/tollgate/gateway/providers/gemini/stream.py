@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from ...sse import data_payload
+from ...sse import event_object
 from ..base import StreamState
 from .response import completion_id, finish_reason, openai_error, openai_usage, token_usage, tool_call, visible_parts
 
@@ -41,14 +41,8 @@ def _chunk(state: StreamState, delta: dict[str, Any], finish: str | None = None)
 
 
 def on_event(event: bytes, state: StreamState) -> bytes | None:
-    payload = data_payload(event)
-    if not payload:
-        return None
-    try:
-        data = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
+    data = event_object(event)
+    if data is None:
         return None
     if "error" in data:
         return b"data: " + orjson.dumps(openai_error(data)) + b"\n\n"

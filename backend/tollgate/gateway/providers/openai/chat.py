@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from ....metering.usage import TokenUsage, from_openai
-from ...sse import data_payload
+from ...sse import event_object
 from ..base import StreamState
 
 
@@ -39,14 +39,10 @@ class Chat:
         return data.count(b'"delta"')  # one per chunk: the role chunk and the finish chunk too (errs high)
 
     def on_event(self, event: bytes, state: StreamState) -> bytes | None:
-        payload = data_payload(event)
-        if not payload or payload == b"[DONE]":
+        chunk = event_object(event)
+        if chunk is None:
             return event
-        try:
-            chunk = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            return event
-        usage = from_openai(chunk.get("usage"), chunk.get("service_tier")) if isinstance(chunk, dict) else None
+        usage = from_openai(chunk.get("usage"), chunk.get("service_tier"))
         if usage is None:
             return event
         state.usage = usage

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from ....metering.usage import TokenUsage
-from ...sse import data_payload
+from ...sse import event_object
 from ..base import StreamState
 from .responses import FINAL_EVENTS
 
@@ -47,12 +45,8 @@ class RetrieveResponse(Passthrough):
         return any(name in data for name in FINAL_EVENTS)
 
     def on_event(self, event: bytes, state: StreamState) -> bytes | None:
-        payload = data_payload(event)
-        try:
-            data = orjson.loads(payload) if payload else None
-        except orjson.JSONDecodeError:
-            return event
-        if not isinstance(data, dict):
+        data = event_object(event)
+        if data is None:
             return event
         kind, response = data.get("type"), data.get("response")
         if isinstance(kind, str) and kind.encode() in FINAL_EVENTS and isinstance(response, dict):

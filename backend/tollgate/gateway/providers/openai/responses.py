@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from ....metering.usage import TokenUsage, from_openai
-from ...sse import data_payload
+from ...sse import event_object
 from ..base import StreamState
 
 FINAL_EVENTS = (b"response.completed", b"response.incomplete", b"response.failed", b"response.cancelled")
@@ -31,14 +29,8 @@ class Responses:
         return data.count(b'.delta"')  # "type":"response.output_text.delta" (and the reasoning/tool-call kinds)
 
     def on_event(self, event: bytes, state: StreamState) -> bytes | None:
-        payload = data_payload(event)
-        if not payload:
-            return event
-        try:
-            data = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            return event
-        response = data.get("response") if isinstance(data, dict) else None
+        data = event_object(event)
+        response = data.get("response") if data is not None else None
         if isinstance(response, dict):
             state.model = response.get("model") or state.model
             state.usage = from_openai(response.get("usage"), response.get("service_tier")) or state.usage

@@ -13,7 +13,7 @@ import orjson
 from ....metering.prices import to_picos
 from ....metering.usage import TokenUsage, from_openai
 from ...context import LaneTarget
-from ...sse import data_payload
+from ...sse import event_object
 from ..base import Operation, StreamState
 from ..openai import api as openai_api
 from ..openai.chat import Chat
@@ -58,12 +58,8 @@ class OpenRouterChat(Chat):
     def on_event(self, event: bytes, state: StreamState) -> bytes | None:
         out = super().on_event(event, state)
         if state.usage is not None and state.usage.reported_cost_picos is None:
-            payload = data_payload(event)
-            try:
-                chunk = orjson.loads(payload) if payload and payload != b"[DONE]" else None
-            except orjson.JSONDecodeError:
-                chunk = None
-            if isinstance(chunk, dict) and isinstance(chunk.get("usage"), dict):
+            chunk = event_object(event)
+            if chunk is not None and isinstance(chunk.get("usage"), dict):
                 state.usage = with_cost(chunk["usage"], chunk.get("service_tier")) or state.usage
         return out
 
