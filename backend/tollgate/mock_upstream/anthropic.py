@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from . import payloads
+from .wsgi import json_response, read_body
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -59,7 +60,7 @@ class AnthropicMock:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
-        raw = _read_body(environ)
+        raw = read_body(environ)
         state = self.state
         if state.api_key and environ.get("HTTP_X_API_KEY") != state.api_key:
             return _error(start_response, 401, "invalid x-api-key")
@@ -78,10 +79,10 @@ class AnthropicMock:
                 }
             )
         if (method, path) == ("GET", "/v1/models"):
-            return _json(start_response, 200, _model_list(state.models))
+            return json_response(start_response, 200, _model_list(state.models))
         if (method, path) == ("POST", "/v1/messages/count_tokens"):
             prompt = payloads.prompt_text(body.get("messages"))
-            return _json(start_response, 200, {"input_tokens": payloads.count_tokens(prompt)})
+            return json_response(start_response, 200, {"input_tokens": payloads.count_tokens(prompt)})
         if (method, path) != ("POST", "/v1/messages"):
             return _error(start_response, 404, f"Not found: {method} {path}")
         if not environ.get("HTTP_ANTHROPIC_VERSION"):
@@ -126,7 +127,7 @@ class AnthropicMock:
             "stop_sequence": None,
             "usage": usage,
         }
-        return _json(start_response, 200, message)
+        return json_response(start_response, 200, message)
 
 
 def _model_list(models: list[str]) -> dict[str, Any]:
@@ -204,20 +205,6 @@ def _sse(start_response: StartResponse, events: Iterator[dict[str, Any]]) -> Ite
     return (b"event: " + e["type"].encode() + b"\ndata: " + orjson.dumps(e) + b"\n\n" for e in events)
 
 
-def _read_body(environ: Environ) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(length) if length > 0 else b""
-
-
-def _json(start_response: StartResponse, status: int, payload: Any) -> list[bytes]:
-    data = orjson.dumps(payload)
-    start_response(f"{status} Mock", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-    return [data]
-
-
 def _error(start_response: StartResponse, status: int, message: str) -> list[bytes]:
     kind = _ERROR_TYPES.get(status, "api_error")
-    return _json(start_response, status, {"type": "error", "error": {"type": kind, "message": message}})
+    return json_response(start_response, status, {"type": "error", "error": {"type": kind, "message": message}})

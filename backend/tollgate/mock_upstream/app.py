@@ -21,6 +21,7 @@ import orjson
 
 from . import openai_media as media
 from . import payloads, stored
+from .wsgi import REASONS, json_response, read_body
 
 StartResponse = Callable[..., Any]
 _KEEP_RESPONSES = 10_000
@@ -83,10 +84,10 @@ class MockUpstream:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/v1/"):
             path = path[3:]
-        body_bytes = _read_body(environ)
+        body_bytes = read_body(environ)
         if self.steerable and path == "/__mock/state" and method == "POST":
             self.state.update(orjson.loads(body_bytes or b"{}"))
-            return _json(start_response, 200, {"ok": True})
+            return json_response(start_response, 200, {"ok": True})
         if method == "GET" and path == "/__mock/files/image.png":  # where an image `url` points (no key needed)
             start_response("200 OK", [("Content-Type", "image/png"), ("Content-Length", str(len(media.PNG_1PX)))])
             return [media.PNG_1PX]
@@ -143,7 +144,7 @@ class MockUpstream:
     def _images(self, start_response: StartResponse, body: dict[str, Any], environ: Environ) -> Iterable[bytes]:
         base = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', 'localhost')}"
         status, payload = media.image_generation(body, base + environ.get("SCRIPT_NAME", "") + "/v1")
-        return _json(start_response, status, payload)
+        return json_response(start_response, status, payload)
 
     def _transcription(self, start_response: StartResponse, environ: Environ, raw: bytes) -> Iterable[bytes]:
         """Multipart, not JSON: recorded with its content type and size (the file itself is not kept)."""
@@ -166,9 +167,9 @@ class MockUpstream:
         strict = self.state.models if self.state.strict_models else None  # as for JSON calls: a typo is a 404
         status, kind, out = media.transcription(raw, content_type, strict)
         if isinstance(out, dict):
-            return _json(start_response, status, out)
+            return json_response(start_response, status, out)
         start_response(
-            f"{status} {_REASONS.get(status, 'Status')}", [("Content-Type", kind), ("Content-Length", str(len(out)))]
+            f"{status} {REASONS.get(status, 'Status')}", [("Content-Type", kind), ("Content-Length", str(len(out)))]
         )
         return [out]
 
@@ -204,12 +205,12 @@ class MockUpstream:
 
     def _models(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
         data = [{"id": m, "object": "model", "created": 1715367049, "owned_by": "system"} for m in self.state.models]
-        return _json(start_response, 200, {"object": "list", "data": data})
+        return json_response(start_response, 200, {"object": "list", "data": data})
 
     def _model(self, start_response: StartResponse, model_id: str) -> Iterable[bytes]:
         if model_id not in self.state.models:
             return _error(start_response, 404, f"The model '{model_id}' does not exist", "model_not_found")
-        return _json(
+        return json_response(
             start_response,
             200,
             {"id": model_id, "object": "model", "created": 1715367049, "owned_by": "system"},
@@ -232,7 +233,9 @@ class MockUpstream:
             return self._sse(start_response, chunks, done_marker=True)
         message = payloads.assistant_message(None if tool_calls else text, tool_calls)
         finish = "tool_calls" if tool_calls else "stop"
-        return _json(start_response, 200, payloads.chat_completion(completion_id, model, message, finish, usage, tier))
+        return json_response(
+            start_response, 200, payloads.chat_completion(completion_id, model, message, finish, usage, tier)
+        )
 
     def _responses(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
         model = self.state.served_model or str(body.get("model", ""))
@@ -264,7 +267,7 @@ class MockUpstream:
         if body.get("stream") is True:
             events = payloads.response_events(response_id, model, body, text, usage, tier)
             return self._sse(start_response, events, done_marker=False, named=True)
-        return _json(start_response, 200, kept.render(response_id))
+        return json_response(start_response, 200, kept.render(response_id))
 
     def _stored_response(
         self, start_response: StartResponse, method: str, parts: list[str], query: dict[str, str]
@@ -283,23 +286,25 @@ class MockUpstream:
                 return self._sse(start_response, events, done_marker=False, named=True)
             if (method, action) == ("GET", ""):
                 stored.advance(kept, self.state.background_polls, self.state.background_s)
-                return _json(start_response, 200, kept.render(response_id))
+                return json_response(start_response, 200, kept.render(response_id))
             if (method, action) == ("DELETE", ""):
                 del self.state.responses[response_id]
-                return _json(start_response, 200, {"id": response_id, "object": "response.deleted", "deleted": True})
+                return json_response(
+                    start_response, 200, {"id": response_id, "object": "response.deleted", "deleted": True}
+                )
             if (method, action) == ("POST", "cancel"):
                 if not kept.background:
                     return _error(start_response, 400, "Only background responses can be cancelled.", None)
                 if kept.status not in stored.TERMINAL:
                     kept.status = "cancelled"
-                return _json(start_response, 200, kept.render(response_id))
+                return json_response(start_response, 200, kept.render(response_id))
             if (method, action) == ("GET", "input_items"):
-                return _json(start_response, 200, stored.page(kept.input_items, query))
+                return json_response(start_response, 200, stored.page(kept.input_items, query))
         return _error(start_response, 404, f"Unknown request URL: {method} /responses/{response_id}/{action}", None)
 
     def _moderations(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
         model = body.get("model") or "omni-moderation-latest"
-        return _json(start_response, 200, stored.moderation(str(model), body.get("input")))
+        return json_response(start_response, 200, stored.moderation(str(model), body.get("input")))
 
     def _create_conversation(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
         conversation_id = stored.new_id("conv")
@@ -307,7 +312,7 @@ class MockUpstream:
         kept = stored.Conversation(metadata or {}, stored.input_items(body.get("items")))
         with self.state.lock:
             self.state.conversations[conversation_id] = kept
-        return _json(start_response, 200, kept.render(conversation_id))
+        return json_response(start_response, 200, kept.render(conversation_id))
 
     def _conversation(
         self, start_response: StartResponse, method: str, parts: list[str], body: dict[str, Any], query: dict[str, str]
@@ -320,30 +325,32 @@ class MockUpstream:
             if kept is None:
                 return _error(start_response, 404, f"Conversation with id '{conversation_id}' not found.", None)
             if action == "" and method == "GET":
-                return _json(start_response, 200, kept.render(conversation_id))
+                return json_response(start_response, 200, kept.render(conversation_id))
             if action == "" and method == "POST":
                 if isinstance(body.get("metadata"), dict):
                     kept.metadata = body["metadata"]
-                return _json(start_response, 200, kept.render(conversation_id))
+                return json_response(start_response, 200, kept.render(conversation_id))
             if action == "" and method == "DELETE":
                 del self.state.conversations[conversation_id]
                 deleted = {"id": conversation_id, "object": "conversation.deleted", "deleted": True}
-                return _json(start_response, 200, deleted)
+                return json_response(start_response, 200, deleted)
             if action == "items" and item_id is None and method == "GET":
-                return _json(start_response, 200, stored.page(kept.items, query | {"order": query.get("order", "asc")}))
+                return json_response(
+                    start_response, 200, stored.page(kept.items, query | {"order": query.get("order", "asc")})
+                )
             if action == "items" and item_id is None and method == "POST":
                 added = stored.input_items(body.get("items"))
                 kept.items.extend(added)
-                return _json(start_response, 200, stored.page(added, {"order": "asc", "limit": "100"}))
+                return json_response(start_response, 200, stored.page(added, {"order": "asc", "limit": "100"}))
             if action == "items" and item_id is not None:
                 item = next((i for i in kept.items if i["id"] == item_id), None)
                 if item is None:
                     return _error(start_response, 404, f"Item with id '{item_id}' not found.", None)
                 if method == "GET":
-                    return _json(start_response, 200, item)
+                    return json_response(start_response, 200, item)
                 if method == "DELETE":
                     kept.items.remove(item)
-                    return _json(start_response, 200, kept.render(conversation_id))
+                    return json_response(start_response, 200, kept.render(conversation_id))
         return _error(start_response, 404, f"Unknown request URL: {method} /conversations/{'/'.join(parts)}", None)
 
     def _embeddings(self, start_response: StartResponse, body: dict[str, Any]) -> Iterable[bytes]:
@@ -365,7 +372,7 @@ class MockUpstream:
             )
         fixed = self.state.usage or {}
         prompt_tokens = fixed.get("prompt_tokens", sum(payloads.count_tokens(t) for t in texts))
-        return _json(
+        return json_response(
             start_response,
             200,
             {
@@ -416,26 +423,6 @@ def _tool_calls(body: dict[str, Any]) -> list[dict[str, Any]] | None:
     ]
 
 
-def _read_body(environ: Environ) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    stream = environ["wsgi.input"]
-    return stream.read(length) if length > 0 else b""
-
-
-def _json(
-    start_response: StartResponse, status: int, payload: Any, headers: list[tuple[str, str]] | None = None
-) -> list[bytes]:
-    data = orjson.dumps(payload)
-    start_response(
-        f"{status} {_REASONS.get(status, 'Status')}",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))] + (headers or []),
-    )
-    return [data]
-
-
 def _error(
     start_response: StartResponse,
     status: int,
@@ -449,22 +436,9 @@ def _error(
         404: "invalid_request_error",
         429: "requests",
     }.get(status, "server_error")
-    return _json(
+    return json_response(
         start_response,
         status,
         {"error": {"message": message, "type": kind, "param": None, "code": code}},
         headers,
     )
-
-
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-}

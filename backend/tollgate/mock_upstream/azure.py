@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote
 import orjson
 
 from .app import MockState, MockUpstream
+from .wsgi import json_response
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -52,15 +53,15 @@ class AzureMock:
             )
         if environ.get("HTTP_API_KEY") != self.state.api_key:
             message = "Access denied due to invalid subscription key or wrong API endpoint."
-            return _json(start_response, 401, {"error": {"code": "401", "message": message}})
+            return json_response(start_response, 401, {"error": {"code": "401", "message": message}})
         parts = path.split("/")
         if "api-version" not in query or len(parts) < 5 or parts[1:3] != ["openai", "deployments"]:
-            return _json(start_response, 404, {"error": {"code": "404", "message": "Resource not found"}})
+            return json_response(start_response, 404, {"error": {"code": "404", "message": "Resource not found"}})
         deployment, operation = unquote(parts[3]), "/" + "/".join(parts[4:])
         model = self.state.deployments.get(deployment)
         if model is None:
             message = "The API deployment for this resource does not exist."
-            return _json(start_response, 404, {"error": {"code": "DeploymentNotFound", "message": message}})
+            return json_response(start_response, 404, {"error": {"code": "DeploymentNotFound", "message": message}})
         body = orjson.loads(raw) if raw else {}
         body["model"] = model
         data = orjson.dumps(body)
@@ -75,9 +76,3 @@ class AzureMock:
         )
         inner.pop("HTTP_AUTHORIZATION", None)
         return self._openai(inner, start_response)
-
-
-def _json(start_response: StartResponse, status: int, payload: Any) -> list[bytes]:
-    data = orjson.dumps(payload)
-    start_response(f"{status} Mock", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-    return [data]

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, unquote
 import orjson
 
 from . import payloads
+from .wsgi import json_response, read_body
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -51,7 +52,7 @@ class GeminiMock:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         query = dict(parse_qsl(environ.get("QUERY_STRING", "")))
-        raw = _read_body(environ)
+        raw = read_body(environ)
         state = self.state
         given = environ.get("HTTP_X_GOOG_API_KEY") or query.get("key")
         if state.api_key and given != state.api_key:
@@ -73,7 +74,7 @@ class GeminiMock:
         if (method, path) == ("GET", "/v1beta/models"):
             methods = ["generateContent", "streamGenerateContent", "countTokens"]
             listed = [{"name": f"models/{m}", "supportedGenerationMethods": methods} for m in state.models]
-            return _json(start_response, 200, {"models": listed})
+            return json_response(start_response, 200, {"models": listed})
         if method != "POST" or not path.startswith(_PREFIX) or ":" not in path:
             return _error(start_response, 404, f"Method not found: {method} {path}")
         model, action = unquote(path[len(_PREFIX) :]).rsplit(":", 1)
@@ -82,7 +83,7 @@ class GeminiMock:
         if not isinstance(body.get("contents"), list) or not body["contents"]:
             return _error(start_response, 400, "* GenerateContentRequest.contents: contents is not specified")
         if action == "generateContent":
-            return _json(start_response, 200, self._response(model, body, None))
+            return json_response(start_response, 200, self._response(model, body, None))
         if action == "streamGenerateContent" and query.get("alt") == "sse":
             return _sse(start_response, self._events(model, body))
         return _error(start_response, 404, f"Method not found: {action}")
@@ -162,20 +163,6 @@ def _sse(start_response: StartResponse, events: Iterator[dict[str, Any]]) -> Ite
     return (b"data: " + orjson.dumps(e) + b"\r\n\r\n" for e in events)
 
 
-def _read_body(environ: Environ) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(length) if length > 0 else b""
-
-
-def _json(start_response: StartResponse, status: int, payload: Any) -> list[bytes]:
-    data = orjson.dumps(payload)
-    start_response(f"{status} Mock", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-    return [data]
-
-
 def _invalid_key(start_response: StartResponse) -> list[bytes]:
     """Google's refusal of a bad API key: HTTP 400 (never 401) with an ErrorInfo whose reason is API_KEY_INVALID."""
     info = {
@@ -185,7 +172,7 @@ def _invalid_key(start_response: StartResponse) -> list[bytes]:
         "metadata": {"service": "generativelanguage.googleapis.com"},
     }
     message = "API key not valid. Please pass a valid API key."
-    return _json(
+    return json_response(
         start_response,
         400,
         {"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT", "details": [info]}},
@@ -194,4 +181,4 @@ def _invalid_key(start_response: StartResponse) -> list[bytes]:
 
 def _error(start_response: StartResponse, status: int, message: str) -> list[bytes]:
     error = {"code": status, "message": message, "status": _STATUS.get(status, "INTERNAL")}
-    return _json(start_response, status, {"error": error})
+    return json_response(start_response, status, {"error": error})

@@ -29,6 +29,7 @@ from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
 
 from .openai_media import PNG_1PX
+from .wsgi import json_response
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -59,12 +60,6 @@ class ImageMockState:
 def _read(environ: Environ) -> bytes:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     return environ["wsgi.input"].read(length) if length > 0 else b""
-
-
-def _json(start_response: StartResponse, status: int, payload: Any) -> list[bytes]:
-    data = orjson.dumps(payload)
-    start_response(f"{status} Mock", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-    return [data]
 
 
 class StabilityMock:
@@ -104,10 +99,10 @@ class StabilityMock:
         if "application/json" not in (environ.get("HTTP_ACCEPT") or ""):
             start_response("200 OK", [("Content-Type", "image/png"), ("Content-Length", str(len(PNG_1PX)))])
             return [PNG_1PX]
-        return _json(start_response, 200, {"image": PNG_B64, "finish_reason": "SUCCESS", "seed": 1050625087})
+        return json_response(start_response, 200, {"image": PNG_B64, "finish_reason": "SUCCESS", "seed": 1050625087})
 
     def _error(self, start_response: StartResponse, status: int, name: str, message: str) -> list[bytes]:
-        return _json(start_response, status, {"id": uuid.uuid4().hex, "name": name, "errors": [message]})
+        return json_response(start_response, status, {"id": uuid.uuid4().hex, "name": name, "errors": [message]})
 
 
 class ReplicateMock:
@@ -139,9 +134,9 @@ class ReplicateMock:
             prediction = state.predictions[parts[2]]
             if method == "POST" and parts[3:] == ["cancel"]:
                 prediction["status"] = "canceled"
-                return _json(start_response, 200, prediction)
+                return json_response(start_response, 200, prediction)
             if method == "GET" and len(parts) == 3:
-                return _json(start_response, 200, self._advance(prediction, base))
+                return json_response(start_response, 200, self._advance(prediction, base))
         return self._error(start_response, 404, "Not found", f"{method} {path}")
 
     def _create(self, start_response: StartResponse, body: dict[str, Any], parts: list[str], base: str) -> list[bytes]:
@@ -171,7 +166,7 @@ class ReplicateMock:
         }
         with state.lock:
             state.predictions[pid] = prediction
-        return _json(start_response, 201, self._advance(prediction, base, created=True))
+        return json_response(start_response, 201, self._advance(prediction, base, created=True))
 
     def _advance(self, prediction: dict[str, Any], base: str, created: bool = False) -> dict[str, Any]:
         state = self.state
@@ -196,7 +191,7 @@ class ReplicateMock:
             prediction["error"] = "NSFW content detected"
 
     def _error(self, start_response: StartResponse, status: int, title: str, detail: str) -> list[bytes]:
-        return _json(start_response, status, {"title": title, "detail": detail, "status": status})
+        return json_response(start_response, status, {"title": title, "detail": detail, "status": status})
 
 
 class ImagenMock:
@@ -221,7 +216,7 @@ class ImagenMock:
             return self._error(start_response, 400, "instances[0].prompt is required", "INVALID_ARGUMENT")
         count = (body.get("parameters") or {}).get("sampleCount", 4)
         predictions = [{"bytesBase64Encoded": PNG_B64, "mimeType": "image/png"} for _ in range(count)]
-        return _json(start_response, 200, {"predictions": predictions})
+        return json_response(start_response, 200, {"predictions": predictions})
 
     def _error(self, start_response: StartResponse, status: int, message: str, kind: str) -> list[bytes]:
-        return _json(start_response, status, {"error": {"code": status, "message": message, "status": kind}})
+        return json_response(start_response, status, {"error": {"code": status, "message": message, "status": kind}})
